@@ -73,9 +73,9 @@ class Format:
         return arr.astype(self.dtype)
 
     def all_bits(self):
-        """Every bit pattern, in order (formats of at most 16 bits)."""
-        if self.width > 16:
-            raise ValueError(f"all_bits() enumerates formats of at most 16 bits, and {self.name} has {self.width}")
+        """Every bit pattern, in order (formats of at most 24 bits)."""
+        if self.width > 24:
+            raise ValueError(f"all_bits() enumerates formats of at most 24 bits, and {self.name} has {self.width}")
         return np.arange(1 << self.width, dtype=np.uint32).astype(self.dtype)
 
     # -- values ----------------------------------------------------------------------------------------

@@ -150,3 +150,62 @@ def encode_minifloat(fmt, x, mode="rne", saturate=False):
     else:
         nan = np.zeros(x.shape, np.int64)
     return np.where(isnan, nan, out)
+
+
+# -- posits: straight from the standard's definition, one value at a time in Python integers -----------------
+def posit_value(n, es, bits):
+    """Exact value of an n-bit posit pattern: Fraction, or NAN for NaR."""
+    bits = int(bits) & ((1 << n) - 1)
+    if bits == 0:
+        return Fraction(0)
+    if bits == 1 << (n - 1):
+        return NAN
+    neg = bits >> (n - 1)
+    if neg:
+        bits = (1 << n) - bits
+    s = format(bits, f"0{n}b")[1:]  # the n-1 bits after the sign, as text
+    r0 = s[0]
+    run = len(s) - len(s.lstrip(r0))
+    k = run - 1 if r0 == "1" else -run
+    rest = s[run + 1:]
+    e_bits = (rest[:es] + "0" * es)[:es]
+    e = int(e_bits, 2) if es else 0
+    f_bits = rest[es:]
+    frac = Fraction(int(f_bits, 2), 1 << len(f_bits)) if f_bits else Fraction(0)
+    v = Fraction(2) ** (k * (1 << es) + e) * (1 + frac)
+    return -v if neg else v
+
+
+def posit_encode(n, es, x, mode="rne"):
+    """Pattern of Fraction x in posit(n, es): the infinite bit string rounded to n bits (ties to the even
+    pattern), never to 0 or NaR."""
+    if x == 0:
+        return 0
+    neg = x < 0
+    a = -x if neg else x
+    scale = a.numerator.bit_length() - a.denominator.bit_length()
+    if Fraction(2) ** scale > a:
+        scale -= 1
+    maxscale = (n - 2) << es
+    if scale >= maxscale:
+        body = (1 << (n - 1)) - 1
+    elif scale < -maxscale:
+        body = 1
+    else:
+        k, e = scale >> es, scale & ((1 << es) - 1)
+        regime = "1" * (k + 1) + "0" if k >= 0 else "0" * (-k) + "1"
+        frac = a / Fraction(2) ** scale - 1  # in [0, 1)
+        extra = n + 80
+        fnum = frac * (1 << extra)
+        fint = fnum.numerator // fnum.denominator
+        sticky_tail = fnum != fint
+        string = regime + (format(e, f"0{es}b") if es else "") + format(fint, f"0{extra}b")
+        keep, rest = string[:n - 1], string[n - 1:]
+        body = int(keep, 2)
+        rbit = rest[0] == "1"
+        sticky = "1" in rest[1:] or sticky_tail
+        inexact = rbit or sticky
+        up = {"rne": rbit and (sticky or body & 1), "rtz": False, "rmm": rbit,
+              "rup": inexact and not neg, "rdn": inexact and neg}[mode]
+        body += up
+    return ((1 << n) - body) if neg else body
