@@ -1,11 +1,10 @@
 """What every golden number format offers: decode, encode, convert and the facts a user asks for."""
 
 import math
-from fractions import Fraction
 
 import numpy as np
 
-from .raw import FINITE, NAN, Raw, from_float64
+from .raw import FINITE, NAN, from_float64
 from .rounding import check_mode
 
 __all__ = ["Format", "bits_dtype", "check_int"]
@@ -82,12 +81,26 @@ class Format:
     def decode(self, bits):
         """float64 value of each pattern (NaN for NaN/NaR); exact wherever float64 holds the value,
         otherwise rounded to nearest even (``decode_raw`` gives the exact form)."""
+        if self.width <= 16:
+            from .fast import decode_table
+            return decode_table(self).take(self.as_bits(bits).astype(np.intp))
+        return self._decode_exact(bits)
+
+    def _decode_exact(self, bits):
         from .catalog import FP64
         raw = self.decode_raw(bits)
         return FP64.encode_raw(raw)[0].view(np.float64)
 
     def encode(self, values, rounding="rne", saturate=False, *, rand=None, rand_bits=None):
         """Bit patterns nearest to float64 ``values`` by ``rounding``, computed exactly from the float64."""
+        if rounding in ("rne", "rtz", "rdn", "rup", "rmm") and isinstance(saturate, bool):
+            from .fast import encode_fast, key_bits
+            if key_bits(self) is not None:
+                return encode_fast(self, values, rounding, saturate)
+        return self.encode_raw(from_float64(values), rounding, saturate, rand=rand, rand_bits=rand_bits)[0]
+
+    def encode_exact(self, values, rounding="rne", saturate=False, *, rand=None, rand_bits=None):
+        """:meth:`encode` without the table fast path (the reference the tables are built from)."""
         return self.encode_raw(from_float64(values), rounding, saturate, rand=rand, rand_bits=rand_bits)[0]
 
     def encode_flags(self, values, rounding="rne", saturate=False, *, rand=None, rand_bits=None):
@@ -101,9 +114,6 @@ class Format:
         return rand
 
     # -- facts -----------------------------------------------------------------------------------------
-    def _positive(self, value):
-        return Fraction(value)
-
     @property
     def dynamic_range(self):
         """log2(max / smallest positive value), in binades."""
@@ -122,6 +132,3 @@ class Format:
     def is_finite(self, bits):
         return self.decode_raw(bits).cls == FINITE
 
-
-def raw_zero_like(raw):
-    return Raw.make(FINITE, raw.sign, 0, 0)

@@ -61,7 +61,7 @@ class Codebook(Format):
     def decode_raw(self, bits):
         return from_float64(self.decode(bits))
 
-    def decode(self, bits):
+    def _decode_exact(self, bits):
         return self.levels[self.as_bits(bits).astype(np.int64)]
 
     def encode_raw(self, raw, rounding="rne", saturate=False, *, rand=None, rand_bits=None):

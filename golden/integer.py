@@ -64,7 +64,7 @@ class Integer(Format):
         v = np.where(b >= (1 << (self.bits - 1)), b - (1 << self.bits), b) if self.signed else b
         return Raw.make(FINITE, v < 0, 0, np.abs(v).astype(_U64))
 
-    def decode(self, bits):
+    def _decode_exact(self, bits):
         b = self.as_bits(bits).astype(np.int64)
         v = np.where(b >= (1 << (self.bits - 1)), b - (1 << self.bits), b) if self.signed else b
         return v.astype(np.float64)

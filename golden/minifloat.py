@@ -190,7 +190,7 @@ class Minifloat(Format):
             sig = np.where(nan, frac << _U64(64 - f), sig)
         return Raw(cls, sign, exp.astype(np.int64), sig)
 
-    def decode(self, bits):
+    def _decode_exact(self, bits):
         if self.frac_bits <= 52 and self.emax <= 1023 and self.emin - self.frac_bits >= -1074:
             raw = self.decode_raw(bits)  # every value fits float64 exactly: scale the integer significand
             v = np.ldexp(raw.sig.astype(np.float64), raw.exp)

@@ -66,6 +66,46 @@ def cmd_verilog_all(args):
     print(f"wrote {len(DEFAULT_UNITS)} Verilog modules into {out}/")
 
 
+def _show(value):
+    """An exact value as a short readable string: 448, 2**-9 (0.001953125), 1.5e-45 ..."""
+    from fractions import Fraction
+    if value is None:
+        return "none"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    v = Fraction(value)
+    if v and v.numerator == 1 and v.denominator & (v.denominator - 1) == 0:
+        return f"2**-{v.denominator.bit_length() - 1} ({float(v):.6g})"
+    if v.denominator == 1 and v.numerator > 1 and v.numerator & (v.numerator - 1) == 0 and v.numerator > 1 << 20:
+        return f"2**{v.numerator.bit_length() - 1} ({float(v):.6g})"
+    return f"{float(v):.10g}"
+
+
+def cmd_info(args):
+    import numpy as np
+    fmt = args.format
+    print(repr(fmt))
+    for key, value in fmt.facts().items():
+        if key in ("name",):
+            continue
+        print(f"  {key:22s} {_show(value) if key != 'width' else value}")
+    import inspect
+    doc = inspect.getdoc(type(fmt)) or ""
+    paragraphs = [p for p in doc.split("\n\n") if not p.startswith(("Parameters", "--"))]
+    paragraphs = [p for p in paragraphs if not p.lstrip().startswith(("exp_bits", "n :", "bits :"))]
+    print()
+    for p in paragraphs:
+        print("  " + p.replace("\n", "\n  "))
+    if fmt.width <= 8:
+        print()
+        print("  pattern  value")
+        bits = fmt.all_bits()
+        raw = fmt.decode_raw(bits)
+        for b, v, c in zip(bits, fmt.decode(bits), raw.cls):
+            name = {golden.NAN: "NaR" if fmt.kind == "posit" else "NaN"}.get(int(c), repr(float(v)))
+            print(f"  0x{int(b):02x}     {name}")
+
+
 def make_parser():
     parser = argparse.ArgumentParser(prog="fmtforge", description=__doc__.strip().splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -86,6 +126,10 @@ def make_parser():
         q.add_argument("--name", help="Verilog module name (default: spelled from the parameters)")
         q.add_argument("-o", "--output", required=True, help="output Verilog file, or - for stdout")
         q.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("info", help="facts about a format, and the table of its values (formats of <= 8 bits)")
+    p.add_argument("format", type=_format, help="a format name (see `fmtforge list`)")
+    p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("verilog-all", help="write every unit at its default parameters (make verilog)")
     p.add_argument("--output-dir", default="build/verilog")

@@ -49,7 +49,7 @@ class TableRounder:
     bit), so every comparison here is exact.
     """
 
-    def __init__(self, fmt, value_of):
+    def __init__(self, fmt, value_of, mids=None):
         pats = np.arange(1 << fmt.width)
         vals = [value_of(fmt, p) for p in pats]
         finite = [(float(v), int(p)) for p, v in zip(pats, vals)
@@ -61,6 +61,7 @@ class TableRounder:
         self.values = np.array(sorted(by_value))
         self.patterns = np.array([by_value[v] for v in self.values], dtype=np.int64)
         self.fmt = fmt
+        self.mids = mids  # explicit rounding boundaries between neighbours (posits: bit-string midpoints)
         self.neg_zero = next((p for v, p in finite if v == 0 and p >> (fmt.width - 1)), None)
 
     def round(self, x, mode):
@@ -69,7 +70,7 @@ class TableRounder:
         hi = np.clip(np.searchsorted(v, x, side="left"), 0, len(v) - 1)
         lo = np.where(v[hi] == x, hi, np.clip(hi - 1, 0, len(v) - 1))
         exact = v[lo] == x
-        mid = (v[lo] + v[hi]) / 2
+        mid = (v[lo] + v[hi]) / 2 if self.mids is None else self.mids[lo]
         pick_hi = {
             "rtz": np.where(x > 0, False, True),
             "rdn": np.zeros(x.shape, bool),
@@ -209,3 +210,29 @@ def posit_encode(n, es, x, mode="rne"):
               "rup": inexact and not neg, "rdn": inexact and neg}[mode]
         body += up
     return ((1 << n) - body) if neg else body
+
+
+def posit_rounder(n, es):
+    """Rounding into posit(n, es) by search: neighbours among the sorted values; the rounding boundary between
+    neighbours p and p+1 (in signed-integer order) is the value of posit(n+1) pattern 2p+1."""
+    class _P:
+        width = n
+    fmt = _P()
+    r = TableRounder(fmt, lambda f, b: posit_value(n, es, b))
+    wide = [posit_value(n + 1, es, (2 * int(p) + 1) & ((1 << (n + 1)) - 1)) for p in r.patterns[:-1]]
+    r.mids = np.array([float(w) for w in wide] + [np.inf])
+    return r
+
+
+def posit_encode_many(r, n, x, mode):
+    """Vectorised posit rounding of float64 x with the standard's clamps (never 0, never NaR)."""
+    x = np.asarray(x, dtype=np.float64)
+    v = r.values
+    minpos = v[v > 0].min()
+    maxpos = v.max()
+    y = np.clip(x, -maxpos, maxpos)
+    y = np.where((y > 0) & (y < minpos), minpos, np.where((y < 0) & (y > -minpos), -minpos, y))
+    idx = r.round(y, mode)
+    out = r.patterns[idx]
+    out = np.where(np.isnan(x) | np.isinf(x), 1 << (n - 1), out)
+    return out

@@ -54,3 +54,14 @@ def test_help_everywhere():
     for args in ([], ["generate"], ["generate", "convert"], ["list"]):
         p = run(*args, "--help")
         assert p.returncode == 0 and "usage: fmtforge" in p.stdout
+
+
+def test_info_prints_facts_and_the_value_table():
+    p = run("info", "fp8_e4m3")
+    assert p.returncode == 0
+    assert "max                    448" in p.stdout and "min_subnormal          2**-9" in p.stdout
+    assert "0x7e     448.0" in p.stdout and "0x7f     NaN" in p.stdout and "0xff     NaN" in p.stdout
+    p = run("info", "posit8")
+    assert "0x80     NaR" in p.stdout and "0x7f     16777216.0" in p.stdout
+    p = run("info", "posit16")
+    assert "max                    2**56" in p.stdout and "pattern" not in p.stdout  # no table beyond 8 bits

@@ -49,6 +49,15 @@ def test_integer_encode_rounds_then_saturates(name, mode):
         want = min(max(round_to_int(Fraction(float(v)), mode), lo), hi)
         assert got[k] == want, f"{name} {mode} {v!r}: expected {want}, got {got[k]}"
     assert list(f.encode([np.nan, np.inf, -np.inf])) == [0, f.encode([hi])[0], f.encode([lo])[0]]
+    # a million more, against numpy's own rounding functions
+    x = rng.uniform(lo - 8, hi + 8, 1_000_000)
+    x[::3] = np.round(x[::3]) + 0.5  # ties
+    ref = {"rne": np.rint, "rtz": np.trunc, "rdn": np.floor, "rup": np.ceil,
+           "rmm": lambda v: np.sign(v) * np.floor(np.abs(v) + 0.5)}[mode](x)
+    want = np.clip(ref, lo, hi).astype(np.int64)
+    got = f.encode(x, mode).astype(np.int64)
+    got = np.where(got >= (1 << (f.bits - 1)), got - (1 << f.bits), got) if f.signed else got
+    assert np.array_equal(got, want)
     _, flags = f.encode_flags([np.nan, hi + 1.0, 0.5])
     assert flags[0] & golden.NV and flags[1] & golden.NV and flags[2] == golden.NX
 

@@ -95,3 +95,32 @@ def test_posit64_round_trips_fp64_in_range():
 def test_bad_parameters(kwargs, message):
     with pytest.raises(ValueError, match=message):
         golden.posit(**kwargs)
+
+
+@pytest.mark.parametrize("mode", ["rne", "rtz", "rdn", "rup", "rmm"])
+@pytest.mark.parametrize("n, es", [(8, 2), (16, 2), (16, 1), (12, 0)], ids=lambda v: str(v))
+def test_encode_million_random_against_search(n, es, mode):
+    """1,000,000 random values per format and mode, against search among the sorted values with the
+    bit-string midpoints as boundaries (verif.oracle.posit_rounder)."""
+    p = golden.posit(n, es)
+    r = oracle.posit_rounder(n, es)
+    rng = np.random.default_rng([seed(), n, es, 1])
+    print(f"seed {seed()}")
+    span = p.max_scale + 6
+    x = rng.standard_normal(1_000_000) * np.exp2(rng.uniform(-span, span, 1_000_000))
+    x = np.concatenate([x, r.values, r.mids[:-1], np.nextafter(r.mids[:-1], np.inf), np.nextafter(r.mids[:-1], -np.inf)])
+    want = oracle.posit_encode_many(r, n, x, mode)
+    got = p.encode(x, mode).astype(np.int64)
+    bad = np.nonzero(want != got)[0]
+    assert bad.size == 0, [(x[k], hex(int(want[k])), hex(int(got[k]))) for k in bad[:6]]
+
+
+def test_posit17_decode_every_pattern():
+    """posit(17, 2) gives the bit-string midpoints of posit16: check its decoding too."""
+    p = golden.posit(17, 2)
+    bits = p.all_bits()
+    f64 = p.decode(bits)
+    for b in bits[::1]:
+        want = oracle.posit_value(17, 2, b)
+        got = f64[int(b)]
+        assert (want is oracle.NAN and math.isnan(got)) or got == float(want)
