@@ -64,4 +64,4 @@ def test_info_prints_facts_and_the_value_table():
     p = run("info", "posit8")
     assert "0x80     NaR" in p.stdout and "0x7f     16777216.0" in p.stdout
     p = run("info", "posit16")
-    assert "max                    2**56" in p.stdout and "pattern" not in p.stdout  # no table beyond 8 bits
+    assert "max                    2**56" in p.stdout and "pattern  value" not in p.stdout  # no table beyond 8 bits
