@@ -54,12 +54,32 @@ def names():
     return list(CATALOG)
 
 
+_PARAMETRIC = {
+    # name pattern -> constructor; the parameters are validated by the constructors
+    r"cfloat8_1_([45])_([23])_b(\d+)": lambda e, m, b: _cfloat8(int(e), int(m), int(b)),
+    r"posit(\d+)_es(\d+)": lambda n, es: Posit(n=int(n), es=int(es)),
+}
+
+
+def _cfloat8(e, m, bias):
+    from . import cfloat8
+    return cfloat8(exp_bits=e, man_bits=m, bias=bias)
+
+
 def lookup(name):
-    """The catalog format called ``name`` (a format object is returned unchanged)."""
+    """The format called ``name``: a catalog name, or a parametric one -- ``cfloat8_1_4_3_b<bias>``,
+    ``cfloat8_1_5_2_b<bias>`` (bias 0..63), ``posit<n>_es<es>`` -- (a format object is returned unchanged)."""
+    import re
     from .base import Format
     if isinstance(name, Format):
         return name
-    try:
-        return CATALOG[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown format {name!r}; known formats: {', '.join(CATALOG)}") from None
+    if isinstance(name, str):
+        if name in CATALOG:
+            return CATALOG[name]
+        for pattern, make in _PARAMETRIC.items():
+            found = re.fullmatch(pattern, name)
+            if found:
+                fmt = make(*found.groups())
+                return fmt
+    raise ValueError(f"unknown format {name!r}; known formats: {', '.join(CATALOG)}, "
+                     "cfloat8_1_4_3_b<bias>, cfloat8_1_5_2_b<bias>, posit<n>_es<es>")

@@ -115,13 +115,17 @@ def make_parser():
 
     p = sub.add_parser("generate", help="write the Verilog of one unit")
     units = p.add_subparsers(dest="unit", required=True, metavar="UNIT")
-    c = units.add_parser("convert", help="format converter (combinational: ports i, o)")
+    c = units.add_parser("convert", help="format converter (combinational: ports i, o; or pipelined streams)",
+                         description="Convert bits of one format to another, equal to golden.convert bit for bit. "
+                         "Formats: see `fmtforge list`; also cfloat8_1_4_3_b<bias>, cfloat8_1_5_2_b<bias>.")
     c.add_argument("--src", required=True, type=_format, help="source format (see `fmtforge list`)")
     c.add_argument("--dst", required=True, type=_format, help="destination format")
     c.add_argument("--rounding", default="rne", choices=MODES, help="rounding mode (default: rne)")
     c.add_argument("--saturate", action="store_true", help="overflow and infinities give +-max")
     c.add_argument("--flags", action="store_true", help="add a 4-bit flags port: NV, OF, UF, NX (bit 0 up)")
     c.add_argument("--rand-bits", type=int, default=16, help="width of the rand port for stochastic rounding")
+    c.add_argument("--stages", type=int, default=0,
+                   help="0: combinational (ports i, o); N >= 1: pipelined, N register stages, stream ports")
     for q in (c,):
         q.add_argument("--name", help="Verilog module name (default: spelled from the parameters)")
         q.add_argument("-o", "--output", required=True, help="output Verilog file, or - for stdout")

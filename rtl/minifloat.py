@@ -6,7 +6,7 @@ from amaranth.lib.wiring import In, Out
 
 from golden import Minifloat, NV, NX, OF, UF
 
-from .raw import RawShape, raw_layout
+from .raw import RawShape, raw_layout, scale_of
 from .rounding import round_increment
 
 __all__ = ["MinifloatUnpack", "MinifloatPack"]
@@ -31,7 +31,8 @@ class MinifloatUnpack(wiring.Component):
         self.fmt = _check_minifloat(fmt, "fmt")
         f = fmt.frac_bits
         self.shape = RawShape(sig_width=f + 1, exp_min=0, exp_max=(1 << fmt.exp_bits) - 1, bias=fmt.bias,
-                              normalized=False, fmt=fmt)
+                              fmt=fmt, unnorm_scale_max=fmt.emin if fmt.subnormals else None,
+                              ieee_subnormals=True)
         super().__init__({"i": In(fmt.width), "o": Out(raw_layout(self.shape))})
 
     def elaborate(self, platform):
@@ -47,9 +48,11 @@ class MinifloatUnpack(wiring.Component):
             self.o.exp.eq(expf),
         ]
         if fmt.explicit_integer:
-            # x87: an integer bit that contradicts the exponent is an invalid encoding, read as NaN.
+            # x87: an integer bit that contradicts the exponent is an invalid encoding, read as NaN (with a
+            # payload only when the exponent is all ones, as golden keeps it).
             hidden = self.i[f]
             bad = hidden == sub
+            frac = Mux(bad & (expf != all_e), 0, frac)
         else:
             hidden = ~sub
             bad = Const(0)
@@ -110,10 +113,11 @@ class MinifloatPack(wiring.Component):
         self.rounding = rounding
         self.saturate = saturate
         self.rand_bits = rand_bits
-        if not self.aligned(shape, fmt):
-            raise NotImplementedError(
-                f"{shape.fmt.name} -> {fmt.name}: only conversions between floats with the same exponent field "
-                "(width and bias) are implemented so far")
+        if not fmt.subnormals:
+            raise ValueError(f"{fmt.name}: destinations that flush subnormals (subnormals=False) are not generated")
+        if not (shape.normalized or self.aligned(shape, fmt) or shape.unnorm_scale_max <= fmt.emin):
+            raise ValueError(f"MinifloatPack({fmt.name}) needs a normalised raw input from {shape.fmt.name} "
+                             "(put a Normalize between unpack and pack)")
         ports = {"i": In(raw_layout(shape)), "o": Out(fmt.width)}
         if flags:
             ports["flags"] = Out(4)
@@ -126,10 +130,65 @@ class MinifloatPack(wiring.Component):
         """Whether the raw exponent field is already ``fmt``'s: the magnitude's encoding then rounds as an
         integer (the encoding is monotonic in the value), with no rebias and no shifter."""
         src = shape.fmt
-        return (isinstance(src, Minifloat) and not shape.normalized and src.exp_bits == fmt.exp_bits
+        return (isinstance(src, Minifloat) and shape.ieee_subnormals and src.exp_bits == fmt.exp_bits
                 and src.bias == fmt.bias and src.subnormals == fmt.subnormals)
 
     def elaborate(self, platform):
+        if self.aligned(self.shape, self.fmt):
+            return self._elaborate_aligned()
+        return self._elaborate_general()
+
+    def _elaborate_general(self):
+        """Any raw input: denormalise below the destination's smallest normal, round at a fixed position,
+        and form the encoding ((scale - emin) << f) + kept, which the round-up increments across binades."""
+        m = Module()
+        fmt, shape, raw = self.fmt, self.shape, self.i
+        f, emin = fmt.frac_bits, fmt.emin
+        S = shape.sig_width
+        R = self.rand_bits if self.rounding == "stochastic" else 0
+        G = max(R, 2)
+        P = S - 1 - f  # bits dropped when no denormalising shift is needed
+        Z = G + max(-P, 0)
+        D = Z + P  # discarded bits below the kept field (>= G)
+        W = S + Z
+        scale = scale_of(m, raw, shape)
+        v = Cat(Const(0, Z), raw.sig)
+        dmax = max(emin - shape.scale_min, 0)
+        if dmax:
+            d = Signal(range(min(dmax, W) + 1))
+            m.d.comb += d.eq(Mux(scale < emin, (emin - scale).as_unsigned(), 0))
+            if dmax > W:
+                dc = Signal(range(W + 1))
+                m.d.comb += dc.eq(Mux((scale < emin - W), W, d))
+                d = dc
+            vs = Signal(W)
+            lost = Signal()
+            ones = Const((1 << W) - 1, W)
+            m.d.comb += [vs.eq(v >> d), lost.eq((v & ~(ones << d)[:W]) != 0)]
+        else:
+            vs, lost = v, Const(0)
+        kept = vs[D:]
+        rbit = vs[D - 1]
+        sticky = Signal()
+        m.d.comb += sticky.eq((vs[:D - 1] != 0) | lost)
+        frac_t = vs[D - R:D] if R else None
+        # encoding of the truncated magnitude
+        e_hi = max(shape.scale_max - emin, 0)
+        enc_w = e_hi.bit_length() + f + 2
+        e_eff = Signal(range(e_hi + 1))
+        m.d.comb += e_eff.eq(Mux(scale > emin, (scale - emin).as_unsigned(), 0))
+        enc = Signal(enc_w)
+        m.d.comb += enc.eq((e_eff << f) + kept)
+        inc = round_increment(m, self.rounding, sign=raw.sign, lsb=enc[0], rbit=rbit, sticky=sticky,
+                              frac=frac_t, rand=getattr(self, "rand", None))
+        rounded = Signal(enc_w)
+        m.d.comb += rounded.eq((enc + inc)[:enc_w])
+        pb = shape.payload_bits
+        self._assemble(m, rounded, rbit | sticky, payload=raw.sig[:pb] if pb else Const(0, 1),
+                       payload_bits=pb)
+        return m
+
+    def _elaborate_aligned(self):
         m = Module()
         fmt, shape, raw = self.fmt, self.shape, self.i
         f_d, f_s = fmt.frac_bits, shape.sig_width - 1
@@ -156,17 +215,17 @@ class MinifloatPack(wiring.Component):
                               frac=frac_t, rand=getattr(self, "rand", None))
         rounded = Signal(enc_w)
         m.d.comb += rounded.eq((enc + inc)[:enc_w])
-        self._assemble(m, rounded, rbit | sticky, huge=Const(0), payload=raw.sig[:f_s], payload_bits=f_s)
+        self._assemble(m, rounded, rbit | sticky, payload=raw.sig[:f_s], payload_bits=f_s)
         return m
 
-    def _assemble(self, m, rounded, inexact, *, huge, payload, payload_bits):
+    def _assemble(self, m, rounded, inexact, *, payload, payload_bits):
         """Overflow, specials and flags around a rounded magnitude encoding ``rounded``."""
         fmt, raw = self.fmt, self.i
         f = fmt.frac_bits
         max_enc = (fmt.max_biased << f) | fmt.max_frac
         all_e = (1 << fmt.exp_bits) - 1
         finite = ~(raw.is_nan | raw.is_inf | raw.is_zero)
-        over = finite & (huge | (rounded > max_enc))
+        over = finite & (rounded > max_enc)
         tiny = finite & (rounded < (1 << f))
         toward_zero = {"rtz": Const(1), "rdn": ~raw.sign, "rup": raw.sign}.get(self.rounding, Const(0))
         to_max = Signal()
@@ -180,7 +239,9 @@ class MinifloatPack(wiring.Component):
 
         if fmt.specials == "ieee":
             # NaN: the payload MSB-aligned and truncated (or zero-extended), quiet bit set.
-            if payload_bits >= f:
+            if payload_bits == 0:
+                nan_frac = Const(0, f)
+            elif payload_bits >= f:
                 nan_frac = payload[payload_bits - f:]
             else:
                 nan_frac = Cat(Const(0, f - payload_bits), payload)

@@ -1,6 +1,6 @@
 """The units fmtforge generates: how each is built from its options, and the defaults ``make verilog`` writes."""
 
-from .convert import Converter
+from .convert import make_converter
 
 __all__ = ["DEFAULT_UNITS", "build_unit", "unit_kinds"]
 
@@ -8,11 +8,18 @@ __all__ = ["DEFAULT_UNITS", "build_unit", "unit_kinds"]
 DEFAULT_UNITS = [
     ("convert", dict(src="fp32", dst="bf16")),
     ("convert", dict(src="bf16", dst="fp32")),
+    ("convert", dict(src="fp32", dst="fp8_e4m3", saturate=True)),
+    ("convert", dict(src="fp32", dst="fp8_e5m2")),
+    ("convert", dict(src="fp16", dst="fp32")),
+    ("convert", dict(src="fp32", dst="int8")),
+    ("convert", dict(src="nf4", dst="bf16")),
+    ("convert", dict(src="fp32", dst="bf16", rounding="stochastic", flags=True, stages=2)),
 ]
 
 
-def _convert(src, dst, rounding="rne", saturate=False, flags=False, rand_bits=16):
-    c = Converter(src, dst, rounding=rounding, saturate=saturate, flags=flags, rand_bits=rand_bits)
+def _convert(src, dst, rounding="rne", saturate=False, flags=False, rand_bits=16, stages=0):
+    c = make_converter(src, dst, rounding=rounding, saturate=saturate, flags=flags, rand_bits=rand_bits,
+                       stages=stages)
     return c, c.name
 
 

@@ -10,7 +10,7 @@ _SCRIPT = """\
 read_rtlil <<rtlil
 {rtlil}
 rtlil
-proc
+proc -norom
 flatten
 opt -purge
 wreduce

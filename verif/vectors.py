@@ -19,16 +19,21 @@ def exhaustive(fmt):
     return np.arange(1 << fmt.width, dtype=np.uint64)
 
 
-def random_bits(fmt, n, rng):
-    """``n`` uniformly random patterns of ``fmt`` (as uint64, or Python ints beyond 64 bits)."""
-    if fmt.width <= 64:
-        hi = np.uint64((1 << fmt.width) - 1)
+def random_width(width, n, rng):
+    """``n`` uniformly random ``width``-bit integers (uint64, or Python ints beyond 64 bits)."""
+    if width <= 64:
+        hi = np.uint64((1 << width) - 1)
         return rng.integers(0, 1 << 64, n, dtype=np.uint64, endpoint=False) & hi
-    words = [rng.integers(0, 1 << 64, n, dtype=np.uint64) for _ in range((fmt.width + 63) // 64)]
+    words = [rng.integers(0, 1 << 64, n, dtype=np.uint64) for _ in range((width + 63) // 64)]
     out = np.zeros(n, dtype=object)
     for k, w in enumerate(words):
         out = out + (w.astype(object) << (64 * k))
-    return out & ((1 << fmt.width) - 1)
+    return out & ((1 << width) - 1)
+
+
+def random_bits(fmt, n, rng):
+    """``n`` uniformly random patterns of ``fmt``."""
+    return random_width(fmt.width, n, rng)
 
 
 def float_corners(src, dst=None):
@@ -81,3 +86,47 @@ def describe(fmt, bits):
     digits = (fmt.width + 3) // 4
     v = fmt.decode(np.array([bits], dtype=fmt.dtype))[0]
     return f"0x{int(bits):0{digits}x} ({float(v)!r})"
+
+
+def random_float_bits(src, dsts, n, rng):
+    """Half uniformly random patterns, half with exponents where the destinations round: from below their
+    smallest subnormal to above their largest finite (so overflow, underflow and subnormal rounding are
+    hit often, not only NaN-or-huge)."""
+    uni = random_bits(src, n - n // 2, rng)
+    lo, hi = [], []
+    for d in dsts:
+        if isinstance(d, Minifloat):
+            lo.append(d.emin - d.frac_bits - 3)
+            hi.append(d.emax + 2)
+        elif d.kind == "int":
+            lo.append(-3)
+            hi.append(d.bits + 1)
+        else:
+            lo.append(-10)
+            hi.append(10)
+    all_e = (1 << src.exp_bits) - 1
+    e_lo = min(max(min(lo) + src.bias, 0), all_e)
+    e_hi = min(max(max(hi) + src.bias, 0), all_e)
+    k = n // 2
+    exps = rng.integers(e_lo, e_hi + 1, k)
+    f = src.frac_bits
+    mans = random_width(max(f, 1), k, rng)
+    sgn = rng.integers(0, 2, k)
+    pats = []
+    for s, e, m in zip(sgn, exps, mans):
+        m = int(m) & ((1 << f) - 1)
+        if src.explicit_integer:
+            m |= (int(e) != 0) << f
+        pats.append((int(s) << (src.width - 1)) | (int(e) << src.man_bits) | m)
+    focus = np.array(pats, dtype=object if src.width > 64 else np.uint64)
+    return np.concatenate([uni.astype(focus.dtype), focus])
+
+
+def int_corners(fmt):
+    """Integers around every power of two (+-1), zero, and the range's ends."""
+    vals = {0, 1, 2, 3, fmt.min_int, fmt.max_int, fmt.min_int + 1, fmt.max_int - 1}
+    for k in range(fmt.bits):
+        for d in (-1, 0, 1):
+            vals.update({(1 << k) + d, -(1 << k) + d, (3 << k) + d, -(3 << k) + d, (5 << k) + d, -(5 << k) + d})
+    vals = sorted(v for v in vals if fmt.min_int <= v <= fmt.max_int)
+    return np.array([v & ((1 << fmt.bits) - 1) for v in vals], dtype=np.uint64)
