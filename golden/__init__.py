@@ -10,8 +10,9 @@ from .convert import convert, convert_flags
 from .minifloat import POLICIES, Minifloat
 from .raw import FINITE, INF, NAN, Raw
 from .rounding import FLAG_NAMES, MODES, NV, NX, OF, UF
+from . import block, quant  # noqa: E402  (quantization schemes, built on the formats above)
 
-__all__ = ["Codebook", "Integer", "Posit", "PowerOfTwo", "cfloat8", "posit", "CATALOG", "FINITE", "FLAG_NAMES", "Format", "INF", "MODES", "Minifloat", "NAN", "NV", "NX", "OF",
+__all__ = ["block", "quant", "Codebook", "Integer", "Posit", "PowerOfTwo", "cfloat8", "posit", "CATALOG", "FINITE", "FLAG_NAMES", "Format", "INF", "MODES", "Minifloat", "NAN", "NV", "NX", "OF",
            "POLICIES", "Raw", "UF", "convert", "convert_flags", "lookup", "minifloat", "names"]
 
 
