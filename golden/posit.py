@@ -152,7 +152,8 @@ class Posit(Format):
         inexact = (rbit | sticky) & ~exact
         maxpos = _U64((1 << (n - 1)) - 1)
         body = np.where(big, maxpos, np.where(small, _U64(1), body))
-        inexact = inexact | big & ~((scale == self.max_scale) & (sig == (_U64(1) << (L - 1).astype(_U64)))) | small
+        exact_max = (scale == self.max_scale) & (sig == (_U64(1) << np.maximum(L - 1, 0).astype(_U64)))
+        inexact = np.where(big, ~exact_max, np.where(small, True, inexact))
         mask = _U64((1 << n) - 1) if n < 64 else _U64(0xFFFFFFFFFFFFFFFF)
         neg = (~body + _U64(1)) & mask
         out = np.where(sign, neg, body)

@@ -126,7 +126,13 @@ def make_parser():
     c.add_argument("--rand-bits", type=int, default=16, help="width of the rand port for stochastic rounding")
     c.add_argument("--stages", type=int, default=0,
                    help="0: combinational (ports i, o); N >= 1: pipelined, N register stages, stream ports")
-    for q in (c,):
+    pd = units.add_parser("posit-decode", help="posit decoder (ports i, o; o = sig, scale, sign, is_zero, is_nar)",
+                          description="Decode posit(n, es) bits into a sign, NaR and zero flags, the scale "
+                          "k * 2**es + e (signed) and the significand (hidden bit on top, fraction left-aligned).")
+    pd.add_argument("--n", type=int, required=True, help="posit width, 3..64")
+    pd.add_argument("--es", type=int, default=2, help="exponent bits, 0..4 (default 2, the 2022 standard)")
+    pd.add_argument("--stages", type=int, default=0, help="output register stages (latency; ports clk, rst)")
+    for q in (c, pd):
         q.add_argument("--name", help="Verilog module name (default: spelled from the parameters)")
         q.add_argument("-o", "--output", required=True, help="output Verilog file, or - for stdout")
         q.set_defaults(func=cmd_generate)

@@ -8,17 +8,18 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 import golden
-from golden import MODES, Codebook, Integer, Minifloat
+from golden import MODES, Codebook, Integer, Minifloat, Posit
 
 from .codebook import CodebookUnpack
 from .integer import IntegerPack, IntegerUnpack
 from .minifloat import MinifloatPack, MinifloatUnpack
+from .posit import PositPack, PositUnpack
 from .raw import Normalize
 
 __all__ = ["Converter", "PipelinedConverter", "converter_name", "make_converter", "SOURCE_KINDS", "DEST_KINDS"]
 
-SOURCE_KINDS = ("float", "int", "codebook")
-DEST_KINDS = ("float", "int")
+SOURCE_KINDS = ("float", "int", "codebook", "posit")
+DEST_KINDS = ("float", "int", "posit")
 
 
 def converter_name(src, dst, rounding="rne", saturate=False, flags=False, stages=0):
@@ -34,6 +35,8 @@ def _unpack(fmt):
         return IntegerUnpack(fmt)
     if isinstance(fmt, Codebook):
         return CodebookUnpack(fmt)
+    if isinstance(fmt, Posit):
+        return PositUnpack(fmt)
     raise ValueError(f"src: {fmt.name} ({fmt.kind}) cannot be converted from yet; "
                      f"sources are floats, integers and nf4")
 
@@ -43,12 +46,16 @@ def _pack(fmt, shape, **kwargs):
         return MinifloatPack(fmt, shape, **kwargs)
     if isinstance(fmt, Integer):
         return IntegerPack(fmt, shape, **kwargs)
+    if isinstance(fmt, Posit):
+        return PositPack(fmt, shape, **kwargs)
     raise ValueError(f"dst: {fmt.name} ({fmt.kind}) cannot be converted to yet; destinations are floats and integers")
 
 
 def _needs_normalize(shape, dst):
-    if shape.normalized or not isinstance(dst, Minifloat):
+    if shape.normalized or isinstance(dst, Integer):
         return False
+    if isinstance(dst, Posit):
+        return True
     return not (MinifloatPack.aligned(shape, dst) or shape.unnorm_scale_max <= dst.emin)
 
 
@@ -61,11 +68,11 @@ def _check(src, dst, rounding, saturate, rand_bits):
     if isinstance(rand_bits, bool) or not isinstance(rand_bits, int) or not 1 <= rand_bits <= 32:
         raise ValueError(f"rand_bits must be an integer in 1..32, not {rand_bits!r}")
     if isinstance(dst, Codebook) or dst.kind not in DEST_KINDS:
-        raise ValueError(f"dst: {dst.name} ({dst.kind}) cannot be converted to yet; destinations are floats and "
-                         "integers")
+        raise ValueError(f"dst: {dst.name} ({dst.kind}) cannot be converted to yet; destinations are floats, "
+                         "posits and integers")
     if src.kind not in SOURCE_KINDS:
         raise ValueError(f"src: {src.name} ({src.kind}) cannot be converted from yet; sources are floats, "
-                         "integers and nf4")
+                         "posits, integers and nf4")
     return src, dst
 
 

@@ -1,6 +1,9 @@
 """The units fmtforge generates: how each is built from its options, and the defaults ``make verilog`` writes."""
 
+import golden
+
 from .convert import make_converter
+from .posit import PositDecoder
 
 __all__ = ["DEFAULT_UNITS", "build_unit", "unit_kinds"]
 
@@ -14,6 +17,10 @@ DEFAULT_UNITS = [
     ("convert", dict(src="fp32", dst="int8")),
     ("convert", dict(src="nf4", dst="bf16")),
     ("convert", dict(src="fp32", dst="bf16", rounding="stochastic", flags=True, stages=2)),
+    ("convert", dict(src="posit16", dst="fp32")),
+    ("convert", dict(src="fp32", dst="posit16")),
+    ("posit-decode", dict(n=16, es=2)),
+    ("posit-decode", dict(n=32, es=2)),
 ]
 
 
@@ -23,8 +30,16 @@ def _convert(src, dst, rounding="rne", saturate=False, flags=False, rand_bits=16
     return c, c.name
 
 
+def _posit_decode(n, es=2, stages=0):
+    from .base_checks import check_posit_params
+    check_posit_params(n, es)
+    d = PositDecoder(golden.posit(n, es), stages=stages)
+    return d, d.name
+
+
 _BUILDERS = {
     "convert": (_convert, "format converter, any supported pair and rounding mode"),
+    "posit-decode": (_posit_decode, "posit(n, es) decoder: sign, NaR, zero, scale, significand"),
 }
 
 

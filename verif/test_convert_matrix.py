@@ -16,8 +16,8 @@ import pytest
 
 import golden
 from verif.harness import Bundle, conv_id
-from verif.vectors import (describe, exhaustive, float_corners, int_corners, random_float_bits, random_width,
-                           seed)
+from verif.vectors import (describe, exhaustive, float_corners, int_corners, posit_corners, random_float_bits,
+                           random_width, seed)
 
 ENV = "FMTFORGE_BUNDLE"
 MODES = ["rne", "rtz", "rdn", "rup", "rmm", "stochastic"]
@@ -25,10 +25,20 @@ FULL = os.environ.get("FMTFORGE_FULL") == "1"
 
 SOURCES = ["fp64", "fp32", "fp16", "bf16", "tf32", "fp24", "pxr24", "x87", "fp8_e4m3", "fp8_e5m2", "fp8_e4m3fnuz",
            "fp8_e5m2fnuz", "fp6_e2m3", "fp6_e3m2", "fp4_e2m1", "cfloat8_1_4_3", "cfloat8_1_5_2_b20", "int8",
-           "uint8", "int16", "int32", "nf4"]
+           "uint8", "int16", "int32", "nf4", "posit8", "posit8_es0", "posit8_es1", "posit16", "posit16_es0",
+           "posit16_es1", "posit32", "posit64"]
 DESTS = ["fp64", "fp32", "fp16", "bf16", "tf32", "fp24", "pxr24", "x87", "fp8_e4m3", "fp8_e5m2", "fp8_e4m3fnuz",
          "fp8_e5m2fnuz", "fp6_e2m3", "fp6_e3m2", "fp4_e2m1", "cfloat8_1_4_3", "cfloat8_1_5_2_b20", "int8", "uint8",
-         "int16", "int32"]
+         "int16", "int32", "posit8", "posit16", "posit32", "posit64", "posit16_es1", "posit12_es3"]
+
+# conversions every run checks, besides the rotation (issue: posits to and from fp32, fp16 and bf16)
+REQUIRED = {
+    "fp32": [("posit32", "rne"), ("posit16", "rne")], "fp16": [("posit16", "rne")], "bf16": [("posit16", "rne")],
+    "posit8": [("fp32", "rne")], "posit8_es0": [("fp32", "rne")], "posit8_es1": [("fp32", "rne")],
+    "posit16": [("fp32", "rne"), ("posit32", "rne"), ("posit8", "rne")], "posit16_es0": [("fp32", "rne")],
+    "posit16_es1": [("fp32", "rne")], "posit32": [("fp32", "rne"), ("fp64", "rne"), ("int32", "rne")],
+    "posit64": [("fp64", "rne")],
+}
 
 
 def configs_for(src_index, full=FULL):
@@ -37,7 +47,7 @@ def configs_for(src_index, full=FULL):
                 for d in DESTS for r in MODES for s in (False, True)]
     # rotation: 7 destinations per source; over all sources every destination appears in several modes and
     # both saturation settings, and every mode with every destination family
-    out = []
+    out = [dict(dst=d, rounding=r, saturate=False, rand_bits=8) for d, r in REQUIRED.get(SOURCES[src_index], [])]
     for j in range(7):
         d = DESTS[(src_index * 7 + j) % len(DESTS)]
         r = MODES[(src_index + j) % len(MODES)]
@@ -48,8 +58,9 @@ def configs_for(src_index, full=FULL):
 def vectors(src, dsts, n_random, rng):
     if src.width <= 16:
         return exhaustive(src)
-    if src.kind == "int":
-        return np.concatenate([int_corners(src), random_width(src.width, n_random, rng)])
+    if src.kind in ("int", "posit"):
+        corners = int_corners(golden.Integer(bits=min(src.width, 32))) if src.kind == "int" else posit_corners(src)
+        return np.concatenate([corners, random_width(src.width, n_random, rng)])
     corners = np.concatenate([float_corners(src, d) for d in dsts if isinstance(d, golden.Minifloat)]
                              + [float_corners(src)])
     rnd = random_float_bits(src, dsts, n_random, rng)
@@ -135,4 +146,5 @@ def test_rotation_covers_everything():
     assert {d for d, _, _ in seen} == set(DESTS)
     assert {r for _, r, _ in seen} == set(MODES)
     fam = {(golden.lookup(d).kind, r, s) for d, r, s in seen}
-    assert {(k, r, s) for k in ("float", "int") for r in MODES for s in (False, True)} <= fam
+    assert {(k, r, s) for k in ("float", "posit") for r in MODES for s in (False, True)} <= fam
+    assert {(k, r) for k in ("float", "int", "posit") for r in MODES} <= {(k, r) for k, r, _ in fam}

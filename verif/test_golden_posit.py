@@ -124,3 +124,18 @@ def test_posit17_decode_every_pattern():
         want = oracle.posit_value(17, 2, b)
         got = f64[int(b)]
         assert (want is oracle.NAN and math.isnan(got)) or got == float(want)
+
+
+@pytest.mark.parametrize("n, es", [(8, 2), (8, 0), (16, 2), (16, 1)], ids=lambda v: str(v))
+def test_flags_say_what_happened(n, es):
+    """NX exactly when the result's value differs from the input; NV for infinities; nothing else."""
+    p = golden.posit(n, es)
+    wide = golden.posit(n + 1, es)
+    v = wide.decode(wide.all_bits())
+    x = np.concatenate([v[~np.isnan(v)], [np.inf, -np.inf, np.nan, 1e300, -1e-300]])
+    bits, flags = p.encode_flags(x)
+    back = p.decode(bits)
+    changed = ~((back == x) | np.isnan(x))
+    assert np.array_equal((flags & golden.NX) != 0, changed & np.isfinite(x))
+    assert np.array_equal((flags & golden.NV) != 0, np.isinf(x))
+    assert not np.any(flags & (golden.OF | golden.UF))

@@ -130,3 +130,21 @@ def int_corners(fmt):
             vals.update({(1 << k) + d, -(1 << k) + d, (3 << k) + d, -(3 << k) + d, (5 << k) + d, -(5 << k) + d})
     vals = sorted(v for v in vals if fmt.min_int <= v <= fmt.max_int)
     return np.array([v & ((1 << fmt.bits) - 1) for v in vals], dtype=np.uint64)
+
+
+def posit_corners(fmt):
+    """Posit patterns around every regime length: the ends of each run, with exponent and fraction all
+    zeros, all ones and one bit from either end; +-minpos, +-maxpos, zero and NaR; both signs."""
+    n = fmt.n
+    pats = {0, 1 << (n - 1), 1, (1 << (n - 1)) - 1}
+    for run in range(1, n):
+        for bit in (0, 1):
+            regime = ((1 << run) - 1) if bit else 0
+            head = (regime << 1) | (1 - bit) if run < n - 1 else regime
+            used = min(run + 1, n - 1)
+            left = n - 1 - used
+            for tail in {0, 1, (1 << left) - 1, 1 << max(left - 1, 0), (1 << left) - 2} if left else {0}:
+                body = (head << left) | (tail & ((1 << left) - 1) if left else 0)
+                body &= (1 << (n - 1)) - 1
+                pats.update({body, (-body) & ((1 << n) - 1)})
+    return np.array(sorted(pats), dtype=np.uint64)

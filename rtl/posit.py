@@ -1,0 +1,217 @@
+"""Posit decoder (unpack) and encoder (round-and-pack), for any posit(n, es) of ``golden.Posit``."""
+
+from amaranth import Cat, Const, Module, Mux, Signal
+from amaranth.hdl import signed
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from golden import NV, NX, Posit
+
+from .raw import RawShape, raw_layout, scale_of
+from .rounding import round_increment
+
+__all__ = ["PositUnpack", "PositPack", "PositDecoder", "decoder_layout"]
+
+
+def _check(fmt):
+    if not isinstance(fmt, Posit):
+        raise TypeError(f"fmt must be a golden.Posit, not {fmt!r}")
+    if fmt.n > 64:
+        raise ValueError(f"n must be an integer in 3..64, not {fmt.n}")
+    return fmt
+
+
+def _frac_bits(fmt):
+    """Most fraction bits a posit(n, es) carries (a regime of two bits)."""
+    return max(fmt.n - 3 - fmt.es, 0)
+
+
+def _shape(fmt):
+    """The raw shape a posit decodes to: scales from -(n-2)*2**es to (n-2)*2**es, normalised."""
+    n, es = fmt.n, fmt.es
+    return RawShape(sig_width=_frac_bits(fmt) + 1, exp_min=-(n - 2) << es, exp_max=(n - 2) << es, bias=0, fmt=fmt)
+
+
+class PositUnpack(wiring.Component):
+    """Posit bits -> raw form: sign, NaR (as is_nan), zero, scale = k * 2**es + e, and the significand with the
+    hidden bit explicit and the fraction left-aligned below it (``sig_width = max(n - 3 - es, 0) + 1``).
+
+    The regime's run length is found by a leading-run count merged with the shifter that removes it:
+    log2(n) stages, each shifting by a power of two when the top bits still all equal the run's bit.
+    """
+
+    def __init__(self, fmt):
+        self.fmt = _check(fmt)
+        self.shape = _shape(fmt)
+        super().__init__({"i": In(fmt.n), "o": Out(raw_layout(self.shape))})
+
+    def elaborate(self, platform):
+        m = Module()
+        n, es = self.fmt.n, self.fmt.es
+        F = _frac_bits(self.fmt)
+        x = self.i
+        sign = x[-1]
+        mag = Signal(n)
+        m.d.comb += mag.eq(Mux(sign, -x, x))
+        body = mag[:n - 1]
+        r0 = body[-1]
+        # shift the body left past its regime run: stages of 2**j while the top 2**j bits all equal r0
+        b = body
+        run_parts = []
+        W = n - 1
+        k = 1 << max((W - 1).bit_length() - 1, 0) if W > 1 else 1
+        while k >= 1:
+            kk = min(k, W)
+            same = Signal(name=f"run_{k}")
+            m.d.comb += same.eq(b[W - kk:] == Mux(r0, (1 << kk) - 1, 0))
+            shifted = Signal(W, name=f"body_shl_{k}")
+            m.d.comb += shifted.eq(Mux(same, b << kk, b))
+            run_parts.append((same, kk))
+            b = shifted
+            k //= 2
+        run = Signal(range(2 * W + 2))
+        m.d.comb += run.eq(sum(s * w for s, w in run_parts))
+        # the run cannot exceed the body: clip (only the all-ones body, i.e. maxpos, reaches W)
+        run_c = Signal(range(W + 1))
+        m.d.comb += run_c.eq(Mux(run > W, W, run))
+        rest = (b << 1)[:W]  # drop the terminating bit
+        regime = Signal(signed(max(W.bit_length(), 1) + 2))
+        m.d.comb += regime.eq(Mux(r0, run_c - 1, -run_c))
+        e = rest[W - es:] if es else Const(0, 1)
+        frac = rest[W - es - F:W - es] if F else Const(0, 0)
+        nar = x == (1 << (n - 1))
+        zero = x == 0
+        m.d.comb += [
+            self.o.sign.eq(sign & ~nar),
+            self.o.is_nan.eq(nar),
+            self.o.is_zero.eq(zero),
+            self.o.exp.eq((regime << es) + e if es else regime),
+            self.o.sig.eq(Cat(frac, Const(1, 1))),
+        ]
+        return m
+
+
+def decoder_layout(fmt):
+    """The decoder's output port ``o``, LSB first: ``sig`` (hidden bit on top), ``scale`` (signed), ``sign``,
+    ``is_zero``, ``is_nar``."""
+    shape = _shape(fmt)
+    return data.StructLayout({"sig": shape.sig_width, "scale": shape.exp_shape, "sign": 1, "is_zero": 1,
+                              "is_nar": 1})
+
+
+class PositDecoder(wiring.Component):
+    """The posit decoder as a unit: ``i`` (posit bits) -> ``o`` (``decoder_layout``): value =
+    (-1)**sign * 2**scale * sig / 2**(width(sig) - 1), NaR and zero flagged. ``stages`` >= 1 registers the
+    output (latency ``stages``, ports ``clk``/``rst``; no handshake: one result per cycle)."""
+
+    def __init__(self, fmt, *, stages=0):
+        self.fmt = _check(fmt)
+        if isinstance(stages, bool) or not isinstance(stages, int) or not 0 <= stages <= 8:
+            raise ValueError(f"stages must be an integer in 0..8, not {stages!r}")
+        self.stages = stages
+        self._unpack = PositUnpack(self.fmt)
+        super().__init__({"i": In(self.fmt.n), "o": Out(decoder_layout(self.fmt))})
+
+    @property
+    def name(self):
+        return f"posit_decode_n{self.fmt.n}_es{self.fmt.es}" + (f"_s{self.stages}" if self.stages else "")
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.unpack = u = self._unpack
+        m.d.comb += u.i.eq(self.i)
+        out = Signal(decoder_layout(self.fmt))
+        m.d.comb += [out.sig.eq(u.o.sig), out.scale.eq(u.o.exp), out.sign.eq(u.o.sign),
+                     out.is_zero.eq(u.o.is_zero), out.is_nar.eq(u.o.is_nan)]
+        for k in range(self.stages):
+            q = Signal(decoder_layout(self.fmt), name=f"o_q{k}")
+            m.d.sync += q.eq(out)
+            out = q
+        m.d.comb += self.o.eq(out)
+        return m
+
+
+class PositPack(wiring.Component):
+    """Raw form (normalised) -> posit bits, rounded on the bit string as the 2022 standard says: ties to the
+    even pattern; never to zero or NaR (below minpos: +-minpos; above maxpos: +-maxpos). NaN gives NaR; +-inf
+    gives NaR (NV), or +-maxpos with ``saturate``. Equal to ``golden.Posit.encode_raw`` (bits and flags).
+
+    The bit string is built as (regime bits, exponent, fraction) by one shift: the word
+    ``[r, ~r, e, fraction]`` shifted right by the run length, filling with ``r`` (1 for k >= 0).
+    """
+
+    def __init__(self, fmt, shape, *, rounding="rne", saturate=False, rand_bits=16, flags=True):
+        self.fmt = _check(fmt)
+        if not shape.normalized:
+            raise ValueError(f"PositPack({fmt.name}) needs a normalised raw input (put a Normalize first)")
+        self.shape, self.rounding, self.saturate, self.rand_bits = shape, rounding, saturate, rand_bits
+        ports = {"i": In(raw_layout(shape)), "o": Out(fmt.n)}
+        if flags:
+            ports["flags"] = Out(4)
+        if rounding == "stochastic":
+            ports["rand"] = In(rand_bits)
+        super().__init__(ports)
+
+    def elaborate(self, platform):
+        m = Module()
+        fmt, shape, raw = self.fmt, self.shape, self.i
+        n, es = fmt.n, fmt.es
+        S = shape.sig_width
+        max_scale = (n - 2) << es
+        scale = scale_of(m, raw, shape)
+        big = Signal()
+        small = Signal()
+        m.d.comb += [big.eq(scale >= max_scale), small.eq(scale < -max_scale)]
+        # within range: k in [-(n-2), n-3], e in [0, 2**es)
+        sc = Signal(signed(max(max_scale.bit_length() + 2, len(scale))))
+        m.d.comb += sc.eq(Mux(big, max_scale - 1, Mux(small, -max_scale, scale)))
+        k = sc >> es  # arithmetic: floor
+        e = sc[:es] if es else Const(0, 0)
+        r = ~sc[-1]  # k >= 0
+        run = Signal(range(n))  # regime bits before the terminator, less one: shift amount
+        m.d.comb += run.eq(Mux(r, k, -k - 1))
+        R = self.rand_bits if self.rounding == "stochastic" else 0
+        frac = raw.sig[:S - 1]
+        # word: r, ~r, e, fraction, then n + R zero bits so that nothing falls off the end
+        pad = n + R
+        word = Cat(Const(0, pad), frac, e, ~r, r)
+        W = len(word)
+        shifted = Signal(W)
+        fill = Signal(W)
+        ones = Const((1 << W) - 1, W)
+        m.d.comb += [fill.eq(Mux(r, ~(ones >> run), 0)), shifted.eq((word >> run) | fill)]
+        # body: the n-1 bits after the sign, taken from the top of the word
+        body = shifted[W - (n - 1):]
+        rbit = shifted[W - n]
+        rest = shifted[:W - n]
+        sticky = Signal()
+        m.d.comb += sticky.eq(rest != 0)
+        frac_t = shifted[W - n - R:W - n] if R else None
+        inc = round_increment(m, self.rounding, sign=raw.sign, lsb=body[0], rbit=rbit, sticky=sticky,
+                              frac=frac_t, rand=getattr(self, "rand", None))
+        mag = Signal(n - 1)
+        maxpos = (1 << (n - 1)) - 1
+        with m.If(big):
+            m.d.comb += mag.eq(maxpos)
+        with m.Elif(small):
+            m.d.comb += mag.eq(1)
+        with m.Else():
+            m.d.comb += mag.eq(body + inc)
+        finite = ~(raw.is_nan | raw.is_inf | raw.is_zero)
+        o = Signal(n)
+        nar = Const(1 << (n - 1), n)
+        with m.If(raw.is_nan | (raw.is_inf & (not self.saturate))):
+            m.d.comb += o.eq(nar)
+        with m.Elif(raw.is_zero):
+            m.d.comb += o.eq(0)
+        with m.Else():
+            mag_any = Mux(raw.is_inf, maxpos, mag)
+            m.d.comb += o.eq(Mux(raw.sign, -Cat(mag_any, Const(0, 1)), Cat(mag_any, Const(0, 1))))
+        m.d.comb += self.o.eq(o)
+        if hasattr(self, "flags"):
+            exact_max = Signal()
+            m.d.comb += exact_max.eq((scale == max_scale) & (raw.sig[:S - 1] == 0))
+            inexact = Mux(big, ~exact_max, Mux(small, 1, rbit | sticky))
+            m.d.comb += self.flags.eq(Cat(raw.is_inf, Const(0, 2), finite & inexact))
+            assert (NV, NX) == (1, 8)
+        return m
