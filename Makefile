@@ -38,6 +38,14 @@ verilog: $(STAMP)
 test: tools
 	$(PY) -m pytest -n $(JOBS) -q
 
+# The full converter matrix (every source to every destination, every mode, both saturation settings) and
+# longer random runs: hours, not for CI.
+regress: tools
+	FMTFORGE_FULL=1 $(PY) -m pytest -n $(JOBS) -q verif/test_convert_matrix.py
+
+bench: $(STAMP)
+	$(PY) bench/golden_speed.py
+
 clean:
 	rm -rf sim_build build .pytest_cache
 

@@ -196,7 +196,7 @@ class Minifloat(Format):
             v = np.ldexp(raw.sig.astype(np.float64), raw.exp)
             v = np.where(raw.cls == INF, np.inf, np.where(raw.cls == NAN, np.nan, v))
             return np.where(raw.sign, -v, v)
-        return super().decode(bits)
+        return super()._decode_exact(bits)
 
     # -- encode ------------------------------------------------------------------------------------------
     def encode_raw(self, raw, rounding="rne", saturate=False, *, rand=None, rand_bits=None):

@@ -135,8 +135,8 @@ class Posit(Format):
         fl = L - 1
         cap = 63 - es
         excess = np.maximum(fl - cap, 0)
-        kept_sig, _, st = shift_right(sig, excess)
-        red = np.where(excess > 0, kept_sig | st.astype(_U64), sig)
+        kept_sig, lost_r, lost_s = shift_right(sig, excess)
+        red = np.where(excess > 0, kept_sig | (lost_r | lost_s).astype(_U64), sig)
         fl = np.minimum(fl, cap)
         fracbits = red & ((_U64(1) << fl.astype(_U64)) - _U64(1))
         tail = (e.astype(_U64) << fl.astype(_U64)) | fracbits

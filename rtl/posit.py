@@ -186,7 +186,7 @@ class PositPack(wiring.Component):
         rest = shifted[:W - n]
         sticky = Signal()
         m.d.comb += sticky.eq(rest != 0)
-        frac_t = shifted[W - n - R:W - n] if R else None
+        frac_t = shifted[W - n - R + 1:W - n + 1] if R else None  # the top R discarded bits, round bit first
         inc = round_increment(m, self.rounding, sign=raw.sign, lsb=body[0], rbit=rbit, sticky=sticky,
                               frac=frac_t, rand=getattr(self, "rand", None))
         mag = Signal(n - 1)

@@ -139,3 +139,25 @@ def test_flags_say_what_happened(n, es):
     assert np.array_equal((flags & golden.NX) != 0, changed & np.isfinite(x))
     assert np.array_equal((flags & golden.NV) != 0, np.isinf(x))
     assert not np.any(flags & (golden.OF | golden.UF))
+
+
+@pytest.mark.parametrize("n, es", [(16, 2), (32, 2), (64, 2), (64, 0), (64, 4)], ids=lambda v: str(v))
+def test_encode_wide_significands(n, es):
+    """x87 sources carry 64-bit significands, wider than any posit keeps: the low bits must still count."""
+    x87 = golden.lookup("x87")
+    p = golden.posit(n, es)
+    rng = np.random.default_rng([seed(), n, es, 7])
+    pats = []
+    for _ in range(3000):
+        e = 16383 + int(rng.integers(-30, 30))
+        man = (1 << 63) | int(rng.integers(0, 1 << 63))
+        if rng.random() < 0.5:
+            man = (1 << 63) | (int(rng.integers(0, 4)) << int(rng.integers(0, 63))) | int(rng.integers(0, 4))
+        pats.append((int(rng.integers(0, 2)) << 79) | (e << 64) | man)
+    pats = np.array(pats, dtype=object)
+    for mode in ("rne", "rtz", "rup"):
+        got, flags = golden.convert_flags(pats, x87, p, mode)
+        for b, g, f, v in zip(pats, got, flags, x87.decode_raw(pats).to_fractions()):
+            want = oracle.posit_encode(n, es, v, mode)
+            assert int(g) == want, (hex(b), mode, hex(int(g)), hex(want))
+            assert bool(f & golden.NX) == (oracle.posit_value(n, es, want) != v), hex(b)
