@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.fmtforge-installed
 OUT    ?= build/verilog
 JOBS   ?= auto
 
-.PHONY: all verilog test regress lint bench clean distclean venv tools
+.PHONY: all verilog test regress synth bench clean distclean venv tools
 
 all: verilog
 
@@ -42,6 +42,10 @@ test: tools
 # longer random runs: hours, not for CI.
 regress: tools
 	FMTFORGE_FULL=1 $(PY) -m pytest -n $(JOBS) -q verif/test_convert_matrix.py
+
+# Area and Fmax of every unit on iCE40 HX8K and ECP5-25F (Yosys + nextpnr from PyPI): build/synth/report.{json,md}
+synth: $(STAMP)
+	$(VENV)/bin/fmtforge synth-all --output-dir build/synth
 
 bench: $(STAMP)
 	$(PY) bench/golden_speed.py

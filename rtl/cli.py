@@ -7,20 +7,10 @@ from pathlib import Path
 import golden
 from golden import MODES
 
+from .cli_units import CliError, _format, add_unit_parsers, unit_options
 from .units import DEFAULT_UNITS, build_unit, unit_kinds
 
 __all__ = ["main"]
-
-
-class CliError(Exception):
-    """A user error: printed as one line, exit status 2."""
-
-
-def _format(name):
-    try:
-        return golden.lookup(name)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _write(text, path):
@@ -34,8 +24,7 @@ def _write(text, path):
 
 
 def cmd_generate(args):
-    options = {k: v for k, v in vars(args).items()
-               if k not in ("command", "unit", "output", "name", "func")}
+    options = unit_options(args)
     try:
         component, default_name = build_unit(args.unit, **options)
     except (ValueError, TypeError, NotImplementedError) as e:
@@ -115,27 +104,13 @@ def make_parser():
 
     p = sub.add_parser("generate", help="write the Verilog of one unit")
     units = p.add_subparsers(dest="unit", required=True, metavar="UNIT")
-    c = units.add_parser("convert", help="format converter (combinational: ports i, o; or pipelined streams)",
-                         description="Convert bits of one format to another, equal to golden.convert bit for bit. "
-                         "Formats: see `fmtforge list`; also cfloat8_1_4_3_b<bias>, cfloat8_1_5_2_b<bias>.")
-    c.add_argument("--src", required=True, type=_format, help="source format (see `fmtforge list`)")
-    c.add_argument("--dst", required=True, type=_format, help="destination format")
-    c.add_argument("--rounding", default="rne", choices=MODES, help="rounding mode (default: rne)")
-    c.add_argument("--saturate", action="store_true", help="overflow and infinities give +-max")
-    c.add_argument("--flags", action="store_true", help="add a 4-bit flags port: NV, OF, UF, NX (bit 0 up)")
-    c.add_argument("--rand-bits", type=int, default=16, help="width of the rand port for stochastic rounding")
-    c.add_argument("--stages", type=int, default=0,
-                   help="0: combinational (ports i, o); N >= 1: pipelined, N register stages, stream ports")
-    pd = units.add_parser("posit-decode", help="posit decoder (ports i, o; o = sig, scale, sign, is_zero, is_nar)",
-                          description="Decode posit(n, es) bits into a sign, NaR and zero flags, the scale "
-                          "k * 2**es + e (signed) and the significand (hidden bit on top, fraction left-aligned).")
-    pd.add_argument("--n", type=int, required=True, help="posit width, 3..64")
-    pd.add_argument("--es", type=int, default=2, help="exponent bits, 0..4 (default 2, the 2022 standard)")
-    pd.add_argument("--stages", type=int, default=0, help="output register stages (latency; ports clk, rst)")
-    for q in (c, pd):
+    for q in add_unit_parsers(units):
         q.add_argument("--name", help="Verilog module name (default: spelled from the parameters)")
         q.add_argument("-o", "--output", required=True, help="output Verilog file, or - for stdout")
         q.set_defaults(func=cmd_generate)
+
+    from .synth_cli import add_synth_subparser
+    add_synth_subparser(sub)
 
     p = sub.add_parser("info", help="facts about a format, and the table of its values (formats of <= 8 bits)")
     p.add_argument("format", type=_format, help="a format name (see `fmtforge list`)")

@@ -21,6 +21,9 @@ DEFAULT_UNITS = [
     ("convert", dict(src="fp32", dst="posit16")),
     ("posit-decode", dict(n=16, es=2)),
     ("posit-decode", dict(n=32, es=2)),
+    ("qmac", dict(lanes=1)),
+    ("qmac", dict(lanes=4)),
+    ("qmac", dict(lanes=16, a_type="uint8", per_channel=True)),
 ]
 
 
@@ -37,9 +40,17 @@ def _posit_decode(n, es=2, stages=0):
     return d, d.name
 
 
+def _qmac(lanes, a_type="int8", w_type="int8", out_type="int8", acc_bits=32, per_channel=False, rounding="gemmlowp"):
+    from .qmac import QMac
+    q = QMac(lanes=lanes, a_type=a_type, w_type=w_type, out_type=out_type, acc_bits=acc_bits,
+             per_channel=per_channel, rounding=rounding)
+    return q, q.name
+
+
 _BUILDERS = {
     "convert": (_convert, "format converter, any supported pair and rounding mode"),
     "posit-decode": (_posit_decode, "posit(n, es) decoder: sign, NaR, zero, scale, significand"),
+    "qmac": (_qmac, "INT8 affine MAC + requantize (Jacob et al. 2018), pipelined, N lanes"),
 }
 
 

