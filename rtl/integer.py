@@ -72,10 +72,19 @@ class IntegerPack(wiring.Component):
         T = max(0, shape.scale_max - (B - 1)) if wide_unnorm else 0
         if T > 64:
             raise ValueError("IntegerPack: a wide unnormalised raw input needs a Normalize first")
-        W = S + G + B + T
-        D = S + G
-        v = Cat(Const(0, G + B + T), raw.sig)
         scale = scale_of(m, raw, shape)
+        if T:
+            W = S + G + B + T
+            D = S + G
+            v = Cat(Const(0, G + B + T), raw.sig)
+        else:
+            # Cut the significand to B integer bits (at the largest scale, B - 1), the rounding bits and one
+            # sticky bit for everything lower: the shifter is then only B + G bits wide.
+            G = max(R, 1) + 1
+            P = S - B
+            v = Cat(raw.sig[:P - G + 1] != 0, raw.sig[P - G + 1:]) if P >= G else Cat(Const(0, G - P), raw.sig)
+            W = B + G
+            D = G
         a = Signal(range(W + 1))
         m.d.comb += a.eq(Mux(scale >= B - 1 + T, 0, Mux(scale < B - 1 + T - W, W,
                                                           (B - 1 + T - scale).as_unsigned())))

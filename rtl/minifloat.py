@@ -140,45 +140,50 @@ class MinifloatPack(wiring.Component):
 
     def _elaborate_general(self):
         """Any raw input: denormalise below the destination's smallest normal, round at a fixed position,
-        and form the encoding ((scale - emin) << f) + kept, which the round-up increments across binades."""
+        and form the encoding {exponent field, fraction}, which the round-up increments across binades.
+
+        The significand is first cut to the result's f+1 bits, the rounding bits below them and one sticky
+        bit standing for everything lower (the bits below the rounding position never come back up), so the
+        denormalising shifter is only f+3 bits wide (f+2+R with stochastic rounding)."""
         m = Module()
         fmt, shape, raw = self.fmt, self.shape, self.i
         f, emin = fmt.frac_bits, fmt.emin
         S = shape.sig_width
         R = self.rand_bits if self.rounding == "stochastic" else 0
-        G = max(R, 2)
-        P = S - 1 - f  # bits dropped when no denormalising shift is needed
-        Z = G + max(-P, 0)
-        D = Z + P  # discarded bits below the kept field (>= G)
-        W = S + Z
-        scale = scale_of(m, raw, shape)
-        v = Cat(Const(0, Z), raw.sig)
+        G = max(R, 1) + 1  # below the result: R rounding bits (or just the round bit), then one sticky bit
+        P = S - 1 - f  # significand bits below the result's last bit when no denormalising shift is needed
+        if P >= G:
+            t = Cat(raw.sig[:P - G + 1] != 0, raw.sig[P - G + 1:])
+        else:
+            t = Cat(Const(0, G - P), raw.sig)
+        W = f + 1 + G
+        # the raw exponent against the one of the destination's smallest normal, c (no scale arithmetic)
+        exp = Signal(shape.exp_shape)
+        m.d.comb += exp.eq(Mux(raw.exp == 0, 1, raw.exp) if shape.ieee_subnormals else raw.exp)
+        c = shape.bias + emin
         dmax = max(emin - shape.scale_min, 0)
         if dmax:
-            d = Signal(range(min(dmax, W) + 1))
-            m.d.comb += d.eq(Mux(scale < emin, (emin - scale).as_unsigned(), 0))
-            if dmax > W:
-                dc = Signal(range(W + 1))
-                m.d.comb += dc.eq(Mux((scale < emin - W), W, d))
-                d = dc
-            vs = Signal(W)
+            d = Signal(range(W + 1))
+            m.d.comb += d.eq(Mux(exp < c - W, W, Mux(exp < c, (c - exp).as_unsigned(), 0)))
+            ts = Signal(W)
             lost = Signal()
             ones = Const((1 << W) - 1, W)
-            m.d.comb += [vs.eq(v >> d), lost.eq((v & ~(ones << d)[:W]) != 0)]
+            m.d.comb += [ts.eq(t >> d), lost.eq((t & ~(ones << d)[:W]) != 0)]
         else:
-            vs, lost = v, Const(0)
-        kept = vs[D:]
-        rbit = vs[D - 1]
+            ts, lost = t, Const(0)
+        kept = ts[G:]
+        rbit = ts[G - 1]
         sticky = Signal()
-        m.d.comb += sticky.eq((vs[:D - 1] != 0) | lost)
-        frac_t = vs[D - R:D] if R else None
-        # encoding of the truncated magnitude
-        e_hi = max(shape.scale_max - emin, 0)
-        enc_w = e_hi.bit_length() + f + 2
-        e_eff = Signal(range(e_hi + 1))
-        m.d.comb += e_eff.eq(Mux(scale > emin, (scale - emin).as_unsigned(), 0))
+        m.d.comb += sticky.eq((ts[:G - 1] != 0) | lost)
+        frac_t = ts[G - R:G] if R else None
+        # exponent field of the truncated result: above the smallest normal it is exp - c + 1 (the hidden
+        # bit is then always set); at or below it, the hidden bit itself (1: the smallest normal, 0: subnormal)
+        e_hi = max(shape.scale_max - emin + 1, 1)
+        e_field = Signal(range(e_hi + 1))
+        m.d.comb += e_field.eq(Mux(exp > c, (exp - (c - 1)).as_unsigned(), kept[f]))
+        enc_w = e_hi.bit_length() + f + 1
         enc = Signal(enc_w)
-        m.d.comb += enc.eq((e_eff << f) + kept)
+        m.d.comb += enc.eq(Cat(kept[:f], e_field))
         inc = round_increment(m, self.rounding, sign=raw.sign, lsb=enc[0], rbit=rbit, sticky=sticky,
                               frac=frac_t, rand=getattr(self, "rand", None))
         rounded = Signal(enc_w)

@@ -59,7 +59,7 @@ class PositUnpack(wiring.Component):
         b = body
         run_parts = []
         W = n - 1
-        k = 1 << max((W - 1).bit_length() - 1, 0) if W > 1 else 1
+        k = 1 << (W.bit_length() - 1)  # stages 2**j down to 1 sum to >= W: a run may fill the body
         while k >= 1:
             kk = min(k, W)
             same = Signal(name=f"run_{k}")
@@ -69,15 +69,22 @@ class PositUnpack(wiring.Component):
             run_parts.append((same, kk))
             b = shifted
             k //= 2
-        run = Signal(range(2 * W + 2))
-        m.d.comb += run.eq(sum(s * w for s, w in run_parts))
-        # the run cannot exceed the body: clip (only the all-ones body, i.e. maxpos, reaches W)
-        run_c = Signal(range(W + 1))
-        m.d.comb += run_c.eq(Mux(run > W, W, run))
+        total = sum(w for _, w in run_parts)
+        run = Signal(range(total + 1))
+        m.d.comb += run.eq(Cat(*[same for same, _ in reversed(run_parts)]) if all(
+            w == 1 << j for j, (_, w) in enumerate(reversed(run_parts))) else sum(s * w for s, w in run_parts))
+        if total > W:  # the stages can count past the body only when W is not 2**j - 1
+            run_c = Signal(range(W + 1))
+            m.d.comb += run_c.eq(Mux(run > W, W, run))
+        else:
+            run_c = run
         rest = (b << 1)[:W]  # drop the terminating bit
-        regime = Signal(signed(max(W.bit_length(), 1) + 2))
-        m.d.comb += regime.eq(Mux(r0, run_c - 1, -run_c))
-        e = rest[W - es:] if es else Const(0, 1)
+        # k = run - 1 for a run of ones, -run = ~(run - 1) for a run of zeros
+        km1 = Signal(signed(max(W.bit_length(), 1) + 2))
+        m.d.comb += km1.eq(run_c - 1)
+        regime = Signal.like(km1)
+        m.d.comb += regime.eq(Mux(r0, km1, ~km1))
+        e = Cat(Const(0, es), rest)[W:] if es else Const(0, 0)  # exponent bits cut off at the end read 0
         frac = rest[W - es - F:W - es] if F else Const(0, 0)
         nar = x == (1 << (n - 1))
         zero = x == 0
@@ -85,7 +92,7 @@ class PositUnpack(wiring.Component):
             self.o.sign.eq(sign & ~nar),
             self.o.is_nan.eq(nar),
             self.o.is_zero.eq(zero),
-            self.o.exp.eq((regime << es) + e if es else regime),
+            self.o.exp.eq(Cat(e, regime) if es else regime),  # k * 2**es + e, e < 2**es: no adder
             self.o.sig.eq(Cat(frac, Const(1, 1))),
         ]
         return m
