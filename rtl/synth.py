@@ -339,10 +339,14 @@ def markdown_table(rows):
     """The human-readable table of :func:`synth_unit` rows."""
     head = ("| module | target | LUT4 | FF | carry | DSP | Fmax (MHz) | LUT4 equiv | wrapper LUT4 / FF "
             "| total LUT4 | flat: total LUT4, Fmax |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
-    return head + "".join(
-        f"| {r['module']} | {r['target']} | {r['luts']} | {r['ffs']} | {r['carries']} | {r['dsps']} "
-        f"| {r['fmax_mhz']:.1f} | {r['lut4_equiv']} | {r['wrapper_luts']} / {r['wrapper_ffs']} "
-        f"| {r['total_luts']} | {r['flat_total_luts']}, {r['flat_fmax_mhz']:.1f} |\n" for r in rows)
+
+    def row(r):
+        if r.get("error"):
+            return f"| {r['unit']} {r['options']} | {r['target']} | {r['error']} |||||||||\n"
+        return (f"| {r['module']} | {r['target']} | {r['luts']} | {r['ffs']} | {r['carries']} | {r['dsps']} "
+                f"| {r['fmax_mhz']:.1f} | {r['lut4_equiv']} | {r['wrapper_luts']} / {r['wrapper_ffs']} "
+                f"| {r['total_luts']} | {r['flat_total_luts']}, {r['flat_fmax_mhz']:.1f} |\n")
+    return head + "".join(row(r) for r in rows)
 
 
 _NOTES = """\
@@ -355,6 +359,18 @@ the output registers' set/reset (see rtl/synth.py). Devices: {devices}. Tools: {
 """
 
 
+def _synth_or_report(kind, options, target, seed, out_dir):
+    """synth_unit, or a row saying why the flow failed (a unit too large for the device, say): one unit that
+    does not fit must not hide the others' figures."""
+    try:
+        return synth_unit(kind, options, target, seed=seed, out_dir=out_dir)
+    except SynthError as e:
+        first = str(e).splitlines()[0]
+        reason = "does not fit the device" if "no BELs remaining" in str(e) else first
+        return dict(unit=kind, options=options, target=target, luts=None, ffs=None, carries=None, dsps=None,
+                    fmax_mhz=None, error=reason)
+
+
 def synth_all(units, targets=tuple(TARGETS), out_dir="build/synth", seed=1, jobs=None):
     """:func:`synth_unit` every ``(kind, options)`` of ``units`` on every target, ``jobs`` at a time; writes
     ``out_dir/report.json`` (``{"tools", "method", "results": rows}``) and ``out_dir/report.md``; returns
@@ -363,7 +379,7 @@ def synth_all(units, targets=tuple(TARGETS), out_dir="build/synth", seed=1, jobs
     work = [(kind, options, target) for kind, options in units for target in targets]
     # Each flow is a chain of subprocesses: threads are enough to keep the CPUs busy.
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-        rows = list(pool.map(lambda w: synth_unit(*w, seed=seed, out_dir=out), work))
+        rows = list(pool.map(lambda w: _synth_or_report(*w, seed=seed, out_dir=out), work))
     tools = tool_versions()
     notes = _NOTES.format(seeds=seed, freq=FREQ_MHZ, tools=", ".join(tools.values()),
                           devices="; ".join(TARGETS[t].device for t in targets))
