@@ -6,6 +6,7 @@ import numpy as np
 
 from .raw import FINITE, NAN, from_float64
 from .rounding import check_mode
+from .frozen import Frozen
 
 __all__ = ["Format", "bits_dtype", "check_int"]
 
@@ -25,7 +26,7 @@ def bits_dtype(width):
     return np.dtype(object)
 
 
-class Format:
+class Format(Frozen):
     """Base of every format object. Subclasses are immutable and define ``name``, ``width``,
     ``decode_raw``, ``encode_raw`` and the facts (``max``, ``min_normal``, ``min_subnormal``, ``epsilon``)."""
 
@@ -34,21 +35,6 @@ class Format:
     width: int
     kind: str  # "float", "posit", "int", "codebook", "scale"
 
-    def __setattr__(self, key, value):
-        raise AttributeError(f"{type(self).__name__} objects are immutable")
-
-    def _init(self, **fields):
-        for k, v in fields.items():
-            object.__setattr__(self, k, v)
-
-    def __eq__(self, other):
-        return type(self) is type(other) and self._key() == other._key()
-
-    def __hash__(self):
-        return hash((type(self).__name__, self._key()))
-
-    def __str__(self):
-        return self.name
 
     # -- bits ------------------------------------------------------------------------------------------
     @property

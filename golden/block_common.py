@@ -6,6 +6,7 @@ from fractions import Fraction
 import numpy as np
 
 from .rounding import MODES
+from .frozen import Frozen
 
 __all__ = ["BlockTensor", "Scheme", "as_blocks", "encode_ratio"]
 
@@ -42,27 +43,12 @@ class BlockTensor:
         return self.scheme.dequantize(self)
 
 
-class Scheme:
+class Scheme(Frozen):
     """Base of the block schemes: immutable, validated objects with ``quantize`` and ``dequantize``."""
 
     __slots__ = ()
     name: str
 
-    def __setattr__(self, key, value):
-        raise AttributeError(f"{type(self).__name__} objects are immutable")
-
-    def _init(self, **fields):
-        for k, v in fields.items():
-            object.__setattr__(self, k, v)
-
-    def __eq__(self, other):
-        return type(self) is type(other) and self._key() == other._key()
-
-    def __hash__(self):
-        return hash((type(self).__name__, self._key()))
-
-    def __str__(self):
-        return self.name
 
     def fake_quantize(self, x, **kwargs):
         """``dequantize(quantize(x))``: the float64 values ``x`` is quantized to."""

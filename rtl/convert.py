@@ -15,6 +15,7 @@ from .integer import IntegerPack, IntegerUnpack
 from .minifloat import MinifloatPack, MinifloatUnpack
 from .posit import PositPack, PositUnpack
 from .raw import Normalize
+from .rounding import rounding_ports
 
 __all__ = ["Converter", "PipelinedConverter", "converter_name", "make_converter", "SOURCE_KINDS", "DEST_KINDS"]
 
@@ -95,12 +96,8 @@ class ConvertCore(wiring.Component):
         self.rounding, self.saturate, self.with_flags, self.rand_bits = rounding, saturate, flags, rand_bits
         self._unpack, self._normalize, self._pack = _datapath(self.src, self.dst, rounding, saturate, flags,
                                                               rand_bits)
-        ports = {"i": In(self.src.width), "o": Out(self.dst.width)}
-        if flags:
-            ports["flags"] = Out(4)
-        if rounding == "stochastic":
-            ports["rand"] = In(rand_bits)
-        super().__init__(ports)
+        super().__init__(rounding_ports(self.src.width, self.dst.width, flags=flags, rounding=rounding,
+                                         rand_bits=rand_bits))
 
     def elaborate(self, platform):
         m = Module()

@@ -7,7 +7,7 @@ from amaranth.lib.wiring import In, Out
 from golden import Integer
 
 from .raw import RawShape, raw_layout, scale_of
-from .rounding import round_increment
+from .rounding import round_increment, rounding_ports
 
 __all__ = ["IntegerUnpack", "IntegerPack"]
 
@@ -51,12 +51,8 @@ class IntegerPack(wiring.Component):
         self.shape = shape
         self.rounding = rounding
         self.rand_bits = rand_bits
-        ports = {"i": In(raw_layout(shape)), "o": Out(fmt.bits)}
-        if flags:
-            ports["flags"] = Out(4)
-        if rounding == "stochastic":
-            ports["rand"] = In(rand_bits)
-        super().__init__(ports)
+        super().__init__(rounding_ports(raw_layout(shape), fmt.bits, flags=flags, rounding=rounding,
+                                         rand_bits=rand_bits))
 
     def elaborate(self, platform):
         m = Module()

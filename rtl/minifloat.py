@@ -7,7 +7,7 @@ from amaranth.lib.wiring import In, Out
 from golden import Minifloat, NV, NX, OF, UF
 
 from .raw import RawShape, raw_layout, scale_of
-from .rounding import round_increment
+from .rounding import round_increment, rounding_ports
 
 __all__ = ["MinifloatUnpack", "MinifloatPack"]
 
@@ -118,12 +118,8 @@ class MinifloatPack(wiring.Component):
         if not (shape.normalized or self.aligned(shape, fmt) or shape.unnorm_scale_max <= fmt.emin):
             raise ValueError(f"MinifloatPack({fmt.name}) needs a normalised raw input from {shape.fmt.name} "
                              "(put a Normalize between unpack and pack)")
-        ports = {"i": In(raw_layout(shape)), "o": Out(fmt.width)}
-        if flags:
-            ports["flags"] = Out(4)
-        if rounding == "stochastic":
-            ports["rand"] = In(rand_bits)
-        super().__init__(ports)
+        super().__init__(rounding_ports(raw_layout(shape), fmt.width, flags=flags, rounding=rounding,
+                                         rand_bits=rand_bits))
 
     @staticmethod
     def aligned(shape, fmt):

@@ -8,7 +8,7 @@ from amaranth.lib.wiring import In, Out
 from golden import NV, NX, Posit
 
 from .raw import RawShape, raw_layout, scale_of
-from .rounding import round_increment
+from .rounding import round_increment, rounding_ports
 
 __all__ = ["PositUnpack", "PositPack", "PositDecoder", "decoder_layout"]
 
@@ -152,12 +152,8 @@ class PositPack(wiring.Component):
         if not shape.normalized:
             raise ValueError(f"PositPack({fmt.name}) needs a normalised raw input (put a Normalize first)")
         self.shape, self.rounding, self.saturate, self.rand_bits = shape, rounding, saturate, rand_bits
-        ports = {"i": In(raw_layout(shape)), "o": Out(fmt.n)}
-        if flags:
-            ports["flags"] = Out(4)
-        if rounding == "stochastic":
-            ports["rand"] = In(rand_bits)
-        super().__init__(ports)
+        super().__init__(rounding_ports(raw_layout(shape), fmt.n, flags=flags, rounding=rounding,
+                                         rand_bits=rand_bits))
 
     def elaborate(self, platform):
         m = Module()

@@ -4,7 +4,19 @@ from amaranth import Const, Signal
 
 from golden import MODES
 
-__all__ = ["round_increment"]
+__all__ = ["round_increment", "rounding_ports"]
+
+
+def rounding_ports(i, o, *, flags, rounding, rand_bits):
+    """The signature members of a rounding unit: ``i`` and ``o`` (shapes), ``flags`` (NV, OF, UF, NX from bit
+    0 up) when asked, and ``rand`` with stochastic rounding."""
+    from amaranth.lib.wiring import In, Out
+    ports = {"i": In(i), "o": Out(o)}
+    if flags:
+        ports["flags"] = Out(4)
+    if rounding == "stochastic":
+        ports["rand"] = In(rand_bits)
+    return ports
 
 
 def round_increment(m, rounding, *, sign, lsb, rbit, sticky, frac=None, rand=None):
