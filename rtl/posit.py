@@ -64,10 +64,8 @@ class PositUnpack(wiring.Component):
             kk = min(k, W)
             same = Signal(name=f"run_{k}")
             m.d.comb += same.eq(b[W - kk:] == Mux(r0, (1 << kk) - 1, 0))
-            shifted = Signal(W, name=f"body_shl_{k}")
-            m.d.comb += shifted.eq(Mux(same, b << kk, b))
             run_parts.append((same, kk))
-            b = shifted
+            b = Mux(same, b << kk, b)[:W]
             k //= 2
         total = sum(w for _, w in run_parts)
         run = Signal(range(total + 1))
