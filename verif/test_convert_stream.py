@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import golden
-from verif.vectors import describe, float_corners, int_corners, random_bits, random_float_bits, seed
+from verif.vectors import (describe, float_corners, int_corners, posit_corners, random_bits, random_float_bits,
+                           seed)
 
 ENV = "FMTFORGE_STREAM"
 
@@ -23,6 +24,7 @@ CONFIGS = [
     config("fp32", "fp8_e4m3", 2, saturate=True, n=8000),
     config("fp16", "int8", 3, rounding="stochastic", n=8000),
     config("int16", "fp8_e5m2", 2, rounding="rmm", n=8000),
+    config("posit16", "fp32", 2, n=8000),
 ]
 
 
@@ -33,6 +35,8 @@ def config_id(c):
 def vectors(src, dst, n, rng):
     if src.kind == "int":
         base = int_corners(src)
+    elif src.kind == "posit":
+        base = posit_corners(src)
     else:
         base = float_corners(src, dst)
     rnd = random_float_bits(src, [dst], n, rng) if src.kind == "float" else random_bits(src, n, rng)

@@ -20,7 +20,18 @@ def unit_id(u):
     return kind + "-" + "-".join(f"{v}" for v in options.values())
 
 
-@pytest.mark.parametrize("unit", DEFAULT_UNITS, ids=unit_id)
+# Besides the defaults, converters of every destination family in every mode, saturating, with flags,
+# stochastic and pipelined: the generator's other branches.
+VARIANTS = [("convert", dict(src=s, dst=d, rounding=r, saturate=sat, flags=fl, stages=st))
+            for s, d, r, sat, fl, st in [
+                ("fp64", "fp8_e4m3fnuz", "rtz", True, True, 0), ("x87", "fp16", "rdn", False, True, 0),
+                ("int32", "bf16", "rup", False, False, 0), ("fp8_e5m2", "int16", "rmm", True, True, 0),
+                ("fp16", "posit8", "stochastic", False, True, 0), ("posit32", "fp4_e2m1", "rne", True, True, 3),
+                ("nf4", "int8", "rne", False, False, 1), ("cfloat8_1_5_2_b20", "x87", "rne", False, True, 0),
+                ("uint8", "posit16_es1", "rtz", False, True, 2), ("fp32", "fp6_e3m2", "stochastic", True, True, 2)]]
+
+
+@pytest.mark.parametrize("unit", DEFAULT_UNITS + VARIANTS, ids=unit_id)
 def test_verilator_lint_wall(unit):
     require("verilator")
     component, name = build_unit(unit[0], **unit[1])

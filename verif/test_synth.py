@@ -14,6 +14,7 @@ from amaranth.lib.wiring import In, Out
 import golden
 from rtl.synth import TARGETS, LintError, lint, synth_unit, synthesize, unit_ports, wrapper_verilog
 from rtl.units import DEFAULT_UNITS, build_unit
+from verif.test_lint import VARIANTS
 from rtl.verilog import to_verilog
 from verif.runner import ROOT, SIM_BUILD, require
 
@@ -30,7 +31,7 @@ def unit_id(u):
 # ------------------------------------------------------------------------------------------------ lint
 
 
-@pytest.mark.parametrize("unit", DEFAULT_UNITS, ids=unit_id)
+@pytest.mark.parametrize("unit", DEFAULT_UNITS + VARIANTS, ids=unit_id)
 def test_yosys_check_assert(unit):
     component, name = build_unit(unit[0], **unit[1])
     lint(to_verilog(component, name), name)
