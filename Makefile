@@ -36,12 +36,12 @@ verilog: $(STAMP)
 	$(VENV)/bin/fmtforge verilog-all --output-dir $(OUT)
 
 test: tools
-	$(PY) -m pytest -n $(JOBS) -q
+	$(VENV)/bin/pytest -n $(JOBS) -q
 
 # The full converter matrix (every source to every destination, every mode, both saturation settings) and
 # longer random runs: hours, not for CI.
 regress: tools
-	FMTFORGE_FULL=1 $(PY) -m pytest -n $(JOBS) -q verif/test_convert_matrix.py
+	FMTFORGE_FULL=1 $(VENV)/bin/pytest -n $(JOBS) -q verif/tests/rtl/test_convert_matrix.py
 
 # Area and Fmax of every unit on iCE40 HX8K and ECP5-25F (Yosys + nextpnr from PyPI): build/synth/report.{json,md}
 synth: $(STAMP)

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-import golden
+from fmtforge import golden
 
 TARGETS = {("fp8_e4m3", "encode"): 60e6, ("posit16", "decode"): 10e6}
 

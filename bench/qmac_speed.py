@@ -16,10 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import golden.quant as gq  # noqa: E402
-from rtl.qmac import QMac  # noqa: E402
+from fmtforge.golden import quant as gq
+from fmtforge.rtl.units.qmac import QMac
 
 
 def simulate(dut, a, w, k_beats, params):

@@ -1,0 +1,121 @@
+"""The ``fmtforge`` command line: generate Verilog, list what is known, describe formats."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from fmtforge import golden
+from fmtforge.golden import MODES
+
+from ..flow.verilog import to_verilog
+from ..units.registry import DEFAULT_UNITS, build_unit, unit_kinds, units_table
+from .info import cmd_info
+from .options import CliError, add_unit_parsers, format_arg, unit_options
+from .synth import add_synth_subparser
+
+__all__ = ["main"]
+
+
+def _write(text, path):
+    if path == "-":
+        sys.stdout.write(text)
+        return
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text)
+    print(f"wrote {p}", file=sys.stderr)
+
+
+def cmd_generate(args):
+    options = unit_options(args)
+    try:
+        component, default_name = build_unit(args.unit, **options)
+    except (ValueError, TypeError, NotImplementedError) as e:
+        raise CliError(str(e)) from None
+    _write(to_verilog(component, args.name or default_name), args.output)
+
+
+_FAMILIES = {"float": "floats", "posit": "posits", "int": "integers", "codebook": "codebooks",
+             "scale": "scales"}
+
+
+def cmd_list(args):
+    aliases = {}
+    for alias, name in golden.ALIASES.items():
+        aliases.setdefault(name, []).append(alias)
+    for kind, title in _FAMILIES.items():
+        print(f"{title}:")
+        for name, fmt in golden.CATALOG.items():
+            if fmt.kind == kind:
+                also = f"  (also {', '.join(aliases[name])})" if name in aliases else ""
+                print(f"  {name:14s} {fmt.width:3d} bits  {fmt!r}{also}")
+    print("parametric names: e<E>m<M>[_b<bias>][_ieee|_fn|_fnuz|_none], posit<n>_es<es>, "
+          "cfloat8_1_4_3_b<bias>, cfloat8_1_5_2_b<bias>")
+    print("units (fmtforge generate UNIT --help):")
+    for kind, doc in unit_kinds().items():
+        print(f"  {kind:14s} {doc.replace('`', '')}")
+    print(f"rounding modes: {', '.join(MODES)}")
+
+
+def cmd_units(args):
+    """The registry's units: a markdown table (the README's) or one line each."""
+    if args.markdown:
+        sys.stdout.write(units_table())
+        return
+    for kind, doc in unit_kinds().items():
+        print(f"{kind:14s} {doc.replace('`', '')}")
+
+
+def cmd_verilog_all(args):
+    """Write the Verilog of every default unit into one folder (what ``make verilog`` runs)."""
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for kind, options in DEFAULT_UNITS:
+        component, name = build_unit(kind, **options)
+        (out / f"{name}.v").write_text(to_verilog(component, name))
+        print(f"  {out / (name + '.v')}")
+    print(f"wrote {len(DEFAULT_UNITS)} Verilog modules into {out}/")
+
+
+def make_parser():
+    parser = argparse.ArgumentParser(prog="fmtforge", description=__doc__.strip().splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("list", help="list the formats, units and rounding modes fmtforge knows")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("generate", help="write the Verilog of one unit")
+    units = p.add_subparsers(dest="unit", required=True, metavar="UNIT")
+    for q in add_unit_parsers(units):
+        q.add_argument("--name", help="Verilog module name (default: spelled from the parameters)")
+        q.add_argument("-o", "--output", required=True, help="output Verilog file, or - for stdout")
+        q.set_defaults(func=cmd_generate)
+
+    add_synth_subparser(sub)
+
+    p = sub.add_parser("info", help="facts about a format, and the table of its values (formats of <= 8 bits)")
+    p.add_argument("format", type=format_arg, help="a format name (see `fmtforge list`)")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("units", help="the units fmtforge generates, from the unit registry")
+    p.add_argument("--markdown", action="store_true", help="as the README's markdown table")
+    p.set_defaults(func=cmd_units)
+
+    p = sub.add_parser("verilog-all", help="write every unit at its default parameters (make verilog)")
+    p.add_argument("--output-dir", default="build/verilog")
+    p.set_defaults(func=cmd_verilog_all)
+    return parser
+
+
+def main(argv=None):
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except CliError as e:
+        parser.exit(2, f"fmtforge: error: {e}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,297 @@
+"""Unpack and round-and-pack components for IEEE-style floats (every ``golden.Minifloat``)."""
+
+from amaranth import Cat, Const, Module, Mux, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from fmtforge.golden import Minifloat, NV, NX, OF, UF
+
+from .raw import RawShape, raw_layout, scale_of
+from .rounding import round_increment, rounding_ports
+
+__all__ = ["MinifloatUnpack", "MinifloatPack"]
+
+
+def _check_minifloat(fmt, what):
+    if not isinstance(fmt, Minifloat):
+        raise TypeError(f"{what} must be a golden.Minifloat, not {fmt!r}")
+    return fmt
+
+
+class MinifloatUnpack(wiring.Component):
+    """Bits of a float -> raw form, with subnormals left unnormalised (exponent field 0, hidden bit 0).
+
+    Ports
+    -----
+    i : In(fmt.width)
+    o : Out(raw_layout(self.shape))
+    """
+
+    def __init__(self, fmt):
+        self.fmt = _check_minifloat(fmt, "fmt")
+        f = fmt.frac_bits
+        self.shape = RawShape(sig_width=f + 1, exp_min=0, exp_max=(1 << fmt.exp_bits) - 1, bias=fmt.bias,
+                              fmt=fmt, unnorm_scale_max=fmt.emin if fmt.subnormals else None,
+                              ieee_subnormals=True)
+        super().__init__({"i": In(fmt.width), "o": Out(raw_layout(self.shape))})
+
+    def elaborate(self, platform):
+        m = Module()
+        fmt, f = self.fmt, self.fmt.frac_bits
+        frac = self.i[:f]
+        expf = self.i[fmt.man_bits:fmt.man_bits + fmt.exp_bits]
+        sign = self.i[-1]
+        all_e = (1 << fmt.exp_bits) - 1
+        sub = expf == 0
+        m.d.comb += [
+            self.o.sign.eq(sign),
+            self.o.exp.eq(expf),
+        ]
+        if fmt.explicit_integer:
+            # x87: an integer bit that contradicts the exponent is an invalid encoding, read as NaN (with a
+            # payload only when the exponent is all ones, as golden keeps it).
+            hidden = self.i[f]
+            bad = hidden == sub
+            frac = Mux(bad & (expf != all_e), 0, frac)
+        else:
+            hidden = ~sub
+            bad = Const(0)
+        if fmt.subnormals:
+            m.d.comb += self.o.sig.eq(Cat(frac, hidden))
+            zero = sub & (frac == 0)
+        else:
+            m.d.comb += self.o.sig.eq(Mux(sub, 0, Cat(frac, hidden)))
+            zero = sub
+        if fmt.specials == "ieee":
+            top = expf == all_e
+            nan = (top & (frac != 0)) | bad
+            inf = top & (frac == 0) & ~bad
+        elif fmt.specials == "fn":
+            nan = (expf == all_e) & (frac == (1 << f) - 1)
+            inf = Const(0)
+        elif fmt.specials == "fnuz":
+            nan = sign & (self.i[:-1] == 0)
+            inf = Const(0)
+        else:
+            nan = inf = Const(0)
+        m.d.comb += [
+            self.o.is_nan.eq(nan),
+            self.o.is_inf.eq(inf),
+            self.o.is_zero.eq(zero & ~nan),
+        ]
+        return m
+
+
+class MinifloatPack(wiring.Component):
+    """Raw form -> bits of a float, rounded by ``rounding`` with the format's overflow and NaN rules.
+
+    Computes exactly what ``golden.Minifloat.encode_raw`` computes (bits and flags).
+
+    Parameters
+    ----------
+    fmt : golden.Minifloat
+        Destination format.
+    shape : RawShape
+        What the raw input holds.
+    rounding : str
+        One of golden.MODES.
+    saturate : bool
+    rand_bits : int
+        Width of the ``rand`` port (stochastic rounding only).
+
+    Ports
+    -----
+    i : In(raw_layout(shape))
+    o : Out(fmt.width)
+    flags : Out(4), with flags=True  -- NV, OF, UF, NX from bit 0 up (golden.rounding)
+    rand : In(rand_bits)  -- stochastic rounding only
+    """
+
+    def __init__(self, fmt, shape, *, rounding="rne", saturate=False, rand_bits=16, flags=True):
+        self.fmt = _check_minifloat(fmt, "fmt")
+        self.shape = shape
+        self.rounding = rounding
+        self.saturate = saturate
+        self.rand_bits = rand_bits
+        if not fmt.subnormals:
+            raise ValueError(f"{fmt.name}: destinations that flush subnormals (subnormals=False) are not generated")
+        if not (shape.normalized or self.aligned(shape, fmt) or shape.unnorm_scale_max <= fmt.emin):
+            raise ValueError(f"MinifloatPack({fmt.name}) needs a normalised raw input from {shape.fmt.name} "
+                             "(put a Normalize between unpack and pack)")
+        super().__init__(rounding_ports(raw_layout(shape), fmt.width, flags=flags, rounding=rounding,
+                                         rand_bits=rand_bits))
+
+    @staticmethod
+    def aligned(shape, fmt):
+        """Whether the raw exponent field is already ``fmt``'s: the magnitude's encoding then rounds as an
+        integer (the encoding is monotonic in the value), with no rebias and no shifter."""
+        src = shape.fmt
+        return (isinstance(src, Minifloat) and shape.ieee_subnormals and src.exp_bits == fmt.exp_bits
+                and src.bias == fmt.bias and src.subnormals == fmt.subnormals)
+
+    def elaborate(self, platform):
+        if self.aligned(self.shape, self.fmt):
+            return self._elaborate_aligned()
+        return self._elaborate_general()
+
+    def _elaborate_general(self):
+        """Any raw input: denormalise below the destination's smallest normal, round at a fixed position,
+        and form the encoding {exponent field, fraction}, which the round-up increments across binades.
+
+        The significand is first cut to the result's f+1 bits, the rounding bits below them and one sticky
+        bit standing for everything lower (the bits below the rounding position never come back up), so the
+        denormalising shifter is only f+3 bits wide (f+2+R with stochastic rounding)."""
+        m = Module()
+        fmt, shape, raw = self.fmt, self.shape, self.i
+        f, emin = fmt.frac_bits, fmt.emin
+        S = shape.sig_width
+        R = self.rand_bits if self.rounding == "stochastic" else 0
+        G = max(R, 1) + 1  # below the result: R rounding bits (or just the round bit), then one sticky bit
+        P = S - 1 - f  # significand bits below the result's last bit when no denormalising shift is needed
+        if P >= G:
+            t = Cat(raw.sig[:P - G + 1] != 0, raw.sig[P - G + 1:])
+        else:
+            t = Cat(Const(0, G - P), raw.sig)
+        W = f + 1 + G
+        # the raw exponent against the one of the destination's smallest normal, c (no scale arithmetic)
+        exp = Signal(shape.exp_shape)
+        m.d.comb += exp.eq(Mux(raw.exp == 0, 1, raw.exp) if shape.ieee_subnormals else raw.exp)
+        c = shape.bias + emin
+        dmax = max(emin - shape.scale_min, 0)
+        if dmax:
+            d = Signal(range(W + 1))
+            m.d.comb += d.eq(Mux(exp < c - W, W, Mux(exp < c, (c - exp).as_unsigned(), 0)))
+            ts = Signal(W)
+            lost = Signal()
+            ones = Const((1 << W) - 1, W)
+            m.d.comb += [ts.eq(t >> d), lost.eq((t & ~(ones << d)[:W]) != 0)]
+        else:
+            ts, lost = t, Const(0)
+        kept = ts[G:]
+        rbit = ts[G - 1]
+        sticky = Signal()
+        m.d.comb += sticky.eq((ts[:G - 1] != 0) | lost)
+        frac_t = ts[G - R:G] if R else None
+        # exponent field of the truncated result: above the smallest normal it is exp - c + 1 (the hidden
+        # bit is then always set); at or below it, the hidden bit itself (1: the smallest normal, 0: subnormal)
+        e_hi = max(shape.scale_max - emin + 1, 1)
+        e_field = Signal(range(e_hi + 1))
+        m.d.comb += e_field.eq(Mux(exp > c, (exp - (c - 1)).as_unsigned(), kept[f]))
+        enc_w = e_hi.bit_length() + f + 1
+        enc = Signal(enc_w)
+        m.d.comb += enc.eq(Cat(kept[:f], e_field))
+        inc = round_increment(m, self.rounding, sign=raw.sign, lsb=enc[0], rbit=rbit, sticky=sticky,
+                              frac=frac_t, rand=getattr(self, "rand", None))
+        rounded = Signal(enc_w)
+        m.d.comb += rounded.eq((enc + inc)[:enc_w])
+        pb = shape.payload_bits
+        self._assemble(m, rounded, rbit | sticky, payload=raw.sig[:pb] if pb else Const(0, 1),
+                       payload_bits=pb)
+        return m
+
+    def _elaborate_aligned(self):
+        m = Module()
+        fmt, shape, raw = self.fmt, self.shape, self.i
+        f_d, f_s = fmt.frac_bits, shape.sig_width - 1
+        e_bits = fmt.exp_bits
+        mag = Cat(raw.sig[:f_s], raw.exp.as_unsigned()[:e_bits])  # the source magnitude's encoding
+        enc_w = e_bits + f_d + 1  # one spare bit: a carry out of the top exponent
+        enc = Signal(enc_w)
+        rbit = Signal()
+        sticky = Signal()
+        frac_t = Signal(self.rand_bits)  # the discarded fraction's top bits, for stochastic rounding
+        if f_d >= f_s:
+            m.d.comb += enc.eq(mag << (f_d - f_s))
+        else:
+            sh = f_s - f_d
+            m.d.comb += [
+                enc.eq(mag[sh:]),
+                rbit.eq(mag[sh - 1]),
+                sticky.eq(mag[:sh - 1] != 0) if sh > 1 else sticky.eq(0),
+            ]
+            R = self.rand_bits
+            m.d.comb += frac_t.eq(mag[max(sh - R, 0):sh] << max(R - sh, 0))
+
+        inc = round_increment(m, self.rounding, sign=raw.sign, lsb=enc[0], rbit=rbit, sticky=sticky,
+                              frac=frac_t, rand=getattr(self, "rand", None))
+        rounded = Signal(enc_w)
+        m.d.comb += rounded.eq((enc + inc)[:enc_w])
+        self._assemble(m, rounded, rbit | sticky, payload=raw.sig[:f_s], payload_bits=f_s)
+        return m
+
+    def _assemble(self, m, rounded, inexact, *, payload, payload_bits):
+        """Overflow, specials and flags around a rounded magnitude encoding ``rounded``."""
+        fmt, raw = self.fmt, self.i
+        f = fmt.frac_bits
+        max_enc = (fmt.max_biased << f) | fmt.max_frac
+        all_e = (1 << fmt.exp_bits) - 1
+        finite = ~(raw.is_nan | raw.is_inf | raw.is_zero)
+        over = finite & (rounded > max_enc)
+        tiny = finite & (rounded < (1 << f))
+        toward_zero = {"rtz": Const(1), "rdn": ~raw.sign, "rup": raw.sign}.get(self.rounding, Const(0))
+        to_max = Signal()
+        m.d.comb += to_max.eq(over & (toward_zero | self.saturate | (fmt.specials == "none")))
+        W = fmt.exp_bits + f  # the magnitude's encoding, without a stored integer bit
+        sign = Signal()
+        mag = Signal(W)
+        nv = Signal()
+        m.d.comb += [sign.eq(raw.sign), mag.eq(rounded)]
+        ovf_special = over & ~to_max  # the format's own overflow value: inf or NaN
+
+        if fmt.specials == "ieee":
+            # NaN: the payload MSB-aligned and truncated (or zero-extended), quiet bit set.
+            if payload_bits == 0:
+                nan_frac = Const(0, f)
+            elif payload_bits >= f:
+                nan_frac = payload[payload_bits - f:]
+            else:
+                nan_frac = Cat(Const(0, f - payload_bits), payload)
+            nan_mag = Cat(nan_frac | (1 << (f - 1)), Const(all_e, fmt.exp_bits))
+            inf_mag = Const(all_e << f, W)
+            inf_in_mag = Const(max_enc if self.saturate else all_e << f, W)
+            with m.If(raw.is_nan):
+                m.d.comb += mag.eq(nan_mag)
+            with m.Elif(raw.is_inf):
+                m.d.comb += mag.eq(inf_in_mag)
+            with m.Elif(raw.is_zero):
+                m.d.comb += mag.eq(0)
+            with m.Elif(to_max):
+                m.d.comb += mag.eq(max_enc)
+            with m.Elif(ovf_special):
+                m.d.comb += mag.eq(inf_mag)
+        else:
+            sat_inf = raw.is_inf if (self.saturate or fmt.specials == "none") else Const(0)
+            nan_out = raw.is_nan | (raw.is_inf & ~sat_inf) | ovf_special
+            if fmt.specials == "none":
+                m.d.comb += nv.eq(raw.is_nan | raw.is_inf)
+            else:
+                m.d.comb += nv.eq(raw.is_inf & ~sat_inf)
+            if fmt.specials == "fn":
+                nan_mag, nan_sign = Const((1 << W) - 1, W), raw.sign
+            elif fmt.specials == "fnuz":
+                nan_mag, nan_sign = Const(0, W), Const(1)
+            else:  # no NaN at all: +0
+                nan_mag, nan_sign = Const(0, W), Const(0)
+            with m.If(raw.is_nan if fmt.specials == "none" else nan_out):
+                m.d.comb += [mag.eq(nan_mag), sign.eq(nan_sign)]
+            with m.Elif(sat_inf | to_max):
+                m.d.comb += mag.eq(max_enc)
+            with m.Elif(raw.is_zero):
+                m.d.comb += mag.eq(0)
+            if fmt.specials == "fnuz":
+                with m.If(~nan_out & (mag == 0)):
+                    m.d.comb += sign.eq(0)  # no negative zero
+        if fmt.explicit_integer:
+            expf = mag[f:]
+            m.d.comb += self.o.eq(Cat(mag[:f], expf != 0, expf, sign))
+        else:
+            m.d.comb += self.o.eq(Cat(mag, sign))
+        if hasattr(self, "flags"):
+            m.d.comb += self.flags.eq(Cat(
+                nv,
+                over,
+                tiny & inexact,
+                (finite & inexact) | over,
+            ))
+            assert (NV, OF, UF, NX) == (1, 2, 4, 8)  # the order above
+        return m

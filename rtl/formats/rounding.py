@@ -1,0 +1,44 @@
+"""The rounding decision, shared by every pack component (same rules as golden.rounding)."""
+
+from amaranth import Const, Signal
+
+from fmtforge.golden import MODES
+
+__all__ = ["round_increment", "rounding_ports"]
+
+
+def rounding_ports(i, o, *, flags, rounding, rand_bits):
+    """The signature members of a rounding unit: ``i`` and ``o`` (shapes), ``flags`` (NV, OF, UF, NX from bit
+    0 up) when asked, and ``rand`` with stochastic rounding."""
+    from amaranth.lib.wiring import In, Out
+    ports = {"i": In(i), "o": Out(o)}
+    if flags:
+        ports["flags"] = Out(4)
+    if rounding == "stochastic":
+        ports["rand"] = In(rand_bits)
+    return ports
+
+
+def round_increment(m, rounding, *, sign, lsb, rbit, sticky, frac=None, rand=None):
+    """A signal that is 1 when the truncated magnitude rounds up by one unit.
+
+    ``lsb`` is the last bit of the truncated encoding, ``rbit`` the first discarded bit and ``sticky`` the OR
+    of the rest. Stochastic rounding adds ``rand`` to ``frac`` (the discarded fraction's top bits, as wide as
+    ``rand``) and rounds up on the carry, as golden.rounding describes.
+    """
+    if rounding not in MODES:
+        raise ValueError(f"rounding must be one of {', '.join(MODES)}, not {rounding!r}")
+    inc = Signal()
+    if rounding == "rne":
+        m.d.comb += inc.eq(rbit & (sticky | lsb))
+    elif rounding == "rtz":
+        m.d.comb += inc.eq(Const(0))
+    elif rounding == "rup":
+        m.d.comb += inc.eq((rbit | sticky) & ~sign)
+    elif rounding == "rdn":
+        m.d.comb += inc.eq((rbit | sticky) & sign)
+    elif rounding == "rmm":
+        m.d.comb += inc.eq(rbit)
+    else:
+        m.d.comb += inc.eq((frac + rand)[-1])  # the carry out of the sum
+    return inc

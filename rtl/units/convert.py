@@ -1,0 +1,190 @@
+"""Format converters: the source family's unpack, a normaliser where needed, the destination's pack.
+
+No converter is written per pair: a new format family adds an unpack and a pack.
+"""
+
+from amaranth import Cat, Module, Signal
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from fmtforge import golden
+from fmtforge.golden import MODES
+from fmtforge.golden.validate import check_bool, check_choice, check_int
+
+from ..formats import DEST_KINDS, SOURCE_KINDS, needs_normalize, pack_for, unpack_for
+from ..formats.raw import Normalize
+from ..formats.rounding import rounding_ports
+from .pipeline import Pipeline
+
+__all__ = ["ConvertCore", "Converter", "PipelinedConverter", "converter_name", "make_converter"]
+
+
+def converter_name(src, dst, rounding="rne", saturate=False, flags=False, stages=0):
+    """The Verilog module name of a converter: its parameters, spelled out."""
+    return (f"convert_{src.name}_to_{dst.name}_{rounding}" + ("_sat" if saturate else "")
+            + ("_flags" if flags else "") + (f"_s{stages}" if stages else ""))
+
+
+def _check(src, dst, rounding, saturate, rand_bits):
+    src, dst = golden.lookup(src), golden.lookup(dst)
+    check_choice("rounding", rounding, MODES)
+    check_bool("saturate", saturate)
+    check_int("rand_bits", rand_bits, 1, 32)
+    if dst.kind not in DEST_KINDS:
+        raise ValueError(f"dst: {dst.name} ({dst.kind}) cannot be converted to yet; destinations are floats, "
+                         "posits and integers")
+    if src.kind not in SOURCE_KINDS:
+        raise ValueError(f"src: {src.name} ({src.kind}) cannot be converted from yet; sources are floats, "
+                         "posits, integers and nf4")
+    return src, dst
+
+
+def _datapath(src, dst, rounding, saturate, flags, rand_bits):
+    """(unpack, normalize or None, pack) for a conversion."""
+    unpack = unpack_for(src)
+    shape = unpack.shape
+    normalize = Normalize(shape) if needs_normalize(shape, dst) else None
+    if normalize is not None:
+        shape = normalize.shape
+    pack = pack_for(dst, shape, rounding=rounding, saturate=saturate, rand_bits=rand_bits, flags=flags)
+    return unpack, normalize, pack
+
+
+class ConvertCore(wiring.Component):
+    """The combinational datapath: ``i`` (source bits) -> ``o`` (destination bits), ``flags``, ``rand``."""
+
+    def __init__(self, src, dst, *, rounding="rne", saturate=False, flags=False, rand_bits=16):
+        self.src, self.dst = _check(src, dst, rounding, saturate, rand_bits)
+        self.rounding, self.saturate, self.with_flags, self.rand_bits = rounding, saturate, flags, rand_bits
+        self._unpack, self._normalize, self._pack = _datapath(self.src, self.dst, rounding, saturate, flags,
+                                                              rand_bits)
+        super().__init__(rounding_ports(self.src.width, self.dst.width, flags=flags, rounding=rounding,
+                                         rand_bits=rand_bits))
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.unpack = unpack = self._unpack
+        m.submodules.pack = pack = self._pack
+        m.d.comb += unpack.i.eq(self.i)
+        if self._normalize is not None:
+            m.submodules.normalize = norm = self._normalize
+            m.d.comb += [norm.i.eq(unpack.o), pack.i.eq(norm.o)]
+        else:
+            m.d.comb += pack.i.eq(unpack.o)
+        m.d.comb += self.o.eq(pack.o)
+        if self.with_flags:
+            m.d.comb += self.flags.eq(pack.flags)
+        if self.rounding == "stochastic":
+            m.d.comb += pack.rand.eq(self.rand)
+        return m
+
+
+class Converter(ConvertCore):
+    """Combinational converter from ``src`` to ``dst`` bits, equal to ``golden.convert`` bit for bit.
+
+    Parameters
+    ----------
+    src, dst : str or golden.Format
+        Sources: floats (every special-value policy, x87, cfloat8), posits, integers, nf4. Destinations:
+        floats, posits and integers.
+    rounding : str, one of golden.MODES
+    saturate : bool
+        Overflow and infinities give +-max instead of the format's overflow value.
+    flags : bool
+        Add the ``flags`` port.
+    rand_bits : int, 1..32
+        Width of ``rand`` with stochastic rounding.
+
+    Ports
+    -----
+    i : In(src.width)
+    o : Out(dst.width)
+    flags : Out(4), with flags=True -- NV, OF, UF, NX from bit 0 up
+    rand : In(rand_bits), with rounding="stochastic"
+    """
+
+    @property
+    def name(self):
+        return converter_name(self.src, self.dst, self.rounding, self.saturate, self.with_flags)
+
+
+class PipelinedConverter(wiring.Component):
+    """The converter behind valid/ready streams, ``stages`` register stages deep (latency ``stages``).
+
+    Ports
+    -----
+    i : In(stream.Signature(in_layout))  -- payload ``data`` (source bits) and, with stochastic rounding,
+        ``rand`` above it
+    o : Out(stream.Signature(out_layout)) -- payload ``data`` (destination bits) and, with flags, ``flags``
+        above it
+    (and the ``sync`` domain's ``clk`` and ``rst``)
+
+    All stages advance together when the output register is free or being read (``~o.valid | o.ready``);
+    ``i.ready`` is that condition, so one result leaves per cycle when ``o.ready`` stays high. With stages
+    >= 2, the first register sits between unpack and pack (the raw form), the others at the output.
+    """
+
+    def __init__(self, src, dst, *, stages, rounding="rne", saturate=False, flags=False, rand_bits=16):
+        check_int("stages", stages, 1, 8)
+        self.src, self.dst = _check(src, dst, rounding, saturate, rand_bits)
+        self._unpack, self._normalize, self._pack = _datapath(self.src, self.dst, rounding, saturate, flags,
+                                                              rand_bits)
+        self.stages = stages
+        self.rounding, self.saturate, self.with_flags, self.rand_bits = rounding, saturate, flags, rand_bits
+        in_fields = {"data": self.src.width}
+        if rounding == "stochastic":
+            in_fields["rand"] = rand_bits
+        out_fields = {"data": self.dst.width}
+        if flags:
+            out_fields["flags"] = 4
+        self.in_layout = data.StructLayout(in_fields)
+        self.out_layout = data.StructLayout(out_fields)
+        super().__init__({"i": In(stream.Signature(self.in_layout)), "o": Out(stream.Signature(self.out_layout))})
+
+    @property
+    def name(self):
+        return converter_name(self.src, self.dst, self.rounding, self.saturate, self.with_flags, self.stages)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.unpack = unpack = self._unpack
+        m.submodules.pack = pack = self._pack
+        advance = Signal()
+        m.d.comb += [advance.eq(~self.o.valid | self.o.ready), self.i.ready.eq(advance)]
+        m.d.comb += unpack.i.eq(self.i.payload.data)
+        raw = unpack.o
+        if self._normalize is not None:
+            m.submodules.normalize = norm = self._normalize
+            m.d.comb += norm.i.eq(raw)
+            raw = norm.o
+        valid = self.i.valid
+        rand = self.i.payload.rand if self.rounding == "stochastic" else None
+        regs = Pipeline(m, advance)
+        remaining = self.stages
+        if self.stages >= 2:
+            # first register on the raw form
+            raw, valid = regs.regs((raw, "raw_q"), (valid, "valid_q"))
+            if rand is not None:
+                rand = regs.reg(rand, "rand_q")
+            remaining -= 1
+        m.d.comb += pack.i.eq(raw)
+        if rand is not None:
+            m.d.comb += pack.rand.eq(rand)
+        result = Signal(self.out_layout)
+        m.d.comb += result.data.eq(pack.o)
+        if self.with_flags:
+            m.d.comb += result.flags.eq(pack.flags)
+        for k in range(remaining):
+            if k == remaining - 1:  # the last stage is the output port
+                regs.load((self.o.payload, result), (self.o.valid, valid))
+            else:
+                result, valid = regs.regs((result, f"result_q{k}"), (valid, f"valid_q{k}"))
+        return m
+
+
+def make_converter(src, dst, *, rounding="rne", saturate=False, flags=False, rand_bits=16, stages=0):
+    """A :class:`Converter` (stages=0) or a :class:`PipelinedConverter`."""
+    if stages:
+        return PipelinedConverter(src, dst, stages=stages, rounding=rounding, saturate=saturate, flags=flags,
+                                  rand_bits=rand_bits)
+    return Converter(src, dst, rounding=rounding, saturate=saturate, flags=flags, rand_bits=rand_bits)

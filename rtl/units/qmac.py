@@ -1,0 +1,171 @@
+"""INT8 affine MAC: the integer-only inference datapath of Jacob et al. 2018 as one pipelined stream unit.
+
+``q3 = clamp(Z3 + M * sum_j (a_j - Za)(w_j - Zw), qmin, qmax)``, ``M = M0 * 2**(shift - 31)``, exactly as
+``golden.quant.qmatmul`` computes one output element (``acc = wrap_acc_bits(bias + sum ...)``, then
+``golden.quant.requantize``). See docs/qmac.md for the protocol, a waveform and the latency.
+"""
+
+from amaranth import Module, Signal, signed
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from fmtforge.golden.validate import check_bool, check_choice, check_int
+
+from .pipeline import Pipeline
+from .requant import M0_SHAPE, MODES, SHIFT_SHAPE, Requantize, int_shape
+
+__all__ = ["QMac", "TYPES", "qmac_latency", "qmac_name"]
+
+#: Operand and result formats (golden integer format names).
+TYPES = ("int8", "uint8")
+BIAS_SHAPE = signed(32)
+
+
+def qmac_name(lanes, a_type="int8", w_type="int8", out_type="int8", acc_bits=32, per_channel=False,
+              rounding="gemmlowp"):
+    """Verilog module name of a :class:`QMac`: ``qmac_l4_int8_int8_int8_acc32_gemmlowp`` (+ ``_pc``)."""
+    return (f"qmac_l{lanes}_{a_type}_{w_type}_{out_type}_acc{acc_bits}_{rounding}"
+            + ("_pc" if per_channel else ""))
+
+
+def _tree_levels(lanes):
+    return (lanes - 1).bit_length()  # ceil(log2(lanes))
+
+
+def qmac_latency(lanes):
+    """Cycles from accepting a dot product's ``last`` beat to its result on ``o`` (nothing stalling):
+    zero-point subtraction 1, multiply 1, adder tree ceil(ceil(log2 lanes) / 2), accumulate 1, requantize 5."""
+    return 2 + (_tree_levels(lanes) + 1) // 2 + 1 + Requantize.LATENCY
+
+
+class QMac(wiring.Component):
+    """Pipelined affine-quantized dot-product unit: lanes of ``(a - Za)(w - Zw)`` summed into a wrapping
+    accumulator until a beat with ``last``, then requantized into one output code.
+
+    Parameters
+    ----------
+    lanes : int, 1..64
+        Products per input beat (MACs per cycle).
+    a_type, w_type, out_type : str, "int8" or "uint8"
+        Formats of the activations, the weights and the result.
+    acc_bits : int, 16..32
+        Signed accumulator width. ``bias + sum (a - Za)(w - Zw)`` wraps modulo ``2**acc_bits`` (no
+        saturation), as ``golden.quant.qmatmul_acc``; the wrapped value is sign-extended to int32.
+    per_channel : bool
+        ``bias``, ``m0``, ``shift`` come in the payload of each dot product's ``last`` beat instead of ports.
+    rounding : str
+        "gemmlowp" (TFLite's default, two roundings) or "single" (TFLite's single-rounding build), as
+        ``golden.quant.requantize``'s ``mode``.
+
+    Ports
+    -----
+    i : In(stream.Signature(in_layout)), payload fields from bit 0 up: ``a`` (lanes x a_type, lane 0 lowest),
+        ``w`` (lanes x w_type), ``last`` (1 bit: this beat closes the dot product) and, with per_channel,
+        ``bias`` signed(32), ``m0`` unsigned(31), ``shift`` signed(6) (read on ``last`` beats only).
+    o : Out(stream.Signature(out_type shape)) -- one result per dot product, in order.
+    za : In(a_type), zw : In(w_type) -- zero points; read with every accepted beat, so they must be the
+        same for all beats of one dot product.
+    z3, qmin, qmax : In(out_type) -- output zero point and range (``qmin <= z3 <= qmax``).
+    bias : In(signed(32)), m0 : In(unsigned(31)), shift : In(signed(6), -31..30) -- without per_channel.
+        ``z3``, ``qmin``, ``qmax`` (and ``bias``, ``m0``, ``shift``) are read on the cycle the ``last`` beat
+        is accepted (``i.valid & i.ready``) and travel with the dot product: they may change at any other
+        time, including while earlier dot products are still in the pipeline.
+
+    A ragged dot product (K not a multiple of lanes) is padded in its last beat with ``a = Za`` (or
+    ``w = Zw``): the padded products are exactly 0.
+
+    Timing: ``i.ready = ~o.valid | o.ready`` (every register advances together), so one beat is accepted
+    per cycle unless a result waits on ``o``; a result appears ``latency`` cycles (:func:`qmac_latency`)
+    after its ``last`` beat is accepted. ``i.ready`` depends combinationally on ``o.ready``.
+    """
+
+    def __init__(self, *, lanes, a_type="int8", w_type="int8", out_type="int8", acc_bits=32, per_channel=False,
+                 rounding="gemmlowp"):
+        self.lanes = check_int("lanes", lanes, 1, 64)
+        self.a_type = check_choice("a_type", a_type, TYPES)
+        self.w_type = check_choice("w_type", w_type, TYPES)
+        self.out_type = check_choice("out_type", out_type, TYPES)
+        self.acc_bits = check_int("acc_bits", acc_bits, 16, 32)
+        check_bool("per_channel", per_channel)
+        self.per_channel = per_channel
+        self.rounding = check_choice("rounding", rounding, MODES)
+        self.a_shape, self.w_shape, self.out_shape = int_shape(a_type), int_shape(w_type), int_shape(out_type)
+        self.latency = qmac_latency(lanes)
+        fields = {"a": data.ArrayLayout(self.a_shape, lanes), "w": data.ArrayLayout(self.w_shape, lanes), "last": 1}
+        scale = {"bias": BIAS_SHAPE, "m0": M0_SHAPE, "shift": SHIFT_SHAPE}
+        if per_channel:
+            fields.update(scale)
+        self.in_layout = data.StructLayout(fields)
+        ports = {
+            "i": In(stream.Signature(self.in_layout)),
+            "o": Out(stream.Signature(self.out_shape)),
+            "za": In(self.a_shape), "zw": In(self.w_shape),
+            "z3": In(self.out_shape), "qmin": In(self.out_shape), "qmax": In(self.out_shape),
+        }
+        if not per_channel:
+            ports.update({k: In(v) for k, v in scale.items()})
+        super().__init__(ports)
+
+    @property
+    def name(self):
+        return qmac_name(self.lanes, self.a_type, self.w_type, self.out_type, self.acc_bits, self.per_channel,
+                         self.rounding)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.requant = rq = Requantize(acc_bits=self.acc_bits, out_type=self.out_type, mode=self.rounding)
+        wiring.connect(m, rq.o, wiring.flipped(self.o))
+        advance = rq.i.ready  # ~o.valid | o.ready: the whole pipeline moves together
+        m.d.comb += self.i.ready.eq(advance)
+
+        # What a dot product carries to its requantization, read with its last beat. The bias is added
+        # into the accumulator with the last beat (0 on the others): modular, so where it enters is free.
+        job = data.StructLayout({"bias": BIAS_SHAPE, "m0": M0_SHAPE, "shift": SHIFT_SHAPE, "z3": self.out_shape,
+                                 "qmin": self.out_shape, "qmax": self.out_shape})
+        src = self.i.payload if self.per_channel else self
+        beat = self.i.payload
+        params = Signal(job)
+        with m.If(beat.last):
+            m.d.comb += [params.bias.eq(src.bias), params.m0.eq(src.m0), params.shift.eq(src.shift),
+                         params.z3.eq(self.z3), params.qmin.eq(self.qmin), params.qmax.eq(self.qmax)]
+
+        regs = Pipeline(m, advance)
+
+        def stage(name, valid, last, params, values):
+            return (regs.reg(valid, f"{name}_valid"), regs.reg(last, f"{name}_last"),
+                    regs.reg(params, f"{name}_job", job), [regs.reg(v, f"{name}_{k}") for k, v in enumerate(values)])
+
+        # 1: subtract the zero points (9-bit signed differences, exact for both int8 and uint8)
+        diffs = [v for k in range(self.lanes) for v in (beat.a[k] - self.za, beat.w[k] - self.zw)]
+        valid, last, params, diffs = stage("sub", self.i.valid, beat.last, params, diffs)
+        # 2: lane multipliers, |(a - Za)(w - Zw)| <= 255 * 255 < 2**16
+        # Sums are kept to at most acc_bits bits: the accumulator wraps modulo 2**acc_bits anyway.
+        def fit(value, width):
+            return value[:min(width, self.acc_bits)].as_signed()
+
+        prods = [fit(diffs[2 * k] * diffs[2 * k + 1], 17) for k in range(self.lanes)]
+        valid, last, params, terms = stage("mul", valid, last, params, prods)
+        # adder tree, a register after every second level (and after the last)
+        level = 0
+        while len(terms) > 1:
+            terms = ([fit(terms[k] + terms[k + 1], 18 + level) for k in range(0, len(terms) - 1, 2)]
+                     + terms[len(terms) & ~1:])
+            level += 1
+            if level % 2 == 0 or len(terms) == 1:
+                valid, last, params, terms = stage(f"tree{level}", valid, last, params, terms)
+        # accumulate: acc + tree + bias (bias is 0 but on last beats); a last beat hands the sum on and
+        # restarts from 0. Wrapping to acc_bits is the truncation of the sum.
+        acc = Signal(signed(self.acc_bits), name="acc")
+        total = Signal(signed(self.acc_bits), name="acc_total")
+        m.d.comb += total.eq(acc + terms[0] + params.bias)
+        with m.If(advance & valid):
+            m.d.sync += acc.eq(total)
+            with m.If(last):
+                m.d.sync += acc.eq(0)
+        with m.If(advance):
+            m.d.sync += [
+                rq.i.valid.eq(valid & last), rq.i.payload.acc.eq(total), rq.i.payload.m0.eq(params.m0),
+                rq.i.payload.shift.eq(params.shift), rq.i.payload.zero_point.eq(params.z3),
+                rq.i.payload.qmin.eq(params.qmin), rq.i.payload.qmax.eq(params.qmax),
+            ]
+        return m

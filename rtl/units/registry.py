@@ -1,0 +1,151 @@
+"""The unit registry: every unit fmtforge generates declares its options here, once.
+
+A :class:`Unit` names its builder, its options (:class:`Option`: name, kind, default, range or choices, help)
+and the configurations ``make verilog`` and ``make synth`` write. The command line (``generate``, ``synth``,
+``verilog-all``, ``synth-all``), the README's units table and :func:`build_unit` are all made from it: adding
+a unit is one :func:`register` call (``docs/architecture.md`` shows one).
+"""
+
+from dataclasses import dataclass, field
+
+from fmtforge import golden
+from fmtforge.golden.validate import check_bool, check_choice, check_int
+
+__all__ = ["DEFAULT_UNITS", "Option", "REQUIRED", "UNITS", "Unit", "build_unit", "register", "unit_kinds",
+           "units_table"]
+
+REQUIRED = object()  # the default of an option that has none
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of a unit.
+
+    ``kind`` is ``"int"`` (with ``range = (lo, hi)``), ``"bool"`` (a flag, default False), ``"choice"`` (one
+    of ``choices``) or ``"format"`` (a format name, read by ``golden.lookup``). ``metavar`` is what the usage
+    line shows for its value.
+    """
+
+    name: str
+    kind: str
+    help: str
+    default: object = REQUIRED
+    range: tuple = None
+    choices: tuple = None
+    metavar: str = None
+
+    @property
+    def flag(self):
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def required(self):
+        return self.default is REQUIRED
+
+    def check(self, value):
+        """``value`` validated (a format name becomes the format object)."""
+        if self.kind == "int":
+            return check_int(self.name, value, *self.range)
+        if self.kind == "bool":
+            return check_bool(self.name, value)
+        if self.kind == "choice":
+            return check_choice(self.name, value, self.choices)
+        return golden.lookup(value)
+
+    def usage(self):
+        """The option as the usage line shows it: ``--src S`` or ``[--rounding M]``."""
+        text = self.flag if self.kind == "bool" else f"{self.flag} {self.metavar or self.name.upper()}"
+        return text if self.required else f"[{text}]"
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A generator: ``build(**options)`` returns a component with a ``name`` (its default module name)."""
+
+    name: str
+    summary: str
+    description: str
+    build: object
+    options: tuple
+    examples: tuple = ()  # option dicts that `make verilog` and `make synth` write
+    docs: str = ""  # where the unit is documented at length
+    extra: dict = field(default_factory=dict)
+
+    def option(self, name):
+        return next(o for o in self.options if o.name == name)
+
+    def resolve(self, options):
+        """Every option's value: ``options`` validated, the rest at their defaults. Unknown or missing options
+        raise ValueError naming them."""
+        known = {o.name: o for o in self.options}
+        unknown = sorted(set(options) - set(known))
+        if unknown:
+            raise ValueError(f"{self.name} has no option {unknown[0]!r}; its options: {', '.join(known)}")
+        out = {}
+        for o in self.options:
+            if o.name in options:
+                out[o.name] = o.check(options[o.name])
+            elif o.required:
+                raise ValueError(f"{self.name} needs {o.name} ({o.flag}): {o.help}")
+            else:
+                out[o.name] = o.default
+        return out
+
+
+UNITS = {}
+
+
+def register(unit):
+    """Add ``unit`` to the registry (the CLI and the docs pick it up); returns it."""
+    if unit.name in UNITS:
+        raise ValueError(f"a unit named {unit.name!r} is registered already")
+    UNITS[unit.name] = unit
+    return unit
+
+
+def unit_kinds():
+    """{unit name: one-line summary}."""
+    return {name: u.summary for name, u in UNITS.items()}
+
+
+def build_unit(kind, **options):
+    """Build unit ``kind`` from ``options`` (validated; the others at their defaults); returns
+    ``(component, default module name)``."""
+    if kind not in UNITS:
+        raise ValueError(f"unit must be one of {', '.join(UNITS)}, not {kind!r}")
+    component = UNITS[kind].build(**UNITS[kind].resolve(options))
+    return component, component.name
+
+
+def _default_units():
+    return [(u.name, dict(example)) for u in UNITS.values() for example in u.examples]
+
+
+class _DefaultUnits:
+    """(kind, options) of every configuration ``make verilog`` writes, in registry order (a live view)."""
+
+    def __iter__(self):
+        return iter(_default_units())
+
+    def __len__(self):
+        return len(_default_units())
+
+    def __getitem__(self, k):
+        return _default_units()[k]
+
+
+DEFAULT_UNITS = _DefaultUnits()
+
+
+def units_table():
+    """The README's units table (markdown), made from the registry."""
+    rows = ["| unit | command | what it is |", "|------|---------|------------|"]
+    for u in UNITS.values():
+        usage = " ".join(o.usage() for o in u.options).replace("|", "\\|")
+        more = f": [{u.docs}]({u.docs})" if u.docs else ""
+        rows.append(f"| `{u.name}` | `fmtforge generate {u.name} {usage}` | {u.summary}{more} |")
+    return "\n".join(rows) + "\n"
+
+
+# The units. Each file of fmtforge.rtl.units registers its own; importing them here fills the registry.
+from . import catalog  # noqa: E402,F401
