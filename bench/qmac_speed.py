@@ -12,7 +12,6 @@ machine). Compiled simulators are much faster: see docs/qmac.md.
 
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 

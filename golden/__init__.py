@@ -16,11 +16,11 @@ from .formats.convert import convert, convert_flags
 from .formats.integer import Integer
 from .formats.minifloat import POLICIES, Minifloat
 from .formats.posit import Posit
-from .formats.raw import FINITE, INF, NAN, Raw
-from .formats.rounding import FLAG_NAMES, MODES, NV, NX, OF, UF
+from .formats.raw import FINITE, INF, NAN, QUIET, Raw, signaling
+from .formats.rounding import DZ, FLAG_NAMES, MODES, NV, NX, OF, UF
 from .formats.scale import PowerOfTwo
 from . import block, quant  # quantization schemes, built on the formats above
 
-__all__ = ["ALIASES", "CATALOG", "FINITE", "FLAG_NAMES", "INF", "MODES", "NAN", "NV", "NX", "OF", "POLICIES",
+__all__ = ["ALIASES", "CATALOG", "DZ", "FINITE", "FLAG_NAMES", "INF", "MODES", "NAN", "NV", "QUIET", "NX", "OF", "POLICIES",
            "UF", "Codebook", "Format", "Integer", "Minifloat", "Posit", "PowerOfTwo", "Raw", "block", "cfloat8",
-           "convert", "convert_flags", "lookup", "minifloat", "names", "posit", "quant"]
+           "convert", "convert_flags", "lookup", "minifloat", "names", "posit", "quant", "signaling"]

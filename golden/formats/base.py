@@ -62,7 +62,6 @@ class Format(Frozen):
         """float64 value of each pattern (NaN for NaN/NaR); exact wherever float64 holds the value,
         otherwise rounded to nearest even (``decode_raw`` gives the exact form)."""
         if self.width <= 16:
-            from .tables import decode_table
             return decode_table(self).take(self.as_bits(bits).astype(np.intp))
         return self._decode_exact(bits)
 
@@ -73,7 +72,6 @@ class Format(Frozen):
     def encode(self, values, rounding="rne", saturate=False, *, rand=None, rand_bits=None):
         """Bit patterns nearest to float64 ``values`` by ``rounding``, computed exactly from the float64."""
         if rounding in ("rne", "rtz", "rdn", "rup", "rmm") and isinstance(saturate, bool):
-            from .tables import encode_fast, key_bits
             if key_bits(self) is not None:
                 return encode_fast(self, values, rounding, saturate)
         return self.encode_raw(from_float64(values), rounding, saturate, rand=rand, rand_bits=rand_bits)[0]

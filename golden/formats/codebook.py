@@ -4,7 +4,7 @@ import numpy as np
 
 from .base import Format
 from .minifloat import FP64
-from .raw import FINITE, NAN, from_float64
+from .raw import NAN, from_float64
 from .rounding import NV, NX
 
 __all__ = ["Codebook"]

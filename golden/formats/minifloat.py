@@ -6,7 +6,7 @@ import numpy as np
 
 from ..validate import check_bool, check_int
 from .base import Format
-from .raw import FINITE, INF, NAN, Raw, bit_length, shift_right
+from .raw import FINITE, INF, NAN, QUIET, Raw, bit_length, shift_right, signaling
 from .rounding import NV, NX, OF, UF, increment
 
 __all__ = ["FP64", "Minifloat", "POLICIES", "raw_to_float64"]
@@ -60,7 +60,8 @@ class Minifloat(Format):
     ``fn`` and ``fnuz`` give NaN, ``none`` gives +-max. Infinite inputs follow the same rule. NaN inputs give
     NaN (``ieee``: sign and payload kept, the payload MSB-aligned and truncated or zero-extended, quiet bit set,
     as x86 and Arm convert; ``fn``: sign kept, all ones; ``fnuz``: 0x80..);
-    ``none`` formats have no NaN and give +0, raising the NV flag.
+    ``none`` formats have no NaN and give +0, raising the NV flag. A signaling NaN input (an IEEE-policy
+    source's NaN with its quiet bit, the top fraction bit, clear) raises NV in every format.
     """
 
     __slots__ = ("name", "width", "exp_bits", "man_bits", "bias", "subnormals", "specials",
@@ -189,15 +190,19 @@ class Minifloat(Format):
         elif self.specials == "fnuz":
             cls[sign & (expf == 0) & (manf == 0)] = NAN
         sub = expf == 0
+        invalid = np.zeros(sign.shape, bool)
         if self.explicit_integer:
             intbit = (manf >> _U64(f)).astype(bool)
-            cls[intbit != ~sub] = NAN
+            invalid = intbit != ~sub
+            cls[invalid] = NAN
         sig = np.where(sub, frac if self.subnormals else _U64(0), frac | _U64(1 << f))
         exp = np.where(sub, self.emin, expf - self.bias) - f
-        sig = np.where(cls == FINITE, sig, _U64(0))
-        if self.specials == "ieee":  # keep NaN payloads, MSB-aligned (see golden.raw)
+        sig = np.where(cls == FINITE, sig, np.where(cls == NAN, QUIET, _U64(0)))
+        if self.specials == "ieee":  # keep NaN payloads, MSB-aligned: bit 63 is the quiet bit (see golden.raw)
             nan = (cls == NAN) & (expf == all_e)
             sig = np.where(nan, frac << _U64(64 - f), sig)
+            # x87's invalid encodings are read as signaling NaNs (the 387 and later raise invalid on them)
+            sig = np.where(invalid, np.where(expf == all_e, sig & ~QUIET, _U64(0)), sig)
         return Raw(cls, sign, exp.astype(np.int64), sig)
 
     def _decode_exact(self, bits):
@@ -260,6 +265,7 @@ class Minifloat(Format):
         out_e = np.where(to_max, max_e, out_e)
         out_f = np.where(to_max, max_f, out_f)
         nan_in = cls == NAN
+        flags = flags | np.where(signaling(raw), NV, 0)  # IEEE 754 7.2: a signaling NaN signals invalid
         if self.specials == "ieee":
             all_e = (1 << self.exp_bits) - 1
             out_e = np.where(to_special, all_e, out_e)

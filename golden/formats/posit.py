@@ -7,7 +7,7 @@ import numpy as np
 from ..validate import check_int
 from .base import Format
 from .minifloat import raw_to_float64
-from .raw import FINITE, INF, NAN, Raw, bit_length, shift_right
+from .raw import FINITE, INF, NAN, QUIET, Raw, bit_length, shift_right, signaling
 from .rounding import NV, NX, increment
 
 __all__ = ["Posit"]
@@ -37,7 +37,7 @@ class Posit(Format):
     Encoding rounds the bit string to n bits (``rne``: to nearest, ties to the even pattern, as the standard
     says; the other modes round the magnitude as for floats), never to zero and never to NaR: values below
     minpos give +-minpos, values above maxpos give +-maxpos. NaN and +-inf give NaR (+-maxpos with
-    ``saturate=True`` for the infinities).
+    ``saturate=True`` for the infinities); infinities and signaling NaNs raise NV.
     """
 
     __slots__ = ("name", "width", "n", "es", "kind")
@@ -76,9 +76,11 @@ class Posit(Format):
 
     @property
     def epsilon(self):
-        """Spacing just above 1: 2**-(n - 3 - es) (the most fraction bits a posit carries)."""
-        return Fraction(1, 1 << max(self.n - 3 - self.es, 0)) if self.n - 3 - self.es >= 0 else Fraction(2) ** (
-            self.n - 3 - self.es)
+        """Spacing just above 1: the value of the pattern after 1's (``1 << (n - 2)``), less 1 -- 2**-(n - 3 - es)
+        while a fraction bit is left after a 2-bit regime, more when even exponent bits run out (posit(4, 2):
+        1 and 4 are neighbours, epsilon 3)."""
+        (above,) = self.decode_raw(np.array([(1 << (self.n - 2)) + 1], dtype=self.dtype)).to_fractions()
+        return above - 1
 
     @property
     def nar(self):
@@ -113,7 +115,7 @@ class Posit(Format):
         sig = (_U64(1) << fb.astype(_U64)) | top
         exp = k * (1 << es) + e - fb
         cls = np.where(nar, NAN, FINITE).astype(np.uint8)
-        sig = np.where(zero | nar, _U64(0), sig)
+        sig = np.where(zero, _U64(0), np.where(nar, QUIET, sig))  # NaR is a quiet NaN
         return Raw(cls, sign & ~nar, exp.astype(np.int64), sig)
 
     # -- encode ------------------------------------------------------------------------------------------
@@ -167,5 +169,5 @@ class Posit(Format):
         nar = special & ~((cls == INF) & saturate)
         out = np.where(nar, _U64(self.nar), out)
         out = np.where((cls == INF) & saturate, np.where(sign, (~maxpos + _U64(1)) & mask, maxpos), out)
-        flags = np.where(finite_nz & inexact, NX, 0) | np.where(cls == INF, NV, 0)
+        flags = np.where(finite_nz & inexact, NX, 0) | np.where((cls == INF) | signaling(raw), NV, 0)
         return out.astype(self.dtype), flags.astype(np.uint8)

@@ -1,8 +1,9 @@
 """The exact unpacked form every golden format decodes to and encodes from.
 
 A :class:`Raw` holds arrays of equal shape. A finite value is ``(-1)**sign * sig * 2**exp`` with ``sig``
-an unsigned integer (zero is ``sig == 0``); ``cls`` marks infinities and NaNs (NaR for posits). A NaN from an
-IEEE-style source carries its payload in ``sig``: the fraction field MSB-aligned at bit 63 (0 elsewhere).
+an unsigned integer (zero is ``sig == 0``); ``cls`` marks infinities and NaNs (NaR for posits). A NaN carries
+its payload in ``sig``: an IEEE-style source's fraction field MSB-aligned at bit 63, so that bit 63 is the quiet
+bit (a NaN with it clear is signaling); NaNs of formats that have no signaling NaNs are quiet: ``sig = QUIET``.
 Nothing here rounds: converting between formats is decode to raw, then one rounding step into the destination.
 """
 
@@ -10,9 +11,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["FINITE", "INF", "NAN", "Raw", "bit_length", "from_float64", "shift_right"]
+__all__ = ["FINITE", "INF", "NAN", "QUIET", "Raw", "bit_length", "from_float64", "shift_right", "signaling"]
 
 FINITE, INF, NAN = 0, 1, 2
+#: The quiet bit of a NaN's payload in ``Raw.sig``.
+QUIET = np.uint64(1 << 63)
 
 _U64 = np.uint64
 
@@ -46,6 +49,11 @@ class Raw(NamedTuple):
                 v = Fraction(int(m)) * Fraction(2) ** int(e)
                 out.append(-v if s else v)
         return out
+
+
+def signaling(raw):
+    """Which values of ``raw`` are signaling NaNs (a NaN whose quiet bit, bit 63 of ``sig``, is clear)."""
+    return (raw.cls == NAN) & ((raw.sig & QUIET) == 0)
 
 
 def bit_length(x):

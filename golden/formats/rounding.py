@@ -11,13 +11,14 @@ magnitude up exactly when ``t + r >= 2**R``. Hardware with an ``R``-bit random i
 
 import numpy as np
 
-__all__ = ["MODES", "FLAG_NAMES", "NV", "OF", "UF", "NX", "check_mode", "increment"]
+__all__ = ["DZ", "FLAG_NAMES", "MODES", "NV", "NX", "OF", "UF", "check_mode", "increment"]
 
 MODES = ("rne", "rtz", "rdn", "rup", "rmm", "stochastic")
 
-# Exception flags as bits of one integer: the hardware's ``flags`` port uses the same order.
-NV, OF, UF, NX = 1, 2, 4, 8
-FLAG_NAMES = {NV: "NV", OF: "OF", UF: "UF", NX: "NX"}
+# Exception flags as bits of one integer, in the RISC-V ``fflags`` layout (also FPnew's ``status_t`` order):
+# the hardware's ``flags`` port uses the same bits, so it ORs into fflags unchanged. Conversions never raise DZ.
+NX, UF, OF, DZ, NV = 1, 2, 4, 8, 16
+FLAG_NAMES = {NX: "NX", UF: "UF", OF: "OF", DZ: "DZ", NV: "NV"}
 
 
 def check_mode(rounding, rand=None, rand_bits=None):

@@ -7,7 +7,7 @@ import numpy as np
 from ..validate import check_int
 from .base import Format
 from .minifloat import raw_to_float64
-from .raw import FINITE, INF, NAN, Raw, bit_length, shift_right
+from .raw import FINITE, INF, NAN, QUIET, Raw, bit_length, shift_right, signaling
 from .rounding import NV, NX, OF, UF, increment
 
 __all__ = ["PowerOfTwo"]
@@ -61,7 +61,7 @@ class PowerOfTwo(Format):
     def decode_raw(self, bits):
         b = self.as_bits(bits).astype(np.int64)
         nan = b == (1 << self.exp_bits) - 1
-        return Raw.make(np.where(nan, NAN, FINITE), False, b - self.bias, np.where(nan, 0, 1))
+        return Raw.make(np.where(nan, NAN, FINITE), False, b - self.bias, np.where(nan, QUIET, 1))
 
     def _decode_exact(self, bits):
         return raw_to_float64(self.decode_raw(bits))
@@ -91,5 +91,5 @@ class PowerOfTwo(Format):
         out = np.where(bad, nan_pat, out)
         out = np.where((cls == INF) & ~sign & saturate, self.max_pattern, out)
         flags = (np.where(pos & inexact | over | under | zero, NX, 0) | np.where(over, OF, 0)
-                 | np.where(under | zero, UF, 0) | np.where(bad & (cls != NAN), NV, 0))
+                 | np.where(under | zero, UF, 0) | np.where(bad & (cls != NAN) | signaling(raw), NV, 0))
         return out.astype(self.dtype), flags.astype(np.uint8)

@@ -12,13 +12,11 @@ A quantized matrix product is rescaled by ``M = S1 S2 / S3``, held as a Q31 inte
   to ``[qmin, qmax]`` is exact (no int32 wrap there).
 """
 
-import math
 from fractions import Fraction
 
 import numpy as np
 
 from ..validate import check_choice, check_int, check_ints, show_value
-from .affine import round_quotient
 
 __all__ = ["INT32_MAX", "INT32_MIN", "MODES", "OVERFLOWS", "quantize_multiplier", "real_multiplier",
            "requantize", "rounding_divide_by_pot", "srdhm"]

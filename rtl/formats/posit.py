@@ -5,10 +5,10 @@ from amaranth.hdl import signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from fmtforge.golden import NV, NX, Posit
+from fmtforge.golden import Posit
 
-from .raw import RawShape, raw_layout, scale_of
-from .rounding import round_increment, rounding_ports
+from .raw import RawShape, raw_layout, scale_of, signaling_nan
+from .rounding import flags_word, round_increment, rounding_ports
 
 __all__ = ["PositUnpack", "PositPack", "posit_shape"]
 
@@ -97,7 +97,7 @@ class PositUnpack(wiring.Component):
 class PositPack(wiring.Component):
     """Raw form (normalised) -> posit bits, rounded on the bit string as the 2022 standard says: ties to the
     even pattern; never to zero or NaR (below minpos: +-minpos; above maxpos: +-maxpos). NaN gives NaR; +-inf
-    gives NaR (NV), or +-maxpos with ``saturate``. Equal to ``golden.Posit.encode_raw`` (bits and flags).
+    gives NaR (NV), or +-maxpos with ``saturate``; a signaling NaN raises NV. Equal to ``golden.Posit.encode_raw`` (bits and flags).
 
     The bit string is built as (regime bits, exponent, fraction) by one shift: the word
     ``[r, ~r, e, fraction]`` shifted right by the run length, filling with ``r`` (1 for k >= 0).
@@ -171,6 +171,6 @@ class PositPack(wiring.Component):
             exact_max = Signal()
             m.d.comb += exact_max.eq((scale == max_scale) & (raw.sig[:S - 1] == 0))
             inexact = Mux(big, ~exact_max, Mux(small, 1, rbit | sticky))
-            m.d.comb += self.flags.eq(Cat(raw.is_inf, Const(0, 2), finite & inexact))
-            assert (NV, NX) == (1, 8)
+            m.d.comb += self.flags.eq(flags_word(nx=finite & inexact, uf=0, of=0,
+                                                 nv=raw.is_inf | signaling_nan(raw, shape)))
         return m

@@ -20,12 +20,12 @@ an IEEE-style source, ``sig`` below its top bit holds the payload (the fraction 
 
 from dataclasses import dataclass
 
-from amaranth import Cat, Const, Module, Mux, Signal
+from amaranth import Const, Module, Mux, Signal
 from amaranth.hdl import signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["RawShape", "raw_layout", "Normalize", "scale_of"]
+__all__ = ["RawShape", "raw_layout", "Normalize", "scale_of", "signaling_nan"]
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,13 @@ def scale_of(m, raw, shape):
         exp = Mux(raw.exp == 0, 1, raw.exp)
     m.d.comb += scale.eq(exp - shape.bias)
     return scale
+
+
+def signaling_nan(raw, shape):
+    """1 for a signaling NaN: an IEEE-style source's NaN whose quiet bit (the payload's top bit) is clear. Other
+    sources have no signaling NaNs (as golden.raw.signaling)."""
+    pb = shape.payload_bits
+    return raw.is_nan & ~raw.sig[pb - 1] if pb else Const(0, 1)
 
 
 class Normalize(wiring.Component):

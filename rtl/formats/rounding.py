@@ -2,18 +2,29 @@
 
 from amaranth import Const, Signal
 
-from fmtforge.golden import MODES
+from amaranth import Cat
 
-__all__ = ["round_increment", "rounding_ports"]
+from fmtforge.golden import DZ, MODES, NV, NX, OF, UF
+
+__all__ = ["FLAGS_WIDTH", "flags_word", "round_increment", "rounding_ports"]
+
+#: The flags port: NX, UF, OF, DZ, NV from bit 0 up (golden's flag bits, the RISC-V fflags layout).
+FLAGS_WIDTH = 5
+assert (NX, UF, OF, DZ, NV) == (1, 2, 4, 8, 16)
+
+
+def flags_word(*, nx, uf, of, nv):
+    """The ``flags`` value from its bits (a conversion never raises DZ)."""
+    return Cat(nx, uf, of, Const(0, 1), nv)
 
 
 def rounding_ports(i, o, *, flags, rounding, rand_bits):
-    """The signature members of a rounding unit: ``i`` and ``o`` (shapes), ``flags`` (NV, OF, UF, NX from bit
-    0 up) when asked, and ``rand`` with stochastic rounding."""
+    """The signature members of a rounding unit: ``i`` and ``o`` (shapes), ``flags`` (5 bits, the RISC-V
+    ``fflags`` layout: NX, UF, OF, DZ, NV from bit 0 up) when asked, and ``rand`` with stochastic rounding."""
     from amaranth.lib.wiring import In, Out
     ports = {"i": In(i), "o": Out(o)}
     if flags:
-        ports["flags"] = Out(4)
+        ports["flags"] = Out(FLAGS_WIDTH)
     if rounding == "stochastic":
         ports["rand"] = In(rand_bits)
     return ports

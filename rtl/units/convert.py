@@ -3,7 +3,7 @@
 No converter is written per pair: a new format family adds an unpack and a pack.
 """
 
-from amaranth import Cat, Module, Signal
+from amaranth import Module, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -13,7 +13,7 @@ from fmtforge.golden.validate import check_bool, check_choice, check_int
 
 from ..formats import DEST_KINDS, SOURCE_KINDS, needs_normalize, pack_for, unpack_for
 from ..formats.raw import Normalize
-from ..formats.rounding import rounding_ports
+from ..formats.rounding import FLAGS_WIDTH, rounding_ports
 from .pipeline import Pipeline
 
 __all__ = ["ConvertCore", "Converter", "PipelinedConverter", "converter_name", "make_converter"]
@@ -99,7 +99,7 @@ class Converter(ConvertCore):
     -----
     i : In(src.width)
     o : Out(dst.width)
-    flags : Out(4), with flags=True -- NV, OF, UF, NX from bit 0 up
+    flags : Out(5), with flags=True -- NX, UF, OF, DZ (0), NV from bit 0 up (RISC-V fflags)
     rand : In(rand_bits), with rounding="stochastic"
     """
 
@@ -136,7 +136,7 @@ class PipelinedConverter(wiring.Component):
             in_fields["rand"] = rand_bits
         out_fields = {"data": self.dst.width}
         if flags:
-            out_fields["flags"] = 4
+            out_fields["flags"] = FLAGS_WIDTH
         self.in_layout = data.StructLayout(in_fields)
         self.out_layout = data.StructLayout(out_fields)
         super().__init__({"i": In(stream.Signature(self.in_layout)), "o": Out(stream.Signature(self.out_layout))})

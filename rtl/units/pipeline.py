@@ -13,11 +13,12 @@ class Pipeline:
     """Registers of one module ``m`` that load when ``en`` is high (every cycle when ``en`` is None).
 
     ``reg(value, name)`` returns a register loaded with ``value``; ``stage(name, **values)`` registers several
-    values at once, each named ``<name>_<key>``, and returns them as a dict.
+    values at once, each named ``<name>_<key>``, and returns them as a dict. With ``registered=False`` every
+    "register" is a wire: the same datapath, combinational (for the batch lane and mutation studies).
     """
 
-    def __init__(self, m, en=None):
-        self.m, self.en = m, en
+    def __init__(self, m, en=None, *, registered=True):
+        self.m, self.en, self.registered = m, en, registered
 
     def reg(self, value, name, shape=None):
         r = Signal(shape if shape is not None else value.shape(), name=name)
@@ -34,7 +35,9 @@ class Pipeline:
         """Each ``(target, value)``: ``target`` takes ``value`` on every enabled cycle (also for registers made
         elsewhere, such as output ports)."""
         statements = [target.eq(value) for target, value in pairs]
-        if self.en is None:
+        if not self.registered:
+            self.m.d.comb += statements
+        elif self.en is None:
             self.m.d.sync += statements
         else:
             with self.m.If(self.en):

@@ -100,6 +100,7 @@ def register(unit):
     if unit.name in UNITS:
         raise ValueError(f"a unit named {unit.name!r} is registered already")
     UNITS[unit.name] = unit
+    DEFAULT_UNITS.extend((unit.name, dict(example)) for example in unit.examples)
     return unit
 
 
@@ -117,24 +118,9 @@ def build_unit(kind, **options):
     return component, component.name
 
 
-def _default_units():
-    return [(u.name, dict(example)) for u in UNITS.values() for example in u.examples]
-
-
-class _DefaultUnits:
-    """(kind, options) of every configuration ``make verilog`` writes, in registry order (a live view)."""
-
-    def __iter__(self):
-        return iter(_default_units())
-
-    def __len__(self):
-        return len(_default_units())
-
-    def __getitem__(self, k):
-        return _default_units()[k]
-
-
-DEFAULT_UNITS = _DefaultUnits()
+#: (kind, options) of every configuration ``make verilog`` and ``make synth`` write, in registry order
+#: (each registered unit's ``examples``).
+DEFAULT_UNITS = []
 
 
 def units_table():

@@ -18,7 +18,7 @@ from fmtforge.golden.validate import check_choice, check_int
 
 from .pipeline import Pipeline
 
-__all__ = ["M0_SHAPE", "MODES", "SHIFT_SHAPE", "Requantize", "SRDHM", "int_shape", "requant_name"]
+__all__ = ["M0_SHAPE", "MODES", "SHIFT_SHAPE", "RequantCore", "Requantize", "SRDHM", "int_shape", "requant_name"]
 
 #: Requantization modes of the hardware (``golden.quant.MODES`` minus the float reference "float-rne").
 MODES = ("gemmlowp", "single")
@@ -72,13 +72,14 @@ class SRDHM(wiring.Component):
 
     LATENCY = 2
 
-    def __init__(self):
+    def __init__(self, *, registered=True):
+        self.registered = registered
         super().__init__({"a": In(signed(32)), "b": In(signed(32)), "en": In(1), "o": Out(signed(32))})
 
     def elaborate(self, platform):
         m = Module()
         # a*b in 63 bits: only the saturating case 2**62 does not fit, and its product is not used
-        regs = Pipeline(m, self.en)
+        regs = Pipeline(m, self.en, registered=self.registered)
         prod = regs.reg(self.a * self.b, "srdhm_prod", signed(63))
         sat = regs.reg((self.a == INT32_MIN) & (self.b == INT32_MIN), "srdhm_sat")
         # Otherwise |prod| < 2**62: prod + 2**30 fits in 63 bits, and bits 31..62 are
@@ -122,7 +123,8 @@ class Requantize(wiring.Component):
 
     LATENCY = 5
 
-    def __init__(self, *, acc_bits=32, out_type="int8", mode="gemmlowp"):
+    def __init__(self, *, acc_bits=32, out_type="int8", mode="gemmlowp", registered=True):
+        self.registered = registered
         self.acc_bits = check_int("acc_bits", acc_bits, 16, 32)
         self.out_type = out_type
         self.out_shape = int_shape(out_type)
@@ -135,7 +137,7 @@ class Requantize(wiring.Component):
 
     @property
     def name(self):
-        return requant_name(self.acc_bits, self.out_type, self.mode)
+        return requant_name(self.acc_bits, self.out_type, self.mode) + ("" if self.registered else "_comb")
 
     def elaborate(self, platform):
         m = Module()
@@ -148,7 +150,7 @@ class Requantize(wiring.Component):
         acc = Signal(signed(32))
         m.d.comb += acc.eq(p.acc)  # sign extension to int32
 
-        regs = Pipeline(m, advance)
+        regs = Pipeline(m, advance, registered=self.registered)
 
         def stage(k, valid, side, **values):
             values = regs.stage(f"rq{k}", **values)
@@ -165,7 +167,7 @@ class Requantize(wiring.Component):
 
         if self.mode == "gemmlowp":
             # 2, 3: SaturatingRoundingDoublingHighMul
-            m.submodules.srdhm = srdhm = SRDHM()
+            m.submodules.srdhm = srdhm = SRDHM(registered=self.registered)
             m.d.comb += [srdhm.a.eq(r1["x"]), srdhm.b.eq(r1["m0"]), srdhm.en.eq(advance)]
             v2, s2, r2 = stage(2, v1, s1, exp=r1["exp"])
             v3, s3, r3 = stage(3, v2, s2, exp=r2["exp"])
@@ -187,6 +189,31 @@ class Requantize(wiring.Component):
         summed = r4["y"] + s4.zero_point
         lower = Mux(summed < s4.qmin, s4.qmin, summed)
         clamped = Mux(lower > s4.qmax, s4.qmax, lower)
-        with m.If(advance):
-            m.d.sync += [self.o.valid.eq(v4), self.o.payload.eq(clamped)]
+        if self.registered:
+            with m.If(advance):
+                m.d.sync += [self.o.valid.eq(v4), self.o.payload.eq(clamped)]
+        else:
+            m.d.comb += [self.o.valid.eq(v4), self.o.payload.eq(clamped)]
+        return m
+
+
+class RequantCore(wiring.Component):
+    """The requantize datapath alone, combinational, on plain ports: ``i`` is :class:`Requantize`'s payload
+    (``acc``, ``m0``, ``shift``, ``zero_point``, ``qmin``, ``qmax`` from bit 0 up) and ``o`` the result; the
+    same logic as the pipelined unit with its registers made wires (for the batch lane and mutation scores).
+    """
+
+    def __init__(self, *, acc_bits=32, out_type="int8", mode="gemmlowp"):
+        self._unit = Requantize(acc_bits=acc_bits, out_type=out_type, mode=mode, registered=False)
+        self.in_layout = self._unit.in_layout
+        super().__init__({"i": In(self.in_layout.size), "o": Out(self._unit.out_shape.width)})
+
+    @property
+    def name(self):
+        return self._unit.name
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.requant = rq = self._unit
+        m.d.comb += [rq.i.payload.eq(self.i), rq.i.valid.eq(1), rq.o.ready.eq(1), self.o.eq(rq.o.payload)]
         return m

@@ -8,6 +8,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from fmtforge import golden
+from fmtforge.rtl.formats.rounding import FLAGS_WIDTH
 from fmtforge.rtl.units.convert import ConvertCore
 
 
@@ -19,7 +20,7 @@ class Bundle(wiring.Component):
     """Converters from ``src`` to each configuration's destination, side by side.
 
     Ports: ``i`` (source bits, shared), ``rand`` (shared; each stochastic converter reads its low bits), and
-    ``o``: for each configuration in order, its ``flags`` (4 bits) then its destination bits, from bit 0 up.
+    ``o``: for each configuration in order, its ``flags`` (5 bits) then its destination bits, from bit 0 up.
     """
 
     def __init__(self, src, configs):
@@ -28,7 +29,7 @@ class Bundle(wiring.Component):
         self.cores = [ConvertCore(self.src, c["dst"], rounding=c["rounding"], saturate=c["saturate"], flags=True,
                                   rand_bits=c.get("rand_bits", 16)) for c in configs]
         self.rand_bits = max([c.get("rand_bits", 16) for c in configs if c["rounding"] == "stochastic"] or [1])
-        width = sum(4 + core.dst.width for core in self.cores)
+        width = sum(FLAGS_WIDTH + core.dst.width for core in self.cores)
         super().__init__({"i": In(self.src.width), "rand": In(self.rand_bits), "o": Out(width)})
 
     def elaborate(self, platform):

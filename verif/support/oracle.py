@@ -11,6 +11,13 @@ import numpy as np
 
 NAN = "nan"
 
+#: QLoRA's NormalFloat levels as the paper's code publishes them (bitsandbytes' NF4 table, float32 values),
+#: codes 0..15: written here, never read from golden.
+NF4_PUBLISHED = [-1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635,
+                 -0.18477343022823334, -0.09105003625154495, 0.0, 0.07958029955625534, 0.16093020141124725,
+                 0.24611230194568634, 0.33791524171829224, 0.44070982933044434, 0.5626170039176941,
+                 0.7229568362236023, 1.0]
+
 
 def minifloat_value(fmt, bits):
     """Exact value of one pattern of a Minifloat: a Fraction, +-inf as float, or NAN."""

@@ -28,7 +28,7 @@ def test_default_name_spells_parameters(tmp_path):
 def test_flags_port_only_when_asked(tmp_path):
     out = tmp_path / "u.v"
     main(["generate", "convert", "--src", "fp32", "--dst", "bf16", "--flags", "-o", str(out)])
-    assert "output [3:0] flags;" in out.read_text()
+    assert "output [4:0] flags;" in out.read_text()
 
 
 def test_list_names_formats_and_units():
@@ -65,3 +65,44 @@ def test_info_prints_facts_and_the_value_table():
     assert "0x80     NaR" in p.stdout and "0x7f     16777216.0" in p.stdout
     p = run("info", "posit16")
     assert "max                    2**56" in p.stdout and "pattern  value" not in p.stdout  # no table beyond 8 bits
+
+
+def test_list_shows_families_and_aliases():
+    p = run("list")
+    assert p.returncode == 0
+    out = p.stdout
+    assert out.index("floats:") < out.index("posits:") < out.index("integers:")
+    line = next(ln for ln in out.splitlines() if ln.strip().startswith("fp8_e4m3 "))
+    assert "float8_e4m3fn" in line and "e4m3" in line
+
+
+def test_one_name_per_format(tmp_path):
+    """Every spelling of E5M2 generates the same module name."""
+    for spelling in ("e5m2", "float8_e5m2", "fp8_e5m2"):
+        out = tmp_path / f"{spelling}.v"
+        assert main(["generate", "convert", "--src", "fp32", "--dst", spelling, "-o", str(out)]) == 0
+        assert "module convert_fp32_to_fp8_e5m2_rne(" in out.read_text()
+
+
+def test_closed_pipe_ends_quietly():
+    p = subprocess.run(f"{sys.executable} -m fmtforge.rtl.cli info fp8_e4m3 | head -1", shell=True,
+                       capture_output=True, text=True)
+    assert p.returncode == 0 and "Traceback" not in p.stderr and p.stdout.startswith("Minifloat(")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--name", "9bad name"], "name must be a Verilog identifier"),
+    (["--name", "module"], "name must be a Verilog identifier"),
+    (["--name", ""], "name must be a Verilog identifier"),
+    (["-o", "/proc/no/such/dir/x.v"], "--output '/proc/no/such/dir/x.v' cannot be written"),
+    (["-o", "/"], "--output must be a file path, not the directory '/'"),
+])
+def test_bad_outputs_are_one_line_and_write_nothing(tmp_path, args, message):
+    p = run("generate", "convert", "--src", "fp32", "--dst", "bf16", *args)
+    assert p.returncode == 2 and message in p.stderr and "Traceback" not in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1 and p.stdout == ""
+
+
+def test_generate_without_output_writes_stdout():
+    p = run("generate", "convert", "--src", "fp32", "--dst", "bf16")
+    assert p.returncode == 0 and "module convert_fp32_to_bf16_rne(" in p.stdout and "endmodule" in p.stdout

@@ -16,3 +16,10 @@ def test_readme_has_examples():
 @pytest.mark.parametrize("k", range(len(BLOCKS)))
 def test_readme_example_runs(k):
     exec(compile(BLOCKS[k], f"README.md example {k}", "exec"), {})
+
+
+def test_readme_units_table_is_the_registry_s():
+    from fmtforge.rtl.units.registry import units_table
+    text = README.read_text()
+    start, end = text.index("<!-- units-table"), text.index("<!-- /units-table -->")
+    assert text[start:end].split("\n", 1)[1] == units_table(), "README's units table is stale: paste `fmtforge units --markdown`"

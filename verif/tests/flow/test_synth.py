@@ -12,7 +12,8 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from fmtforge import golden
-from fmtforge.rtl.flow.synth import TARGETS, LintError, lint, synth_unit, synthesize, unit_ports, wrapper_verilog
+from fmtforge.rtl.cli.synth import synth_jobs
+from fmtforge.rtl.flow import TARGETS, LintError, lint, synth_one, synthesize, unit_ports, wrapper_verilog
 from fmtforge.rtl.units.registry import DEFAULT_UNITS, build_unit
 from fmtforge.verif.tests.flow.test_lint import VARIANTS
 from fmtforge.rtl.flow.verilog import to_verilog
@@ -53,7 +54,7 @@ def test_lint_catches(verilog, message):
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_fp32_to_bf16_flow(target):
-    row = synth_unit("convert", dict(src="fp32", dst="bf16"), target, out_dir=OUT)
+    row = synth_one(*synth_jobs([("convert", dict(src="fp32", dst="bf16"))])[0], target, out_dir=OUT)
     assert KEYS <= row.keys()
     assert row["unit"] == "convert" and row["options"] == {"src": "fp32", "dst": "bf16"}
     assert row["luts"] > 0 and row["fmax_mhz"] > 0 and row["flat_fmax_mhz"] > 0

@@ -192,3 +192,40 @@ def test_unknown_format_lists_known_ones():
 def test_formats_are_immutable():
     with pytest.raises(AttributeError):
         golden.lookup("fp32").bias = 3
+
+
+# -- signaling NaNs (IEEE 754-2019 7.2: converting one signals invalid and gives a quiet NaN) -------------------
+SNAN_CASES = [  # (src, pattern, dst, expected bits, NV raised), from the formats' own definitions
+    ("fp32", 0x7F800004, "bf16", 0x7FC0, True),       # payload's top bits are 0: quiet bit alone
+    ("fp32", 0x7FC00000, "bf16", 0x7FC0, False),      # quiet NaN: nothing to signal
+    ("fp32", 0xFF800001, "fp16", 0xFE00, True),       # sign kept
+    ("fp32", 0x7FA00000, "fp64", 0x7FFC000000000000, True),  # payload kept below the quiet bit
+    ("fp32", 0x7F800001, "fp8_e4m3", 0x7F, True),     # OCP E4M3 has one NaN (S.1111.111)
+    ("fp32", 0x7F800001, "fp8_e4m3fnuz", 0x80, True),
+    ("fp32", 0x7F800001, "posit16", 0x8000, True),    # NaR
+    ("fp32", 0x7FC00001, "posit16", 0x8000, False),
+    ("fp32", 0x7F800001, "int8", 0x00, True),         # NaN -> integer is invalid whether quiet or not
+    ("fp32", 0x7FC00000, "int8", 0x00, True),
+    ("fp32", 0x7F800001, "fp4_e2m1", 0x0, True),      # no NaN at all: +0 and NV
+    ("fp8_e5m2", 0x7D, "fp16", 0x7F00, True),         # E5M2 follows IEEE's quiet bit: S.11111.01 signals
+    ("fp8_e5m2", 0x7E, "fp16", 0x7E00, False),
+    ("fp8_e4m3", 0x7F, "fp32", 0x7FC00000, False),    # formats without sNaN give quiet NaNs
+    ("posit16", 0x8000, "fp32", 0x7FC00000, False),
+    ("x87", 0x0000_8000_0000_0000_0001, "fp32", 0x7FC00000, True),   # pseudo-denormal: invalid encoding
+    ("x87", 0x7FFF_0000_0000_0000_0000, "fp32", 0x7FC00000, True),   # pseudo-infinity (integer bit clear)
+    ("x87", 0x7FFF_C000_0000_0000_0000, "fp32", 0x7FC00000, False),  # the x87 default quiet NaN
+    ("x87", 0x7FFF_8000_0000_0000_0001, "fp32", 0x7FC00000, True),   # signaling: bit 62 clear
+]
+
+
+@pytest.mark.parametrize("src, bits, dst, want, nv", SNAN_CASES, ids=lambda v: f"{v:x}" if isinstance(v, int) else str(v))
+def test_signaling_nan_raises_nv(src, bits, dst, want, nv):
+    src_fmt = golden.lookup(src)
+    arr = np.array([bits], dtype=object if src_fmt.width > 64 else src_fmt.dtype)
+    got, flags = golden.convert_flags(arr, src, dst)
+    assert int(got[0]) == want, hex(int(got[0]))
+    assert bool(flags[0] & golden.NV) == nv and not flags[0] & (golden.OF | golden.UF | golden.DZ)
+
+
+def test_flag_bits_are_riscv_fflags():
+    assert (golden.NX, golden.UF, golden.OF, golden.DZ, golden.NV) == (1, 2, 4, 8, 16)

@@ -161,3 +161,11 @@ def test_encode_wide_significands(n, es):
             want = oracle.posit_encode(n, es, v, mode)
             assert int(g) == want, (hex(b), mode, hex(int(g)), hex(want))
             assert bool(f & golden.NX) == (oracle.posit_value(n, es, want) != v), hex(b)
+
+
+@pytest.mark.parametrize("n, es, eps", [(16, 2, Fraction(1, 2 ** 11)), (8, 0, Fraction(1, 2 ** 5)), (5, 2, Fraction(1)),
+                                        (4, 2, Fraction(3)), (3, 2, Fraction(15)), (4, 0, Fraction(1, 2))])
+def test_epsilon_is_the_spacing_above_one(n, es, eps):
+    """Hand-derived: above 1 (0b01 0..0) comes 0b01 0..01. posit(5, 2): exponent bits 01 -> 2; posit(4, 2): the
+    one exponent bit left is the high one -> e = 2 -> 4; posit(3, 2): regime 11 -> useed = 16."""
+    assert golden.posit(n, es).epsilon == eps

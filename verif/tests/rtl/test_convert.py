@@ -59,7 +59,7 @@ def mismatch_report(c, xs, rand, want, want_flags, got, got_flags, used_seed, si
         line = (f"  in {describe(c['src'], xs[k])}: expected {describe(c['dst'], want[k])}, "
                 f"got {describe(c['dst'], got[k])}")
         if c["flags"]:
-            line += f"; flags expected {want_flags[k]:04b} got {got_flags[k]:04b} (NX UF OF NV)"
+            line += f"; flags expected {want_flags[k]:05b} got {got_flags[k]:05b} (NV DZ OF UF NX)"
         if rand is not None:
             line += f"; rand 0x{int(rand[k]):x}"
         lines.append(line)

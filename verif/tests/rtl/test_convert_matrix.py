@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from fmtforge import golden
+from fmtforge.rtl.formats.rounding import FLAGS_WIDTH
 from fmtforge.verif.support.harness import Bundle, conv_id
 from fmtforge.verif.support.vectors import (describe, exhaustive, float_corners, int_corners, posit_corners, random_float_bits,
                            random_width, seed)
@@ -102,21 +103,21 @@ if cocotb is not None:
             if c["rounding"] == "stochastic":
                 kw = dict(rand=rand & np.uint64((1 << c["rand_bits"]) - 1), rand_bits=c["rand_bits"])
             want, want_flags = golden.convert_flags(xs, src, d, c["rounding"], c["saturate"], **kw)
-            fl_mask, o_mask = 0xF, (1 << d.width) - 1
+            fl_mask, o_mask = (1 << FLAGS_WIDTH) - 1, (1 << d.width) - 1
             bad = []
             for k, word in enumerate(outs):
                 got_f = (word >> offset) & fl_mask
-                got = (word >> (offset + 4)) & o_mask
+                got = (word >> (offset + FLAGS_WIDTH)) & o_mask
                 if got != int(want[k]) or got_f != int(want_flags[k]):
                     bad.append((k, got, got_f))
-            offset += 4 + d.width
+            offset += FLAGS_WIDTH + d.width
             if bad:
                 lines = [f"{src.name} -> {conv_id(c)}: {len(bad)} of {len(xs)} vectors differ (seed {used_seed})"]
                 for k, got, got_f in bad[:8]:
                     extra = f", rand 0x{int(rand[k]):x}" if kw else ""
                     lines.append(f"  in {describe(src, xs[k])}: expected {describe(d, want[k])} flags "
-                                 f"{int(want_flags[k]):04b}, got {describe(d, got)} flags {got_f:04b}"
-                                 f" (flags: NX UF OF NV){extra}")
+                                 f"{int(want_flags[k]):05b}, got {describe(d, got)} flags {got_f:05b}"
+                                 f" (flags: NV DZ OF UF NX){extra}")
                 failures.append("\n".join(lines))
         if failures:
             failures.append(f"reproduce: FMTFORGE_SEED={used_seed} .venv/bin/pytest "

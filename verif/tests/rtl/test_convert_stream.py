@@ -118,8 +118,8 @@ if cocotb is not None:
             lines = [f"{config_id(c)}: {len(bad)} of {len(xs)} results differ (seed {used_seed})"]
             for k in bad[:8]:
                 lines.append(f"  in {describe(src, xs[k])}: expected {describe(dst, want[k])} flags "
-                             f"{int(want_flags[k]):04b}, got {describe(dst, got[k] & mask)} flags "
-                             f"{got[k] >> dst.width:04b}")
+                             f"{int(want_flags[k]):05b}, got {describe(dst, got[k] & mask)} flags "
+                             f"{got[k] >> dst.width:05b}")
             lines.append(f"reproduce: FMTFORGE_SEED={used_seed} .venv/bin/pytest verif/tests/rtl/test_convert_stream.py "
                          f"-k '{config_id(c)}'")
             raise AssertionError("\n".join(lines))

@@ -20,7 +20,7 @@ class DecoderBundle(wiring.Component):
     """Decoders of posit(n, es) for several es side by side; ``o`` concatenates their outputs."""
 
     def __init__(self, n, es_list, stages=0):
-        from fmtforge.rtl.formats.posit import PositDecoder
+        from fmtforge.rtl.units.posit_decode import PositDecoder
         self.decs = [PositDecoder(golden.posit(n, es), stages=stages) for es in es_list]
         super().__init__({"i": In(n), "o": Out(sum(len(d.o.as_value()) for d in self.decs))})
 
@@ -35,8 +35,7 @@ class DecoderBundle(wiring.Component):
 
 def expected(fmt, bits):
     """(is_nar, is_zero, sign, scale, sig normalised to the decoder's width) from golden."""
-    from fmtforge.rtl.formats.posit import _frac_bits
-    S = _frac_bits(fmt) + 1
+    S = max(fmt.n - 3 - fmt.es, 0) + 1  # the documented rule: the most fraction bits of a posit, + the hidden bit
     raw = fmt.decode_raw(bits)
     out = []
     for c, s, e, g in zip(raw.cls, raw.sign, raw.exp, raw.sig):
@@ -59,7 +58,7 @@ except ImportError:
 if cocotb is not None:
     @cocotb.test()
     async def check_decoders(dut):
-        from fmtforge.rtl.formats.posit import decoder_layout
+        from fmtforge.rtl.units.posit_decode import decoder_layout
         cfg = json.loads(os.environ[ENV])
         n, stages = cfg["n"], cfg["stages"]
         used_seed = seed()
@@ -93,6 +92,8 @@ if cocotb is not None:
         for fmt in fmts:
             lay = decoder_layout(fmt)
             w_sig = Shape.cast(lay.members["sig"]).width
+            if w_sig != max(fmt.n - 3 - fmt.es, 0) + 1:
+                errors.append(f"{fmt.name}: sig is {w_sig} bits, not max(n - 3 - es, 0) + 1 as documented")
             w_scale = Shape.cast(lay.members["scale"]).width
             size = lay.size
             want = expected(fmt, xs)

@@ -1,0 +1,47 @@
+"""The wheel installs under one namespace: nothing top-level but ``fmtforge`` (PyPI has unrelated ``golden``,
+``rtl`` and ``verif`` distributions), and the installed command and packages work in a fresh venv."""
+
+import subprocess
+import sys
+import sysconfig
+import venv
+import zipfile
+from pathlib import Path
+
+from fmtforge.verif.support.runner import ROOT
+
+
+def test_wheel_installs_into_a_fresh_venv(tmp_path):
+    dist = tmp_path / "dist"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
+                   check=True, capture_output=True, text=True, cwd=tmp_path)
+    (wheel,) = dist.glob("fmtforge-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {n.split("/")[0] for n in names}
+    assert {t for t in tops if not t.endswith(".dist-info")} == {"fmtforge"}, tops
+    assert "fmtforge/golden/__init__.py" in names and "fmtforge/verif/support/lint.vlt" in names
+
+    # A fresh venv whose only view of this venv is its third-party packages (a path line, so this venv's
+    # editable fmtforge finder is not activated there): numpy and amaranth, but fmtforge only from the wheel.
+    env_dir = tmp_path / "fresh"
+    venv.create(env_dir, with_pip=False)
+    py = env_dir / "bin" / "python"
+    fresh_site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                                check=True, capture_output=True, text=True).stdout.strip()
+    Path(fresh_site, "deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "-q", str(wheel)],
+                   check=True, capture_output=True, text=True)
+    installed = {p.name for p in Path(fresh_site).iterdir()}
+    assert not installed & {"golden", "rtl", "verif"}, installed
+    work = tmp_path / "work"  # outside the checkout: its folders must not be what gets imported
+    work.mkdir()
+    run = dict(capture_output=True, text=True, cwd=work)
+    p = subprocess.run([str(py), "-c", "import fmtforge.golden, fmtforge.rtl.units, fmtforge.verif.support.vectors;"
+                        " print(fmtforge.golden.__file__)"], **run)
+    assert p.returncode == 0 and str(fresh_site) in p.stdout, p.stderr
+    p = subprocess.run([str(py), "-c", "import golden"], **run)
+    assert p.returncode != 0 and "No module named 'golden'" in p.stderr
+    p = subprocess.run([str(env_dir / "bin" / "fmtforge"), "generate", "convert", "--src", "fp32", "--dst", "bf16",
+                        "-o", "cvt.v"], **run)
+    assert p.returncode == 0, p.stderr
+    assert "module convert_fp32_to_bf16_rne(" in (work / "cvt.v").read_text()
