@@ -72,10 +72,10 @@ def main():
         rates = {}
         if kind is not None and all(plans.values()):
             for (m, s), p in plans.items():
-                rates[m, s] = args.n / timed(lambda: p(x), 3 if (m, s) == ("rne", False) else 1)
+                rates[m, s] = args.n / timed(lambda p=p: p(x), 3 if (m, s) == ("rne", False) else 1)
         n_exact = args.exact_n if dst.dtype != object else min(args.exact_n, 1 << 22)
         try:
-            exact = n_exact / timed(lambda: exact_chunked(x[:n_exact], dst, "rne", False), 1)
+            exact = n_exact / timed(lambda n=n_exact, d=dst: exact_chunked(x[:n], d, "rne", False), 1)
         except ValueError:
             exact = None
         if rates:

@@ -34,6 +34,10 @@ FP4_E2M1 = Minifloat(name="fp4_e2m1", exp_bits=2, man_bits=1, specials="none")
 CFLOAT8_1_4_3 = Minifloat(name="cfloat8_1_4_3", exp_bits=4, man_bits=3, bias=7, specials="none")
 CFLOAT8_1_5_2 = Minifloat(name="cfloat8_1_5_2", exp_bits=5, man_bits=2, bias=15, specials="none")
 E8M0 = PowerOfTwo(name="e8m0", exp_bits=8, bias=127)
+# ml_dtypes' other 8-bit floats, under their own names
+FLOAT8_E3M4 = Minifloat(name="float8_e3m4", exp_bits=3, man_bits=4)  # IEEE-like: inf and NaN, bias 3
+FLOAT8_E4M3 = Minifloat(name="float8_e4m3", exp_bits=4, man_bits=3)  # IEEE-like (not OCP's E4M3FN), bias 7
+FLOAT8_E4M3B11FNUZ = Minifloat(name="float8_e4m3b11fnuz", exp_bits=4, man_bits=3, bias=11, specials="fnuz")
 POSIT8 = Posit(name="posit8", n=8, es=2)
 POSIT16 = Posit(name="posit16", n=16, es=2)
 POSIT32 = Posit(name="posit32", n=32, es=2)
@@ -41,6 +45,8 @@ POSIT64 = Posit(name="posit64", n=64, es=2)
 INT8 = Integer(name="int8", bits=8)
 UINT8 = Integer(name="uint8", bits=8, signed=False)
 INT4 = Integer(name="int4", bits=4)
+INT2 = Integer(name="int2", bits=2)  # the low-bit weight codes ml_dtypes names int2 / uint2
+UINT2 = Integer(name="uint2", bits=2, signed=False)
 UINT4 = Integer(name="uint4", bits=4, signed=False)
 INT16 = Integer(name="int16", bits=16)
 INT32 = Integer(name="int32", bits=32)
@@ -53,7 +59,8 @@ NF4 = Codebook(name="nf4", levels=[
 CATALOG = {f.name: f for f in (
     FP64, FP32, FP16, BF16, TF32, FP24, PXR24, X87,
     FP8_E4M3, FP8_E5M2, FP8_E4M3FNUZ, FP8_E5M2FNUZ, FP6_E2M3, FP6_E3M2, FP4_E2M1, CFLOAT8_1_4_3, CFLOAT8_1_5_2,
-    E8M0, POSIT8, POSIT16, POSIT32, POSIT64, INT8, UINT8, INT4, UINT4, INT16, INT32, NF4,
+    FLOAT8_E3M4, FLOAT8_E4M3, FLOAT8_E4M3B11FNUZ,
+    E8M0, POSIT8, POSIT16, POSIT32, POSIT64, INT8, UINT8, INT4, UINT4, INT2, UINT2, INT16, INT32, NF4,
 )}
 
 #: Names users bring from other tools, each standing for one catalog format.

@@ -13,9 +13,6 @@ from .catalog import lookup
 
 __all__ = ["convert", "convert_exact", "convert_flags", "convert_flags_exact"]
 
-#: Below this many values a fast plan is used only when already built (building one costs more).
-FAST_MIN_SIZE = 1 << 12
-
 
 def convert_flags_exact(bits, src, dst, rounding="rne", saturate=False, *, rand=None, rand_bits=None):
     """Convert ``src`` bit patterns to ``dst`` bit patterns on the exact path; returns ``(bits, flags)``."""
@@ -26,9 +23,8 @@ def convert_flags_exact(bits, src, dst, rounding="rne", saturate=False, *, rand=
 def convert_flags(bits, src, dst, rounding="rne", saturate=False, *, rand=None, rand_bits=None):
     """Convert ``src`` bit patterns to ``dst`` bit patterns; returns ``(bits, flags)``."""
     src, dst = lookup(src), lookup(dst)
-    if rand is None and rand_bits is None and fastconv.plan_kind(src, dst, rounding, saturate) is not None \
-            and (np.size(bits) >= FAST_MIN_SIZE or fastconv.cached(src, dst, rounding, saturate)):
-        p = fastconv.plan(src, dst, rounding, saturate)
+    if rand is None and rand_bits is None:
+        p = fastconv.plan_for(src, dst, rounding, saturate, np.size(bits))
         if p is not None:
             return p(bits)
     return dst.encode_raw(src.decode_raw(bits), rounding, saturate, rand=rand, rand_bits=rand_bits)

@@ -63,7 +63,7 @@ from .posit import Posit
 from .rounding import NV, NX, OF, UF
 from .scale import PowerOfTwo
 
-__all__ = ["CHUNK", "DETERMINISTIC", "convert_flags_fast", "plan", "plan_kind"]
+__all__ = ["CHUNK", "DETERMINISTIC", "convert_flags_fast", "key_bits", "plan", "plan_for", "plan_kind"]
 
 DETERMINISTIC = ("rne", "rtz", "rdn", "rup", "rmm")
 CHUNK = 1 << 16
@@ -154,10 +154,37 @@ def plan(src, dst, rounding="rne", saturate=False, kind=None):
     return p
 
 
-def cached(src, dst, rounding, saturate):
-    """Whether the chosen plan for these arguments is already built."""
-    return (src, dst, rounding, bool(saturate) if isinstance(saturate, (bool, np.bool_)) else saturate,
-            plan_kind(src, dst, rounding, saturate)) in _PLANS
+_USAGE = {}  # values converted on the exact path per plan not built yet
+
+
+def _build_cost(kind, src, dst):
+    """Roughly how many values the exact path converts in the time a plan takes to build."""
+    if kind == "source-table":
+        return 1 << src.width
+    if kind == "key-table":
+        return 1 << (src.width - (src.frac_bits - key_bits(dst)) + 1)
+    return 1 << 12  # binade, wide: probes and a NaN check
+
+
+def plan_for(src, dst, rounding, saturate, size):
+    """The plan for a call converting ``size`` values, or None to stay on the exact path: a plan is built once
+    the values these arguments have converted reach its build cost (so one-off small calls never pay for it)."""
+    kind = plan_kind(src, dst, rounding, saturate)
+    if kind is None:
+        return None
+    sat = bool(saturate)
+    p = _PLANS.get((src, dst, rounding, sat, kind))
+    if p is not None:
+        return p
+    key = (src, dst, rounding, sat)
+    used = _USAGE.get(key, 0) + size
+    if used < _build_cost(kind, src, dst):
+        if len(_USAGE) >= 4096:
+            _USAGE.clear()
+        _USAGE[key] = used
+        return None
+    _USAGE.pop(key, None)
+    return plan(src, dst, rounding, saturate)
 
 
 def _applies(kind, src, dst):
@@ -326,6 +353,64 @@ class _Rows:
                 setattr(self, k, col(k).astype(dt))
 
 
+class _Specials:
+    """Zeros, infinities and NaNs of an IEEE source: the exact path's results for each sign (zeros,
+    infinities) computed once, and for NaNs its flags by sign and quiet bit with the payload formula
+    ``base(sign) | payload`` (an IEEE destination keeps the top fraction bits, or all of them shifted up). The
+    formula is checked against the exact path here on every NaN with at most 2 payload bits set and random
+    ones; should it disagree (``nan_exact``), NaNs take the exact path."""
+
+    def __init__(self, plan):
+        self.exact, src, d = plan.exact, plan.src, plan.dst
+        self.F, self.sw, self.all_e = F, sw, all_e = src.frac_bits, src.width - 1, (1 << src.exp_bits) - 1
+        self.dtype, self.frac_mask = d.dtype, (1 << F) - 1
+        top = all_e << F
+        neg = 1 << sw
+        # probes: +0 -0 +inf -inf, quiet NaNs (+ -), signaling NaNs (+ -)
+        pats = [0, neg, top, neg | top, top | (1 << (F - 1)), neg | top | (1 << (F - 1)), top | 1, neg | top | 1]
+        pb, pf = self.exact(np.array(pats, dtype=src.dtype))
+        self.p_bits, self.p_flags = pb, pf.astype(_U8)
+        self.payload_bits = d.frac_bits if isinstance(d, Minifloat) and d.specials == "ieee" else None
+        fr = sorted({1 << i for i in range(F)} | {(1 << i) | (1 << j) for i in range(F) for j in range(i)}
+                    | {(1 << F) - 1, (1 << (F - 1)) - 1}
+                    | set(np.random.default_rng(F).integers(1, 1 << F, 64).tolist()))
+        sample = np.array([sg | top | f for sg in (0, neg) for f in fr], dtype=src.dtype)
+        (wb, wf), (gb, gf) = self.exact(sample), self._nan(sample)
+        self.nan_exact = not (np.array_equal(wb, gb) and np.array_equal(wf, gf))
+
+    def _nan(self, xs):
+        xs = xs.astype(_U64)
+        F = self.F
+        sg = (xs >> _U64(self.sw)).astype(np.intp)
+        fr = xs & _U64(self.frac_mask)
+        quiet = ((fr >> _U64(F - 1)) & _U64(1)).astype(np.intp)
+        base = self.p_bits.take(4 + sg)
+        flags = self.p_flags.take(6 + sg - 2 * quiet)
+        f = self.payload_bits
+        if f is not None:
+            pay = fr >> _U64(F - f) if f <= F else fr << _U64(f - F)
+            base = base | pay.astype(self.dtype)
+        return base, flags
+
+    def __call__(self, xs):
+        """Results for patterns with exponent field 0 or all ones (those of subnormals: garbage)."""
+        out = np.empty(xs.size, self.dtype)
+        flags = np.empty(xs.size, _U8)
+        xs = xs.astype(_U32)
+        E = (xs >> _U32(self.F)) & _U32(self.all_e)
+        fr = xs & _U32(self.frac_mask)
+        sg = (xs >> _U32(self.sw)).astype(np.intp)
+        for cls, probe in ((E != self.all_e, 0), ((E == self.all_e) & (fr == 0), 2)):
+            out[cls] = self.p_bits.take(probe + sg[cls])
+            flags[cls] = self.p_flags.take(probe + sg[cls])
+        nan = np.flatnonzero((E == self.all_e) & (fr != 0))
+        if nan.size:
+            ob, of = self.exact(xs[nan]) if self.nan_exact else self._nan(xs[nan])
+            out[nan] = ob
+            flags[nan] = of
+        return out, flags
+
+
 class _Binade(_Plan):
     """Per source binade: a prefix, the source fraction, one cut (see the module doc)."""
 
@@ -355,7 +440,7 @@ class _Binade(_Plan):
                 assert r["CL"] | r["SB"] == r["OVF"], (src, dst, r)
             cl = {r["CL"] for r in main + sub}
             self.clamp = dt(cl.pop()) if len(cl) == 1 else None
-        self._setup_specials()
+        self.spec = _Specials(self)
 
     # -- rows ------------------------------------------------------------------------------------------
     def _fits(self, rows, width):
@@ -373,19 +458,19 @@ class _Binade(_Plan):
         """Row for ``encoding = round((A << F | f) / 2**s)``."""
         F = self.F
         if s <= 0:  # the whole fraction fits: shift it left (one spare bit keeps S >= 1, the bias <= 1)
-            return dict(Apre=A << (F - s), T0=0, S=1, L1=1 - s)
+            return {"Apre": A << (F - s), "T0": 0, "S": 1, "L1": 1 - s}
         if s <= F:
-            return dict(Apre=A << (F - s), T0=0, S=s, L1=0)
+            return {"Apre": A << (F - s), "T0": 0, "S": s, "L1": 0}
         s = min(s, F + A.bit_length() + 1)  # further cuts: round bit 0, sticky = (A, f) != 0, the same
-        return dict(Apre=A >> (s - F), T0=(A & ((1 << (s - F)) - 1)) << F, S=s, L1=0)
+        return {"Apre": A >> (s - F), "T0": (A & ((1 << (s - F)) - 1)) << F, "S": s, "L1": 0}
 
     def _force_row(self, Apre, inexact):
         """A row whose result is Apre or Apre + 1 (clamped afterwards); inexact always, or when f != 0."""
-        return dict(Apre=Apre, T0=(1 << self.F) if inexact else 0, S=self.F + 2, L1=0)
+        return {"Apre": Apre, "T0": (1 << self.F) if inexact else 0, "S": self.F + 2, "L1": 0}
 
     def _row(self, sign, e):
         if e is None:
-            row = dict(Apre=0, T0=0, S=1, L1=0, dummy=True)
+            row = {"Apre": 0, "T0": 0, "S": 1, "L1": 0, "dummy": True}
         else:
             row = self._dst_row(e)
             row["dummy"] = False
@@ -459,74 +544,24 @@ class _Binade(_Plan):
             else:  # fnuz: NaN is the pattern of -0
                 ovf = 1 << (w - 1)
             clamp = self.maxmag if ovf == sb | self.maxmag else self.maxmag + 1
-            return dict(SB=sb, OVF=ovf, CL=clamp)
+            return {"SB": sb, "OVF": ovf, "CL": clamp}
         if self.family == "posit":
-            return dict(NM=self.nmask if sign else 0)
+            return {"NM": self.nmask if sign else 0}
         lim = (1 << (d.bits - 1)) - 1 + sign if d.signed else (0 if sign else (1 << d.bits) - 1)
-        return dict(NM=self.nmask if sign else 0, LIM=lim)
-
-    # -- specials: zeros, infinities, NaNs (probed from the exact path) ----------------------------------
-    def _setup_specials(self):
-        src, F, sw = self.src, self.F, self.sw
-        top = self.all_e << F
-        pats = [0, 1 << sw, top, (1 << sw) | top, top | (1 << (F - 1)), (1 << sw) | top | (1 << (F - 1)),
-                top | 1, (1 << sw) | top | 1]
-        pb, pf = self.exact(np.array(pats, dtype=src.dtype))
-        self.p_bits, self.p_flags = pb, pf.astype(_U8)
-        # NaN: bits = base(sign) | payload(f); flags by (sign, quiet bit). Checked here against the exact path.
-        self.nan_exact = False
-        d = self.dst
-        self.nan_payload = isinstance(d, Minifloat) and d.specials == "ieee"
-        fr = sorted({1 << i for i in range(F)} | {(1 << i) | (1 << j) for i in range(F) for j in range(i)}
-                    | {(1 << F) - 1, (1 << (F - 1)) - 1}
-                    | set(np.random.default_rng(F).integers(1, 1 << F, 64).tolist()))
-        sample = np.array([(sg << sw) | top | f for sg in (0, 1) for f in fr], dtype=src.dtype)
-        wb, wf = self.exact(sample)
-        gb, gf = self._nan(sample)
-        if not (np.array_equal(wb, gb) and np.array_equal(wf, gf)):
-            self.nan_exact = True
-
-    def _nan(self, xs):
-        """NaN results by the payload formula (sign, quiet bit and flags as probed)."""
-        xs = xs.astype(_U64)
-        F = self.F
-        sg = (xs >> _U64(self.sw)).astype(np.intp)
-        fr = xs & _U64(self.frac_mask)
-        quiet = ((fr >> _U64(F - 1)) & _U64(1)).astype(np.intp)
-        base = self.p_bits.take(4 + sg)  # probes 4, 5: quiet NaNs; 6, 7: signaling NaNs (by sign)
-        flags = self.p_flags.take(6 + sg - 2 * quiet)
-        if self.nan_payload:
-            f = self.dst.frac_bits
-            pay = fr >> _U64(F - f) if f <= F else fr << _U64(f - F)
-            base = base | pay.astype(self.dst.dtype)
-        return base, flags
+        return {"NM": self.nmask if sign else 0, "LIM": lim}
 
     def _specials(self, xs):
         """Results for source patterns with exponent field 0 or all ones."""
-        n = xs.size
-        out = np.empty(n, self.dst.dtype)
-        flags = np.empty(n, _U8)
-        F = self.F
+        out, flags = self.spec(xs)  # zeros, infinities, NaNs
         xs = xs.astype(_U32)
-        E = (xs >> _U32(F)) & _U32(self.all_e)
+        F = self.F
         fr = xs & _U32(self.frac_mask)
-        sg = (xs >> _U32(self.sw)).astype(np.intp)
-        zero = (E == 0) & (fr == 0)
-        inf = (E == self.all_e) & (fr == 0)
-        for cls, base in ((zero, 0), (inf, 2)):
-            out[cls] = self.p_bits.take(base + sg[cls])
-            flags[cls] = self.p_flags.take(base + sg[cls])
-        nan = np.flatnonzero((E == self.all_e) & (fr != 0))
-        if nan.size:
-            ob, of = self.exact(xs[nan]) if self.nan_exact else self._nan(xs[nan])
-            out[nan] = ob
-            flags[nan] = of
-        sub = np.flatnonzero((E == 0) & (fr != 0))
-        if sub.size:
+        sub = np.flatnonzero((((xs >> _U32(F)) & _U32(self.all_e)) == 0) & (fr != 0))
+        if sub.size:  # subnormals, normalised onto rows of their own: sign << 5 | bit length
             f = fr[sub]
             bl = np.frexp(f.astype(np.float64))[1].astype(_U32)
             fn = (f << (_U32(F + 1) - bl)) & _U32(self.frac_mask)
-            r = ((sg[sub].astype(_U32) << _U32(5)) | bl).astype(np.intp)
+            r = (((xs[sub] >> _U32(self.sw)) << _U32(5)) | bl).astype(np.intp)
             ob, of = self._compute(self.sub, r, fn.astype(self.dt, copy=False))
             out[sub] = ob
             flags[sub] = of
@@ -633,45 +668,33 @@ class _Wide(_Plan):
     def __init__(self, src, dst, rounding, saturate):
         super().__init__(src, dst, rounding, saturate)
         self.inner = _Binade(src, FP64, rounding, saturate)
-        self.spec = _Binade.__new__(_Binade)  # the specials of src -> dst, probed from the exact path
-        _Plan.__init__(self.spec, src, dst, rounding, saturate)
-        s = self.spec
-        s.F, s.eb, s.all_e = src.frac_bits, src.exp_bits, (1 << src.exp_bits) - 1
-        s.frac_mask, s.sw, s.dt = (1 << s.F) - 1, src.width - 1, _U64
-        s._setup_specials()
-        self.bias = dst.bias
+        self.spec = _Specials(self)
+        self.F = src.frac_bits
+        self.abs_mask = _U32((1 << (src.width - 1)) - 1)
+        self.top = _U32(((1 << src.exp_bits) - 1) << src.frac_bits)
 
     def _chunk(self, x, out, flags):
         x = x.astype(_U32, copy=False)
         b = np.empty(x.size, _U64)
         self.inner._chunk(x, b, flags)  # fp64 from a <= 32-bit source: exact, every value normal (or zero)
         hi = (b >> _U64(52)) & _U64(0x7FF)
-        hi += _U64(self.bias - 1023)
+        hi += _U64(self.dst.bias - 1023)
         hi |= (b >> _U64(63)) << _U64(15)
         # pattern = hi << 64 | 1 << 63 | f << (63 - F): its low 63 - F bits are 0, so it is one uint64
         # v = hi << (F + 1) | 1 << F | f, shifted left once as a Python int (the costly part)
-        F = self.spec.F
+        F = self.F
         v = b & _U64((1 << 52) - 1)
         v >>= _U64(52 - F)
         v |= _U64(1 << F)
         hi <<= _U64(F + 1)
         v |= hi
         out[...] = v.astype(object) << (63 - F)
-        e = x & _U32(self.spec.all_e << self.spec.F)
-        e -= _U32(1 << self.spec.F)
-        sp = np.flatnonzero(e >= _U32((self.spec.all_e - 1) << self.spec.F))
+        a = x & self.abs_mask
+        sp = np.flatnonzero((a == 0) | (a >= self.top))  # zeros, infinities, NaNs
         if sp.size:
-            xs = x[sp]
-            fr = xs & _U32(self.spec.frac_mask)
-            keep = np.flatnonzero(((xs >> _U32(self.spec.F)) & _U32(self.spec.all_e)) == 0)
-            keep = keep[fr[keep] != 0]  # subnormal sources: already right (normal in fp64 and x87)
-            mask = np.ones(sp.size, bool)
-            mask[keep] = False
-            sp = sp[mask]
-            if sp.size:
-                ob, of = self.spec._specials(x[sp])
-                out[sp] = ob
-                flags[sp] = of
+            ob, of = self.spec(x[sp])
+            out[sp] = ob
+            flags[sp] = of
 
 
 _BUILD.update({"source-table": _SourceTable, "key-table": _KeyTable, "binade": _Binade, "wide": _Wide})

@@ -109,7 +109,7 @@ def _words(width):
 
 def harness_cpp(unit):
     """C++ source of the loop: ``int fmtforge_batch_run(uint64_t n, void *const *bufs)``, one buffer per port in
-    declaration order (see :func:`_dtype` for the element types; ports over 64 bits take ``(n, words)``)."""
+    declaration order (element types: :func:`batch_build.buffer_dtype`; ports over 64 bits take ``(n, words)``)."""
     cls = f"V{unit.top}"
     ins, outs = [], []
     for k, p in enumerate(unit.ports):

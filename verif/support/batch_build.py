@@ -1,8 +1,9 @@
 """What the batch lane's simulators share: turning a unit into (Verilog, top, ports), and a build cache keyed
 by content whose entries appear atomically.
 
-Cache layout: ``sim_build/batch/<kind>/<top>-<key>/`` where ``key`` is a SHA-256 over everything the build
-depends on (the Verilog text, the generated bench, tool versions and flags). A build runs in a temporary
+Cache layout: ``sim_build/batch/<kind>/<top>-<key>/`` (``$FMTFORGE_BATCH_DIR`` in place of sim_build/batch when
+set) where ``key`` is a SHA-256 over everything the build depends on (the Verilog text, the generated bench,
+tool versions and flags). A build runs in a temporary
 directory beside the entry and is renamed into place when it succeeded, so a reader never sees half an entry;
 an ``flock`` on ``<entry>.lock`` makes a second process (pytest-xdist worker) wanting the same entry wait for
 the first instead of building it again.
@@ -26,7 +27,8 @@ from .runner import SIM_BUILD
 
 __all__ = ["BATCH_DIR", "Build", "Unit", "buffer_dtype", "cached_build", "content_key", "plain", "resolve", "words_of"]
 
-BATCH_DIR = SIM_BUILD / "batch"
+#: The cache (FMTFORGE_BATCH_DIR overrides it: a cold build without touching the shared cache).
+BATCH_DIR = Path(os.environ.get("FMTFORGE_BATCH_DIR") or SIM_BUILD / "batch")
 
 #: Port names the lane drives and reads. Anything else (a clock, a stream handshake) means the unit is not
 #: a combinational core, and evaluating it once per vector would be meaningless.
@@ -67,7 +69,8 @@ def buffer_dtype(port):
     the narrowest unsigned type that holds the output (golden's convention for patterns of that width)."""
     if port.direction == "input" or port.width > 64:
         return np.dtype(np.uint64)
-    return next(np.dtype(t) for t in (np.uint8, np.uint16, np.uint32, np.uint64) if port.width <= 8 * np.dtype(t).itemsize)
+    return next(np.dtype(t) for t in (np.uint8, np.uint16, np.uint32, np.uint64)
+                if port.width <= 8 * np.dtype(t).itemsize)
 
 
 def resolve(unit):

@@ -21,7 +21,10 @@ def _cmd(args):
     if args.unit == "all":
         scored = SCORED
     else:
-        options = UNITS[args.unit].resolve(unit_options(args))
+        try:
+            options = UNITS[args.unit].resolve(unit_options(args))
+        except ValueError as e:
+            raise CliError(str(e)) from None
         if args.unit != "convert" or options["stages"] or options["rounding"] == "stochastic":
             raise CliError("mutate scores combinational converters (convert without --stages, deterministic "
                            "rounding); `fmtforge mutate all` scores every unit of the study")

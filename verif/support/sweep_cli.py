@@ -57,7 +57,12 @@ def _cmd_sweep(args):
     if args.unit != "convert":
         raise CliError(f"unit must be convert for a sweep (the batch lane drives combinational converters), "
                        f"not {args.unit!r}")
-    options = UNITS[args.unit].resolve(unit_options(args))
+    try:
+        options = UNITS[args.unit].resolve(unit_options(args))
+    except ValueError as e:
+        raise CliError(str(e)) from None
+    if args.inputs != "all" and not (args.inputs.isdigit() and int(args.inputs) > 0):
+        raise CliError(f"inputs must be all or a positive integer, not {args.inputs!r}")
     if options["stages"]:
         raise CliError("stages must be 0 for a sweep: the batch lane checks the combinational core")
     try:
@@ -90,7 +95,7 @@ def _cmd_sweep(args):
     print(f"{spec.top}: {count} inputs, {bad} mismatches, {seconds:.1f} s ({report['vectors_per_s'] / 1e6:.1f} M/s), "
           f"digest {report['digest'][:16]}" + (" (interrupted)" if interrupted else ""))
     if bad:
-        print(f"reproduce: fmtforge sweep convert ... --range LO:HI on a failing shard (see --json)", file=sys.stderr)
+        print("reproduce: fmtforge sweep convert ... --range LO:HI on a failing shard (see --json)", file=sys.stderr)
     if args.json:
         from fmtforge.rtl.cli.main import write_output
         write_output(json.dumps(report, indent=1) + "\n", args.json, "--json")

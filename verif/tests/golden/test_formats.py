@@ -290,3 +290,17 @@ def test_facts():
     assert golden.lookup("fp6_e3m2").max == 28 and golden.lookup("fp4_e2m1").max == 6
     assert bf16.epsilon == Fraction(1, 128) and round(e4m3.dynamic_range, 6) == round(math.log2(448 * 512), 6)
     assert golden.lookup("e8m0").max == Fraction(2) ** 127
+
+
+@pytest.mark.parametrize("name, ref", [("int2", "int2"), ("uint2", "uint2"), ("int4", "int4"), ("uint4", "uint4")])
+def test_low_bit_integers_match_ml_dtypes(name, ref):
+    import ml_dtypes
+    fmt = golden.lookup(name)
+    bits = fmt.all_bits()
+    # ml_dtypes stores these one per byte, in the low bits, sign-extended for the signed ones
+    stored = bits.astype(np.int16)
+    if fmt.signed:
+        stored = np.where(stored >= 1 << (fmt.bits - 1), stored - (1 << fmt.bits), stored)
+    want = stored.astype(np.int8).view(getattr(ml_dtypes, ref)) if fmt.signed else \
+        stored.astype(np.uint8).view(getattr(ml_dtypes, ref))
+    assert np.array_equal(fmt.decode(bits), want.astype(np.float64))
