@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.fmtforge-installed
 OUT    ?= build/verilog
 JOBS   ?= auto
 
-.PHONY: all verilog test regress synth bench clean distclean venv tools
+.PHONY: all verilog test regress sweep mutate synth bench clean distclean venv tools
 
 all: verilog
 
@@ -38,17 +38,28 @@ verilog: $(STAMP)
 test: tools
 	$(VENV)/bin/pytest -n $(JOBS) -q
 
-# The full converter matrix (every source to every destination, every mode, both saturation settings) and
-# longer random runs: hours, not for CI.
+# The full converter matrix (every source to every destination, every mode, both saturation settings) through
+# the cocotb benches and longer random runs: hours, not for CI.
 regress: tools
 	FMTFORGE_FULL=1 $(VENV)/bin/pytest -n $(JOBS) -q verif/tests/rtl/test_convert_matrix.py
+
+# Every fp32-source conversion x every mode x saturation over all 2**32 inputs, through the batch lane
+# (build/sweep/report.json). One conversion: .venv/bin/fmtforge sweep convert --src fp32 --dst D ...
+sweep: tools
+	$(PY) -m fmtforge.verif.support.sweep_all --output build/sweep/report.json
+
+# The regression's mutation score on every unit of the study: build/mutate/report.{json,md}
+mutate: tools
+	$(VENV)/bin/fmtforge mutate all --count 500 --output-dir build/mutate
 
 # Area and Fmax of every unit on iCE40 HX8K and ECP5-25F (Yosys + nextpnr from PyPI): build/synth/report.{json,md}
 synth: $(STAMP)
 	$(VENV)/bin/fmtforge synth-all --output-dir build/synth
 
-bench: $(STAMP)
+bench: tools
 	$(PY) bench/golden_speed.py
+	$(PY) bench/golden_convert_speed.py
+	$(PY) bench/sweep_speed.py
 
 clean:
 	rm -rf sim_build build .pytest_cache

@@ -42,6 +42,8 @@ LINT_WAIVERS = Path(__file__).with_name("lint.vlt")
 # -O3 and fast X handling as measured best here; lint is checked elsewhere with -Wall (verif/tests/flow/
 # test_lint.py), so the project's precise waivers apply and any other warning lands in build.log, not a failure.
 VERILATOR_ARGS = ["--cc", "-O3", "--x-assign", "fast", "--x-initial", "fast", "-Wno-fatal", str(LINT_WAIVERS),
+                  # one C++ file per model, however large: make then generates the __ALL.cpp the harness includes
+                  "--output-split", "0",
                   # position-independent for the shared library; hidden symbols so that each unit's copy of the
                   # Verilator runtime stays private to its library when many are loaded into one process
                   "-CFLAGS", "-fPIC -fvisibility=hidden"]
