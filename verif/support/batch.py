@@ -272,19 +272,28 @@ class BatchModel:
             raise RuntimeError(f"{self.name}: the batch harness failed")
         return outputs
 
-    def run(self, inputs, rand=None, chunk=CHUNK, threads=1):
+    def run(self, inputs, rand=None, chunk=CHUNK, threads=1, consts=None):
         """(outputs, flags) of the unit for every pattern in ``inputs`` (``rand``: the stochastic rounding input,
         one value per vector). ``flags`` is None when the unit has no flags port. ``threads`` > 1 runs chunks
-        on that many threads at once (the C++ loop runs without the GIL)."""
+        on that many threads at once (the C++ loop runs without the GIL). ``consts``: other inputs held at one
+        value for the whole run (``{"mutsel": k}`` selects mutant ``k`` of a mutated design)."""
         unit = self.unit
         feed = {"i": _to_words(inputs, unit.port("i").width, f"{self.name}: i")}
+        n = len(feed["i"])
+        for name, value in (consts or {}).items():
+            port = unit.port(name)
+            if port is None or port.direction != "input" or name in ("i", "rand"):
+                raise ValueError(f"{self.name}: consts names inputs other than i and rand, not {name!r}")
+            feed[name] = _to_words(np.full(n, value, dtype=np.uint64), port.width, f"{self.name}: {name}")
+        missing = [plain(p.name) for p in unit.inputs if plain(p.name) not in feed and plain(p.name) != "rand"]
+        if missing:
+            raise ValueError(f"{self.name}: inputs {', '.join(missing)} need a value: pass consts=")
         if unit.port("rand") is not None:
             if rand is None:
                 raise ValueError(f"{self.name} has a rand input (stochastic rounding): pass rand=")
             feed["rand"] = _to_words(rand, unit.port("rand").width, f"{self.name}: rand")
         elif rand is not None:
             raise ValueError(f"{self.name} has no rand input; rand= is for stochastic rounding units")
-        n = len(feed["i"])
         outs = self._alloc(n)
         spans = [(lo, min(lo + chunk, n)) for lo in range(0, n, chunk)]
 

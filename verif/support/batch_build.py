@@ -32,7 +32,7 @@ BATCH_DIR = Path(os.environ.get("FMTFORGE_BATCH_DIR") or SIM_BUILD / "batch")
 
 #: Port names the lane drives and reads. Anything else (a clock, a stream handshake) means the unit is not
 #: a combinational core, and evaluating it once per vector would be meaningless.
-INPUT_NAMES = ("i", "rand")
+INPUT_NAMES = ("i", "rand", "mutsel")  # mutsel: the mutant selector of a mutated design (verif.support.mutants)
 OUTPUT_NAMES = ("o", "flags")
 
 

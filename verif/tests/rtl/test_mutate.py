@@ -1,0 +1,23 @@
+"""The regression's mutation score stays >= 99% (100% where the inputs are exhaustive): a seeded sample of 50
+Yosys mutants of every unit of the study, each run on the vectors make test uses for that unit, survivors
+classified by SAT. `make mutate` runs the full study (build/mutate/report.{json,md})."""
+
+import pytest
+
+from fmtforge.verif.support.mutate import SCORED, mutate_unit
+from fmtforge.verif.support.runner import SIM_BUILD, require
+
+SAMPLE = 50
+
+
+@pytest.mark.parametrize("s", SCORED, ids=lambda s: s.label.replace(" ", "_"))
+def test_mutation_score(s):
+    require("verilator")
+    row = mutate_unit(s, count=SAMPLE, mutant_seed=7, workdir=SIM_BUILD / "mutate_ci" / s.label.replace(" ", "_"))
+    assert row["killed"] + row["equivalent"] + row["killable"] == row["mutants"] > 0
+    floor = 1.0 if row["exhaustive"] else 0.99
+    assert row["score"] >= floor, (f"{s.label}: score {row['score']:.4f} < {floor}; killable survivors and the "
+                                   f"inputs that kill them: {row['examples']}")
+    # SAT decides every survivor but the requantizer's, whose 32x31 multiplier defeats it within the timeout
+    # (those few are reported as undecided, not counted as killed or equivalent)
+    assert row["undecided"] == 0 or (s.unit == "requant" and row["undecided"] <= 0.05 * row["mutants"]), row
