@@ -95,7 +95,10 @@ class Format(Frozen):
     def dynamic_range(self):
         """log2(max / smallest positive value), in binades."""
         lo = self.min_subnormal or self.min_normal
-        return math.log2(self.max / lo) if lo else math.inf
+        if not lo:
+            return math.inf
+        r = self.max / lo  # exact; log2 of its integers, so that fp64's 2**2098 does not overflow a float
+        return math.log2(r.numerator) - math.log2(r.denominator)
 
     def facts(self):
         """A dict of the facts ``fmtforge info`` prints (exact values as Fractions)."""

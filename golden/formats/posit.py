@@ -45,7 +45,8 @@ class Posit(Format):
     def __init__(self, *, n, es=2, name=None):
         n = check_int("n", n, 3, 64)
         es = check_int("es", es, 0, 4)
-        self._init(name=name or f"posit{n}" + ("" if es == 2 else f"_es{es}"), width=n, n=n, es=es, kind="posit")
+        # The parametric name golden.lookup reads back (posit<n> alone is a catalog name: posit8 .. posit64).
+        self._init(name=name or f"posit{n}_es{es}", width=n, n=n, es=es, kind="posit")
 
     def _key(self):
         return (self.n, self.es)

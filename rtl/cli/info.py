@@ -1,6 +1,7 @@
 """`fmtforge info FORMAT`: a format's facts, its documented behaviour and (up to 8 bits) its table of values."""
 
 import inspect
+import math
 from fractions import Fraction
 
 from fmtforge import golden
@@ -16,16 +17,39 @@ def _show(value):
         return f"{value:.4g}"
     v = Fraction(value)
     if v and v.numerator == 1 and v.denominator & (v.denominator - 1) == 0:
-        return f"2**-{v.denominator.bit_length() - 1} ({float(v):.6g})"
+        return f"2**-{v.denominator.bit_length() - 1}" + (f" ({float(v):.6g})" if v > 2 ** -1000 else "")
     if v.denominator == 1 and v.numerator > 1 and v.numerator & (v.numerator - 1) == 0 and v.numerator > 1 << 20:
-        return f"2**{v.numerator.bit_length() - 1} ({float(v):.6g})"
+        return f"2**{v.numerator.bit_length() - 1}" + (f" ({float(v):.6g})" if v < 2 ** 1000 else "")
+    if v and not 2 ** -1000 < abs(v) < 2 ** 1000:  # beyond float64 (x87): mantissa * 2**exponent
+        a = abs(v)
+        e = a.numerator.bit_length() - a.denominator.bit_length()
+        e -= a < Fraction(2) ** e  # a / 2**e in [1, 2)
+        return f"{float(v / Fraction(2) ** e):.10g} * 2**{e}"
     return f"{float(v):.10g}"
+
+
+def _log2(value):
+    """log2 of a positive exact value, also beyond float64's range (fp64's 2**2098 ratio)."""
+    v = Fraction(value)
+    return math.log2(v.numerator) - math.log2(v.denominator)
+
+
+def _facts(fmt):
+    """``fmt.facts()``; for formats whose range overflows float64 (fp64, x87), where ``Format.dynamic_range``
+    raises OverflowError, the same facts with the dynamic range computed from the exact values."""
+    try:
+        return fmt.facts()
+    except OverflowError:
+        lo = fmt.min_subnormal or fmt.min_normal
+        return {"name": fmt.name, "width": fmt.width, "max": fmt.max, "min_normal": fmt.min_normal,
+                "min_subnormal": fmt.min_subnormal, "epsilon": fmt.epsilon,
+                "dynamic_range_binades": _log2(Fraction(fmt.max) / Fraction(lo)) if lo else math.inf}
 
 
 def cmd_info(args):
     fmt = args.format
     print(repr(fmt))
-    for key, value in fmt.facts().items():
+    for key, value in _facts(fmt).items():
         if key in ("name",):
             continue
         print(f"  {key:22s} {_show(value) if key != 'width' else value}")

@@ -11,6 +11,7 @@ from ..flow.verilog import check_module_name, to_verilog
 from ..units.registry import DEFAULT_UNITS, build_unit, unit_kinds, units_table
 from .info import cmd_info
 from .options import CliError, add_unit_parsers, format_arg, unit_options
+from .plot import add_plot_subparser
 from .synth import add_synth_subparser
 
 __all__ = ["main"]
@@ -90,8 +91,28 @@ def cmd_verilog_all(args):
     print(f"wrote {len(DEFAULT_UNITS)} Verilog modules into {out}/")
 
 
+def _quote(arg):
+    import shlex
+    return shlex.quote(arg) if arg.isprintable() else repr(arg)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argparse parser whose usage errors are one line (the parameter and what is wrong), exit status 2;
+    ``--help`` still shows the usage. Sub-parsers are made of the same class."""
+
+    def parse_args(self, args=None, namespace=None):
+        args, extra = self.parse_known_args(args, namespace)
+        if extra:  # quoted, so that an empty or blank argument shows too
+            self.error(f"unrecognized arguments: {' '.join(_quote(a) for a in extra)}")
+        return args
+
+    def error(self, message):
+        message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)  # one line, always
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def make_parser():
-    parser = argparse.ArgumentParser(prog="fmtforge", description=__doc__.strip().splitlines()[0])
+    parser = _Parser(prog="fmtforge", description=__doc__.strip().splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("list", help="list the formats, units and rounding modes fmtforge knows")
@@ -113,6 +134,8 @@ def make_parser():
     p = sub.add_parser("units", help="the units fmtforge generates, from the unit registry")
     p.add_argument("--markdown", action="store_true", help="as the README's markdown table")
     p.set_defaults(func=cmd_units)
+
+    add_plot_subparser(sub)
 
     _add_plugins(sub)
 

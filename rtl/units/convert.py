@@ -184,6 +184,9 @@ class PipelinedConverter(wiring.Component):
 
 def make_converter(src, dst, *, rounding="rne", saturate=False, flags=False, rand_bits=16, stages=0):
     """A :class:`Converter` (stages=0) or a :class:`PipelinedConverter`."""
+    # Checked before the component exists: a component whose constructor raises is left half-built and warns
+    # (UnusedElaboratable) when collected.
+    src, dst = _check(src, dst, rounding, saturate, rand_bits)
     if stages:
         return PipelinedConverter(src, dst, stages=stages, rounding=rounding, saturate=saturate, flags=flags,
                                   rand_bits=rand_bits)

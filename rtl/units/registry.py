@@ -50,7 +50,10 @@ class Option:
             return check_bool(self.name, value)
         if self.kind == "choice":
             return check_choice(self.name, value, self.choices)
-        return golden.lookup(value)
+        try:
+            return golden.lookup(value)
+        except ValueError as e:  # lookup's message names its own parameter (format): say which option
+            raise ValueError(f"{self.name}: {e}") from None
 
     def usage(self):
         """The option as the usage line shows it: ``--src S`` or ``[--rounding M]``."""

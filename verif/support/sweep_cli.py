@@ -61,6 +61,8 @@ def _cmd_sweep(args):
         options = UNITS[args.unit].resolve(unit_options(args))
     except ValueError as e:
         raise CliError(str(e)) from None
+    if args.jobs is not None and args.jobs < 1:
+        raise CliError(f"jobs must be a positive integer, not {args.jobs}")
     if args.inputs != "all" and not (args.inputs.isdigit() and int(args.inputs) > 0):
         raise CliError(f"inputs must be all or a positive integer, not {args.inputs!r}")
     if options["stages"]:
