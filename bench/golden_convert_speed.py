@@ -61,7 +61,7 @@ def main():
     dests = [golden.lookup(d) for d in args.dst] if args.dst else [f for f in golden.CATALOG.values()]
     print(f"fp32 -> each destination, {args.n} random inputs (fast), {args.exact_n} (exact), seed {args.seed}, "
           f"numpy {np.__version__}, pinned to cpu {cpu}")
-    print(f"{'destination':14s} {'plan':12s} {'build s':>7s} {'fast rne':>9s} {'fast min':>9s} {'(mode)':>11s} "
+    print(f"{'destination':18s} {'plan':12s} {'build s':>7s} {'fast rne':>9s} {'fast min':>9s} {'(mode)':>11s} "
           f"{'exact rne':>9s} {'speed-up':>8s}   (Mvalues/s)")
     below = []
     for dst in dests:
@@ -83,10 +83,10 @@ def main():
             fast, note = rates["rne", False], f"{wm}{'+sat' if ws else ''}"
             if worst < TARGET:
                 below.append(f"{dst.name} ({worst / 1e6:.1f}M {note})")
-            print(f"{dst.name:14s} {kind:12s} {build:7.2f} {fast / 1e6:9.1f} {worst / 1e6:9.1f} {note:>11s} "
+            print(f"{dst.name:18s} {kind:12s} {build:7.2f} {fast / 1e6:9.1f} {worst / 1e6:9.1f} {note:>11s} "
                   f"{exact / 1e6:9.2f} {fast / exact:7.0f}x", flush=True)
         else:
-            print(f"{dst.name:14s} {'exact only':12s} {'':7s} {'-':>9s} {'-':>9s} {'':11s} "
+            print(f"{dst.name:18s} {'exact only':12s} {'':7s} {'-':>9s} {'-':>9s} {'':11s} "
                   f"{exact / 1e6 if exact else float('nan'):9.2f}", flush=True)
     covered = sum(fastconv.plan_kind(fp32, d) is not None for d in dests)
     if below:

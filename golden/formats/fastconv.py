@@ -524,8 +524,8 @@ class _Binade(_Plan):
             else:
                 rl, regime = 1 - k, 1
             return self._cut_row((regime << es) | ex, rl + es + F - (d.n - 1))
-        if e >= d.bits:
-            return self._force_row((1 << d.bits) + 2, False)  # beyond every limit: saturates
+        if e >= d.bits:  # above both signs' limits (2**(bits-1) or 2**bits - 1), even plus 1: saturates
+            return self._force_row((1 << (d.bits - 1)) + 2 if d.signed else (1 << d.bits) + 1, False)
         return self._cut_row(1, F - e)
 
     def _sign_consts(self, sign):

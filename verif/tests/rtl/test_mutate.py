@@ -20,4 +20,4 @@ def test_mutation_score(s):
                                    f"inputs that kill them: {row['examples']}")
     # SAT decides every survivor but the requantizer's, whose 32x31 multiplier defeats it within the timeout
     # (those few are reported as undecided, not counted as killed or equivalent)
-    assert row["undecided"] == 0 or (s.unit == "requant" and row["undecided"] <= 0.05 * row["mutants"]), row
+    assert row["undecided"] == 0 or (s.unit == "requant" and row["undecided"] <= 0.1 * row["mutants"]), row
