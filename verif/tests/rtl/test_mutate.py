@@ -10,11 +10,12 @@ from fmtforge.verif.support.runner import SIM_BUILD, require
 SAMPLE = 50
 
 
-@pytest.mark.parametrize("s", SCORED, ids=lambda s: s.label.replace(" ", "_"))
+# the requantizer is scored by `make mutate` only: its SAT proofs alone take ~100 s, beyond make test's budget
+@pytest.mark.parametrize("s", [s for s in SCORED if s.unit != "requant"], ids=lambda s: s.label.replace(" ", "_"))
 def test_mutation_score(s):
     require("verilator")
     row = mutate_unit(s, count=SAMPLE, mutant_seed=7, workdir=SIM_BUILD / "mutate_ci" / s.label.replace(" ", "_"))
-    assert row["killed"] + row["equivalent"] + row["killable"] == row["mutants"] > 0
+    assert row["killed"] + row["equivalent"] + row["killable"] + row["undecided"] == row["mutants"] > 0
     floor = 1.0 if row["exhaustive"] else 0.99
     assert row["score"] >= floor, (f"{s.label}: score {row['score']:.4f} < {floor}; killable survivors and the "
                                    f"inputs that kill them: {row['examples']}")
