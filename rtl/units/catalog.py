@@ -2,7 +2,9 @@
 
 from fmtforge.golden import MODES
 
+from .qmac import TYPES as QMAC_TYPES
 from .registry import Option, Unit, register
+from .requant import MODES as REQUANT_MODES
 
 __all__ = []
 
@@ -74,7 +76,6 @@ def _qmac(lanes, a_type, w_type, out_type, acc_bits, per_channel, rounding):
                 per_channel=per_channel, rounding=rounding)
 
 
-_INT8 = ("int8", "uint8")
 register(Unit(
     name="qmac",
     summary="INT8 affine MAC + requantize (Jacob et al. 2018), pipelined streams, N MACs per cycle",
@@ -83,13 +84,13 @@ register(Unit(
     build=_qmac,
     options=(
         Option("lanes", "int", "multipliers per beat", range=(1, 64), metavar="N"),
-        Option("a_type", "choice", "activations", "int8", choices=_INT8, metavar="T"),
-        Option("w_type", "choice", "weights", "int8", choices=_INT8, metavar="T"),
-        Option("out_type", "choice", "results", "int8", choices=_INT8, metavar="T"),
+        Option("a_type", "choice", "activations", "int8", choices=QMAC_TYPES, metavar="T"),
+        Option("w_type", "choice", "weights", "int8", choices=QMAC_TYPES, metavar="T"),
+        Option("out_type", "choice", "results", "int8", choices=QMAC_TYPES, metavar="T"),
         Option("acc_bits", "int", "accumulator width", 32, range=(16, 32), metavar="B"),
         Option("per_channel", "bool", "bias, M0, shift come with each dot product", False),
         Option("rounding", "choice", "requantization: gemmlowp (TFLite default) or single (TFLite "
-               "single-rounding)", "gemmlowp", choices=("gemmlowp", "single"), metavar="R"),
+               "single-rounding)", "gemmlowp", choices=REQUANT_MODES, metavar="R"),
     ),
     examples=(dict(lanes=1), dict(lanes=4), dict(lanes=16, a_type="uint8", per_channel=True)),
     docs="docs/qmac.md",

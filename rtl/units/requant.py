@@ -18,7 +18,8 @@ from fmtforge.golden.validate import check_choice, check_int
 
 from .pipeline import Pipeline
 
-__all__ = ["M0_SHAPE", "MODES", "SHIFT_SHAPE", "RequantCore", "Requantize", "SRDHM", "int_shape", "requant_name"]
+__all__ = ["M0_SHAPE", "MODES", "SHIFT_SHAPE", "RequantCore", "Requantize", "SRDHM", "int_shape", "requant_layout",
+           "requant_name"]
 
 #: Requantization modes of the hardware (``golden.quant.MODES`` minus the float reference "float-rne").
 MODES = ("gemmlowp", "single")
@@ -32,6 +33,14 @@ def int_shape(dtype):
     """The Amaranth shape of the golden integer format named ``dtype`` (``signed(8)`` for "int8")."""
     fmt = int_format(dtype)
     return signed(fmt.bits) if fmt.signed else unsigned(fmt.bits)
+
+
+def requant_layout(acc_bits=32, out_type="int8"):
+    """The requantizer's input payload, from bit 0 up: ``acc``, ``m0``, ``shift``, ``zero_point``, ``qmin``,
+    ``qmax``."""
+    out = int_shape(out_type)
+    return data.StructLayout({"acc": signed(acc_bits), "m0": M0_SHAPE, "shift": SHIFT_SHAPE,
+                              "zero_point": out, "qmin": out, "qmax": out})
 
 
 def requant_name(acc_bits=32, out_type="int8", mode="gemmlowp"):
@@ -129,10 +138,7 @@ class Requantize(wiring.Component):
         self.out_type = out_type
         self.out_shape = int_shape(out_type)
         self.mode = check_choice("mode", mode, MODES)
-        self.in_layout = data.StructLayout({
-            "acc": signed(acc_bits), "m0": M0_SHAPE, "shift": SHIFT_SHAPE,
-            "zero_point": self.out_shape, "qmin": self.out_shape, "qmax": self.out_shape,
-        })
+        self.in_layout = requant_layout(acc_bits, out_type)
         super().__init__({"i": In(stream.Signature(self.in_layout)), "o": Out(stream.Signature(self.out_shape))})
 
     @property

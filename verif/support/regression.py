@@ -48,8 +48,14 @@ def vectors_for(src, dst, offset=0):
 
 
 # -- the requantizer ------------------------------------------------------------------------------------------
-FIELDS = (("acc", 32, True), ("m0", 31, False), ("shift", 6, True), ("zero_point", 8, True), ("qmin", 8, True),
-          ("qmax", 8, True))  # RequantCore's input, from bit 0 up (int8 output, 32-bit accumulator)
+def _fields():
+    """RequantCore's input fields (int8 output, 32-bit accumulator), from bit 0 up, as the rtl lays them out."""
+    from amaranth.hdl import Shape
+    from fmtforge.rtl.units.requant import requant_layout
+    return tuple((name, Shape.cast(f.shape).width, Shape.cast(f.shape).signed) for name, f in requant_layout())
+
+
+FIELDS = _fields()
 
 
 def requant_pack(**cols):
@@ -107,4 +113,4 @@ def requant_golden(x, mode="gemmlowp"):
         sel = (c["qmin"] == zp_lo[0]) & (c["qmax"] == zp_lo[1])
         out[sel] = quant.requantize(c["acc"][sel], c["m0"][sel], c["shift"][sel], c["zero_point"][sel],
                                     int(zp_lo[0]), int(zp_lo[1]), mode)
-    return (out & 0xFF).astype(np.uint64)
+    return (out & ((1 << FIELDS[-1][1]) - 1)).astype(np.uint64)  # the output port's bits (out_type's width)

@@ -17,7 +17,7 @@ import numpy as np
 
 from fmtforge import golden
 
-from .batch import model
+from .batch import flag_text, model
 from .batch_build import resolve
 from .structured import structured
 from .vectors import describe
@@ -141,7 +141,7 @@ def shard(spec, lo, hi, keep=5):
             line = (f"in {describe(spec.src, x[k])}: expected {describe(spec.dst, want[k])}, got "
                     f"{describe(spec.dst, got[k])}")
             if spec.flags:
-                line += f"; flags expected {int(want_flags[k]):05b} got {int(got_flags[k]):05b} (NV DZ OF UF NX)"
+                line += f"; flags expected {flag_text(want_flags[k])} got {flag_text(got_flags[k])}"
             if rand is not None:
                 line += f"; rand 0x{int(rand[k]):x}"
             first.append(line)
