@@ -113,4 +113,4 @@ def requant_golden(x, mode="gemmlowp"):
         sel = (c["qmin"] == zp_lo[0]) & (c["qmax"] == zp_lo[1])
         out[sel] = quant.requantize(c["acc"][sel], c["m0"][sel], c["shift"][sel], c["zero_point"][sel],
                                     int(zp_lo[0]), int(zp_lo[1]), mode)
-    return (out & ((1 << FIELDS[-1][1]) - 1)).astype(np.uint64)  # the output port's bits (out_type's width)
+    return (out & ((1 << golden.lookup("int8").bits) - 1)).astype(np.uint64)  # the output port's bits
