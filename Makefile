@@ -67,10 +67,7 @@ clean:
 distclean: clean
 	rm -rf $(VENV) *.egg-info
 
-# The format atlas (docs/atlas.md's figures): one figure per family, drawn by `fmtforge plot`.
+# The format atlas: docs/atlas.md (generated text: a test keeps it equal) and its figures in docs/atlas/.
 .PHONY: atlas
 atlas: $(STAMP)
-	$(VENV)/bin/fmtforge plot fp32 bf16 fp16 fp8_e4m3 fp8_e5m2 fp4_e2m1 -o docs/atlas/floats.png
-	$(VENV)/bin/fmtforge plot posit8 posit16 posit32 -o docs/atlas/posits.png
-	$(VENV)/bin/fmtforge plot posit16 fp8_e4m3 bf16 -o docs/atlas/tapered.png
-	$(VENV)/bin/fmtforge plot int4 int8 uint8 nf4 e8m0 -o docs/atlas/codes.png
+	$(VENV)/bin/fmtforge atlas -o docs/atlas.md

@@ -9,6 +9,7 @@ from fmtforge.golden import MODES
 
 from ..flow.verilog import check_module_name, to_verilog
 from ..units.registry import DEFAULT_UNITS, build_unit, unit_kinds, units_table
+from .atlas_doc import add_atlas_subparser
 from .info import cmd_info
 from .options import CliError, add_unit_parsers, format_arg, unit_options
 from .plot import add_plot_subparser
@@ -136,6 +137,7 @@ def make_parser():
     p.set_defaults(func=cmd_units)
 
     add_plot_subparser(sub)
+    add_atlas_subparser(sub)
 
     _add_plugins(sub)
 

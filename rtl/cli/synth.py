@@ -7,6 +7,7 @@ from pathlib import Path
 from ..flow import TARGETS, SynthError, markdown_table, synth_all, synth_one
 from ..units.registry import DEFAULT_UNITS, UNITS, build_unit
 from .options import CliError, add_unit_parsers, unit_options
+from .progress import Progress
 
 __all__ = ["add_synth_subparser", "synth_jobs"]
 
@@ -41,7 +42,8 @@ def _cmd_synth(args):
 def _cmd_synth_all(args):
     try:
         synth_all(synth_jobs(DEFAULT_UNITS), args.target or tuple(TARGETS),
-                  out_dir=args.output_dir, seed=args.seed, workers=args.jobs)
+                  out_dir=args.output_dir, seed=args.seed, workers=args.jobs,
+                  progress=lambda total: Progress(total, "synth-all", every=0))
     except SynthError as e:
         sys.exit(f"fmtforge synth-all: {e}")
     out = Path(args.output_dir)

@@ -65,15 +65,24 @@ def _synth_or_report(unit, options, build, target, seed, out_dir):
                     dsps=None, fmax_mhz=None, error=reason)
 
 
-def synth_all(jobs, targets=tuple(TARGETS), out_dir="build/synth", seed=1, workers=None):
+def synth_all(jobs, targets=tuple(TARGETS), out_dir="build/synth", seed=1, workers=None, progress=None):
     """:func:`synth_one` every ``(unit, options, build)`` of ``jobs`` on every target, ``workers`` at a time;
     writes ``out_dir/report.json`` (``{"tools", "method", "results": rows}``) and ``out_dir/report.md``;
-    returns the rows."""
+    returns the rows. ``progress(total)``, when given, returns an object whose ``step(note)`` is called as each
+    flow ends (``fmtforge.rtl.cli.progress.Progress``)."""
     out = Path(out_dir)
     work = [(*job, target) for job in jobs for target in targets]
+    bar = progress(len(work)) if progress else None
+
+    def one(w):
+        row = _synth_or_report(*w, seed=seed, out_dir=out)
+        if bar is not None:
+            bar.step(f"{row.get('module', row['unit'])} on {w[-1]}" + (f": {row['error']}" if row.get("error") else ""))
+        return row
+
     # Each flow is a chain of subprocesses: threads are enough to keep the CPUs busy.
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
-        rows = list(pool.map(lambda w: _synth_or_report(*w, seed=seed, out_dir=out), work))
+        rows = list(pool.map(one, work))
     tools = tool_versions()
     notes = _NOTES.format(seeds=seed, freq=FREQ_MHZ, tools=", ".join(tools.values()),
                           devices="; ".join(TARGETS[t].device for t in targets))
