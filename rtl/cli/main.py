@@ -43,6 +43,11 @@ def write_output(text, path, what="output"):
 
 def cmd_generate(args):
     options = unit_options(args)
+    if getattr(args, "from_onnx", None) is not None:  # qmac only; onnx is imported in there, not here
+        from .onnx_qmac import generate_from_onnx
+        return generate_from_onnx(args, options, build_unit, to_verilog, write_output)
+    if getattr(args, "node", None) is not None:
+        raise CliError("--node needs --from-onnx MODEL")
     try:
         if args.name is not None:
             check_module_name(args.name)
@@ -125,6 +130,9 @@ def make_parser():
         q.add_argument("--name", help="Verilog module name (default: spelled from the parameters)")
         q.add_argument("-o", "--output", default="-", help="output Verilog file (default, or -: stdout)")
         q.set_defaults(func=cmd_generate)
+        if q.prog.endswith(" qmac"):
+            from .onnx_qmac import add_onnx_arguments
+            add_onnx_arguments(q)
 
     add_synth_subparser(sub)
 
