@@ -188,7 +188,8 @@ def quantize(r, scale, zero_point, dtype="int8", *, axis=None, rounding="rne", n
     fmt = int_format(dtype)
     rounding = check_choice("rounding", rounding, ROUNDINGS)
     qmin, qmax = _qrange(fmt, narrow_range)
-    r = np.asarray(r, dtype=np.float64)
+    with np.errstate(invalid="ignore"):  # a float32 signaling NaN widens with an invalid-operation flag
+        r = np.asarray(r, dtype=np.float64)
     s, z = _qparams(scale, zero_point, r.ndim, r.shape, axis, fmt.min_int, fmt.max_int)
     arithmetic = check_choice("arithmetic", arithmetic, ARITHMETICS)
     if arithmetic == "float32":
