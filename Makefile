@@ -71,3 +71,8 @@ distclean: clean
 .PHONY: atlas
 atlas: $(STAMP)
 	$(VENV)/bin/fmtforge atlas -o docs/atlas.md
+
+# Timing diagrams of the stream units from simulation: docs/waves/<unit>.json (WaveDrom) and .svg (yowasp-wavedrom).
+.PHONY: waves
+waves: $(STAMP)
+	$(PY) -m fmtforge.verif.support.waves --output-dir docs/waves
