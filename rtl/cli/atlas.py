@@ -2,7 +2,7 @@
 
 Pure numpy (no matplotlib): the figures of :mod:`fmtforge.rtl.cli.plot` are drawn from :func:`atlas_data`, and
 the tests check these arrays against golden, not pixels. Formats of at most 16 bits are enumerated pattern by
-pattern; wider ones (fp32, posit32, fp64, x87 ...) through an even sample of their positive patterns, each with
+pattern; wider ones (fp32, posit32, fp64, x87 ...) through a sample of their positive patterns, each with
 its successor, read in golden's exact raw form (``sig * 2**exp``), so that the spacing at every sampled point is
 exact and values beyond float64's range (x87's 2**16383) are placed too. Magnitudes are kept as log2 |x|:
 the figures' axes are binades, which also spares matplotlib's log axes fp64's 1e308.
@@ -54,10 +54,16 @@ def _log2(v):
 
 
 def sample_patterns(fmt, count=SAMPLES):
-    """About ``count`` positive patterns of ``fmt`` (Python ints, evenly spread from 1 to the largest positive
-    pattern less one, increasing): floats and posits order their positive patterns as their values."""
+    """About ``count`` positive patterns of ``fmt`` (Python ints from 1 to the largest positive pattern less one,
+    increasing): half evenly spaced, half drawn at random (a fixed seed: the same every run), so that no field
+    stays constant across the sample (an even stride through x87's patterns keeps the explicit integer bit clear
+    for thousands of samples in a row). Floats and posits order their positive patterns as their values."""
+    import random
     top = (1 << (fmt.width - 1)) - 1  # the largest positive pattern (sign bit clear)
-    return sorted({int(x) for x in np.linspace(1.0, float(top - 1), count, dtype=np.float64)} - {0})
+    even = {int(x) for x in np.linspace(1.0, float(top - 1), count // 2, dtype=np.float64)}
+    rng = random.Random(fmt.width)
+    drawn = {rng.randrange(1, top) for _ in range(count - count // 2)}
+    return sorted((even | drawn) - {0})
 
 
 def _exact(raw):
