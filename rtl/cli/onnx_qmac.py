@@ -112,8 +112,12 @@ def _qlinear_matmul(graph, n):
     b = graph.constant(n, 3, "b (the weights)")
     b_type = _check_type("b", b.dtype.name, n)
     y_type = _check_type("y_zero_point", graph.constant(n, 7, "y_zero_point").dtype.name, n)
+    a_scale = _scale(graph, n, 1, "a_scale")
+    if a_scale.size != 1:
+        raise CliError(f"--from-onnx: a_scale of node {n.name!r} must be one value (per tensor), not shape "
+                       f"{a_scale.shape}")
     return dict(a_zero=_zp(graph, n, 2, "a_zero_point", a_type), b_zero=_zp(graph, n, 5, "b_zero_point", b_type),
-                acc_scale=_scale(graph, n, 1, "a_scale") * _scale(graph, n, 4, "b_scale"),
+                acc_scale=a_scale.reshape(()) * _scale(graph, n, 4, "b_scale"),
                 y_scale=_scale(graph, n, 6, "y_scale"), y_zero=_zp(graph, n, 7, "y_zero_point", y_type),
                 a_type=a_type, b_type=b_type, y_type=y_type, weights=b)
 

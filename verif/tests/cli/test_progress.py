@@ -118,3 +118,29 @@ def test_synth_all_reports_each_flow(tmp_path, monkeypatch):
     lines = out.getvalue().splitlines()
     assert len(bars) == 1 and bars[0].total == 4 and len(lines) == 4
     assert lines[-1].startswith("synth-all: 4/4 (100%)") and lines[0].endswith("m_a on ice40")
+
+
+def test_mutate_all_reports_each_unit(tmp_path, monkeypatch, capsys):
+    """`fmtforge mutate all` steps the helper once per scored unit, its log lines above the progress (the study
+    itself is replaced by a stub: test_mutate runs the real one)."""
+    from fmtforge.rtl.cli.main import main
+    from fmtforge.verif.support import mutate
+
+    def fake_unit(s, count, mutant_seed, log):
+        log(f"{s.label}: scored")
+        return {"unit": s.label}
+
+    def fake_report(rows, out_dir):
+        out = tmp_path / "m"
+        out.mkdir(exist_ok=True)
+        (out / "report.md").write_text(f"{len(rows)} rows\n")
+        return out
+
+    monkeypatch.setattr(mutate, "mutate_unit", fake_unit)
+    monkeypatch.setattr(mutate, "write_report", fake_report)
+    assert main(["mutate", "all", "--count", "1", "--output-dir", str(tmp_path / "m")]) == 0
+    err = capsys.readouterr().err.splitlines()
+    n = len(mutate.SCORED)
+    progress = [ln for ln in err if ln.startswith("mutate: ")]
+    assert len(progress) == n and progress[-1].startswith(f"mutate: {n}/{n} (100%)") and " done  " in progress[-1]
+    assert err.index(f"{mutate.SCORED[0].label}: scored") < err.index(progress[0])
