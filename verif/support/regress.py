@@ -63,10 +63,13 @@ def conv_id(dst, rounding, saturate):
     return f"{dst}_{rounding}" + ("_sat" if saturate else "")
 
 
-def matrix(srcs=None, dsts=None, modes=MODES, saturate=(False, True)):
-    """``{source: [(dst, rounding, saturate), ...]}`` for every combination."""
-    return {s: [(d, r, bool(q)) for d in dsts or destinations() for r in modes for q in saturate]
-            for s in srcs or sources()}
+def matrix(srcs=None, dsts=None, modes=MODES, saturate=(False, True), sample=1):
+    """``{source: [(dst, rounding, saturate), ...]}`` for every combination; ``sample`` K > 1 keeps one in K of
+    each source's converters, the kept (mode, saturation) rotating with the destination (a stratified sample
+    for measuring the whole: every destination, mode and saturation setting still appear)."""
+    combos = [(r, bool(q)) for r in modes for q in saturate]
+    return {s: [(d, r, q) for i, d in enumerate(dsts or destinations()) for j, (r, q) in enumerate(combos)
+                if (j - i) % sample == 0] for s in srcs or sources()}
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from pathlib import Path
 __all__ = ["add_regress", "main", "run_regress", "write_reports"]
 
 
-def run_regress(grid, *, chunk=64, random=None, seed=0, icarus=256, jobs=None, scheduler=None, progress=None):
+def run_regress(grid, *, chunk=64, random=None, seed=0, icarus=256, jobs=None, scheduler=None, progress=None,
+                sample=1):
     """Check every converter of ``grid`` (verif.support.regress.matrix); returns the report (a dict)."""
     from fmtforge import golden
 
@@ -67,7 +68,8 @@ def run_regress(grid, *, chunk=64, random=None, seed=0, icarus=256, jobs=None, s
         "icarus_mismatches": sum(r["icarus_mismatches"] for r in results),
         "seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1), "checks_per_s": round(checks / max(seconds, 1e-9)),
         "phase_seconds": phases, "chunk": chunk, "random": random, "seed": seed, "icarus_sample": icarus,
-        "jobs": jobs or os.cpu_count(), "scheduler": scheduler if isinstance(scheduler, str) else None,
+        "jobs": jobs or os.cpu_count(), "sample": sample,
+        "scheduler": scheduler if isinstance(scheduler, str) else None,
         "digest": digest, "complete": not interrupted and len(results) == len(todo),
         "per_source": per_source, "failures": [f for r in results for f in r["failures"]][:200],
         "tasks": results,
@@ -106,11 +108,11 @@ def _check(args):
         if bad:
             raise CliError(f"{what} must be among {', '.join(allowed)}; not {', '.join(bad)}")
     for what, value, lo in (("chunk", args.chunk, 1), ("random", args.random, 0), ("icarus", args.icarus, 1),
-                            ("jobs", args.jobs, 1)):
+                            ("jobs", args.jobs, 1), ("sample", args.sample, 1)):
         if value is not None and value < lo:
             raise CliError(f"{what} must be an integer >= {lo}, not {value}")
     saturate = {"off": (False,), "on": (True,), "both": (False, True)}[args.saturate]
-    return matrix(args.src, args.dst, tuple(args.modes or MODES), saturate)
+    return matrix(args.src, args.dst, tuple(args.modes or MODES), saturate, args.sample)
 
 
 def _cmd(args):
@@ -121,7 +123,7 @@ def _cmd(args):
     print(f"regress: {n} converters from {len(grid)} sources, models of <= {args.chunk}, seed {args.seed}, {where}",
           file=sys.stderr)
     report = run_regress(grid, chunk=args.chunk, random=args.random, seed=args.seed, icarus=args.icarus,
-                         jobs=args.jobs, scheduler=args.scheduler, progress=Progress())
+                         jobs=args.jobs, scheduler=args.scheduler, progress=Progress(), sample=args.sample)
     for line in report["failures"][:20]:
         print("  " + line, file=sys.stderr)
     write_reports(report, args.output_dir)
@@ -140,6 +142,8 @@ def _arguments(p):
     p.add_argument("--dst", nargs="+", help="destination formats (default: every destination)")
     p.add_argument("--modes", nargs="+", help="rounding modes (default: all six)")
     p.add_argument("--saturate", choices=("off", "on", "both"), default="both")
+    p.add_argument("--sample", type=int, default=1, help="check one in K converters of every source, modes and "
+                   "saturation rotating over the destinations (default 1: all; for measuring)")
     p.add_argument("--chunk", type=int, default=64, help="converters per generated model (default 64)")
     p.add_argument("--random", type=int, help="seeded random inputs per wide source (default 2**19)")
     p.add_argument("--icarus", type=int, default=256, help="inputs of every model Icarus runs (default 256)")
