@@ -144,3 +144,51 @@ def test_cli_bad_input_is_one_line():
     p = subprocess.run([sys.executable, "-m", "fmtforge.verif.support.regress_cli", "--chunk", "0"],
                        capture_output=True, text=True)
     assert p.returncode == 2 and "chunk must be an integer >= 1, not 0" in p.stderr, p.stderr
+
+
+# -- bugs make regress found ------------------------------------------------------------------------------
+def test_aligned_pack_gives_a_non_ieee_nan_no_payload():
+    # fp8_e4m3 (OCP E4M3FN: one NaN per sign, no payload) -> float8_e4m3 (IEEE-like, same exponent field and
+    # bias: the pack's aligned path) gave 0x7f, the source's mantissa bits as a payload; golden (and ml_dtypes,
+    # through float32) give the canonical quiet NaN 0x7c. Every pattern, every mode, on both simulators.
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    nan = np.array([0x7f, 0xff], dtype=np.uint8).view(ml_dtypes.float8_e4m3fn)
+    via = nan.astype(np.float32).astype(ml_dtypes.float8_e4m3).view(np.uint8)
+    assert [int(v) & 0x7f for v in via] == [0x7c, 0x7c]
+    assert [int(v) for v in golden.convert(np.array([0x7f, 0xff], np.uint8), "fp8_e4m3", "float8_e4m3")] == [0x7c, 0xfc]
+    task = regress.Task("fp8_e4m3", tuple(("float8_e4m3", r, s) for r in regress.MODES for s in (False, True)), 0,
+                        icarus=256)
+    r = regress.run_task(task)
+    assert r["checks"] == r["icarus_checks"] == 256 * 12 and r["mismatches"] == r["icarus_mismatches"] == 0, \
+        r["failures"]
+
+
+def test_posit64_stochastic_from_x87_uses_the_true_discarded_fraction():
+    # x87 -> posit64 near 1.0 drops 4 of the 63 fraction bits; golden folded the lowest two into one sticky bit
+    # before reading the top rand_bits of the discarded part (t), so 1/16 of an ulp read as 1/4. Reference:
+    # the two neighbours (rtz and away from zero, golden's deterministic modes) and the exact fraction between
+    # them (Fractions): round away from zero exactly when floor(frac * 2**16) + rand >= 2**16.
+    from fractions import Fraction
+    fixed = structured("x87", exponents=[0x3ffe, 0x3fff, 0x4000, 0x400e, 0x3fe5])
+    fixed = fixed[np.array([int(v) & 0xff != 0 for v in fixed])][::3]  # low bits set: what the fold touched
+    rng = np.random.default_rng(11)
+    xs = np.array(list(fixed) + [0x3fff8000000000080001], dtype=object)
+    rand = rng.integers(0, 1 << 16, len(xs), dtype=np.uint64)
+    rand[-1] = 0xec03  # found by make regress: RTL 0x4000000000008000, golden said ...8001
+    got = golden.convert(xs, "x87", "posit64", "stochastic", True, rand=rand, rand_bits=16)
+    down = golden.convert(xs, "x87", "posit64", "rtz")
+    neg = np.array([int(v) >> 79 == 1 for v in xs])
+    away = np.where(neg, golden.convert(xs, "x87", "posit64", "rdn"), golden.convert(xs, "x87", "posit64", "rup"))
+    p64 = golden.lookup("posit64")
+    exact = golden.lookup("x87").decode_raw(xs).to_fractions()
+    lo, hi = p64.decode_raw(down).to_fractions(), p64.decode_raw(away).to_fractions()
+    for k, x in enumerate(xs):
+        if lo[k] == hi[k]:
+            want = int(down[k])
+        else:
+            frac = (abs(exact[k]) - abs(lo[k])) / (abs(hi[k]) - abs(lo[k]))
+            assert 0 < frac < 1
+            want = int(away[k]) if int(frac * (1 << 16)) + int(rand[k]) >= 1 << 16 else int(down[k])
+        assert int(got[k]) == want, f"x87 0x{int(x):020x}, rand 0x{int(rand[k]):04x}: expected 0x{want:016x}, " \
+                                    f"golden 0x{int(got[k]):016x} (frac {Fraction(frac) if lo[k] != hi[k] else 0})"
+    assert int(got[-1]) == 0x4000000000008000
