@@ -110,7 +110,7 @@ def _float_fixed(src):
     return structured(src, exponents=exps, mantissa_set=mans)
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=None)  # filled before the pool forks: the workers share the sets
 def source_inputs(src, random=RANDOM, seed=0):
     """The patterns every converter from ``src`` is checked on (uint64, or Python ints beyond 64 bits)."""
     src = golden.lookup(src)
