@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.fmtforge-installed
 OUT    ?= build/verilog
 JOBS   ?= auto
 
-.PHONY: all verilog test regress sweep mutate synth bench clean distclean venv tools
+.PHONY: all verilog test regress regress-cocotb sweep mutate synth bench clean distclean venv tools
 
 all: verilog
 
@@ -38,9 +38,14 @@ verilog: $(STAMP)
 test: tools
 	$(VENV)/bin/pytest -n $(JOBS) -q
 
-# The full converter matrix (every source to every destination, every mode, both saturation settings) through
-# the cocotb benches and longer random runs: hours, not for CI.
+# The full converter matrix (every catalog source x every destination x every mode x saturation, flags compared)
+# through the batch lane: converters 64 to a generated model, Verilator over every input (exhaustive up to 20-bit
+# sources, structured + strided + seeded random beyond), Icarus over a sample of each model: build/regress/report.{json,md}
 regress: tools
+	$(VENV)/bin/fmtforge regress --output-dir build/regress
+
+# The same matrix through the cocotb benches and longer random runs: hours, not for CI.
+regress-cocotb: tools
 	FMTFORGE_FULL=1 $(VENV)/bin/pytest -n $(JOBS) -q verif/tests/rtl/test_convert_matrix.py
 
 # Every fp32-source conversion x every mode x saturation over all 2**32 inputs, through the batch lane

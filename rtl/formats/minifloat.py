@@ -217,7 +217,8 @@ class MinifloatPack(wiring.Component):
                               frac=frac_t, rand=getattr(self, "rand", None))
         rounded = Signal(enc_w)
         m.d.comb += rounded.eq((enc + inc)[:enc_w])
-        self._assemble(m, rounded, rbit | sticky, payload=raw.sig[:f_s], payload_bits=f_s)
+        pb = shape.payload_bits  # as the general path: only IEEE-style sources carry a NaN payload
+        self._assemble(m, rounded, rbit | sticky, payload=raw.sig[:pb] if pb else Const(0, 1), payload_bits=pb)
         return m
 
     def _assemble(self, m, rounded, inexact, *, payload, payload_bits):

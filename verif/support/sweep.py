@@ -22,7 +22,7 @@ from .batch_build import resolve
 from .structured import structured
 from .vectors import describe
 
-__all__ = ["SweepSpec", "combine", "make_spec", "run_sweep", "shard", "shard_inputs"]
+__all__ = ["SweepSpec", "combine", "make_spec", "run_shards", "run_sweep", "shard", "shard_inputs"]
 
 CHUNK = 1 << 22
 MULT = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: stochastic rounding's rand from the input itself
@@ -174,34 +174,48 @@ def run_sweep(spec, lo=0, hi=None, *, jobs=None, scheduler=None, shard_size=1 <<
     (``exc.results``).
     """
     hi = spec.total if hi is None else hi
-    spans = _spans(lo, hi, shard_size)
-    total = hi - lo
+    try:
+        results = run_shards(shard, [(spec, a, z) for a, z in _spans(lo, hi, shard_size)], jobs=jobs,
+                             scheduler=scheduler, progress=progress, total=hi - lo)
+    except KeyboardInterrupt as e:
+        e.results = sorted(e.results, key=lambda r: r["lo"])
+        raise
+    return sorted(results, key=lambda r: r["lo"])
+
+
+def run_shards(fn, tasks, *, jobs=None, scheduler=None, progress=None, total=None, count=lambda r: r["count"]):
+    """``fn(*args)`` for every ``args`` in ``tasks``, in a local process pool (``jobs`` processes) or on Dask
+    (``scheduler``: an address or a ``distributed.Client``); returns the results in completion order.
+
+    ``progress(done, total)`` is called as tasks finish, ``done`` summing ``count(result)``. KeyboardInterrupt
+    cancels what has not started and re-raises with the finished results attached (``exc.results``).
+    """
     results, done = [], 0
     if scheduler is None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
-        futures = [pool.submit(shard, spec, a, z) for a, z in spans]
+        futures = [pool.submit(fn, *args) for args in tasks]
         completed, cancel = as_completed(futures), lambda: pool.shutdown(wait=False, cancel_futures=True)
     else:
         from distributed import Client, as_completed
         client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
-        futures = [client.submit(shard, spec, a, z, pure=True) for a, z in spans]
+        futures = [client.submit(fn, *args, pure=True) for args in tasks]
         completed, cancel = as_completed(futures), lambda: client.cancel(futures)
     try:
         for f in completed:
             r = f.result()
             results.append(r)
-            done += r["count"]
+            done += count(r)
             if progress:
                 progress(done, total)
     except KeyboardInterrupt as e:
         cancel()
-        e.results = sorted(results, key=lambda r: r["lo"])
+        e.results = results
         raise
     finally:
         if scheduler is None:
             pool.shutdown(wait=True, cancel_futures=True)
         elif not isinstance(scheduler, Client):
             client.close()
-    return sorted(results, key=lambda r: r["lo"])
+    return results
