@@ -12,7 +12,7 @@ The package face. Its rooms:
 from .formats.base import Format
 from .formats.catalog import ALIASES, CATALOG, cfloat8, lookup, minifloat, names, posit
 from .formats.codebook import Codebook
-from .formats.convert import convert, convert_flags
+from .formats.convert import convert, convert_flags, convert_words
 from .formats.integer import Integer
 from .formats.minifloat import POLICIES, Minifloat
 from .formats.posit import Posit
@@ -23,4 +23,4 @@ from . import block, quant  # quantization schemes, built on the formats above
 
 __all__ = ["ALIASES", "CATALOG", "DZ", "FINITE", "FLAG_NAMES", "INF", "MODES", "NAN", "NV", "QUIET", "NX", "OF", "POLICIES",
            "UF", "Codebook", "Format", "Integer", "Minifloat", "Posit", "PowerOfTwo", "Raw", "block", "cfloat8",
-           "convert", "convert_flags", "lookup", "minifloat", "names", "posit", "quant", "signaling"]
+           "convert", "convert_flags", "convert_words", "lookup", "minifloat", "names", "posit", "quant", "signaling"]

@@ -11,7 +11,7 @@ import numpy as np
 from . import fastconv
 from .catalog import lookup
 
-__all__ = ["convert", "convert_exact", "convert_flags", "convert_flags_exact"]
+__all__ = ["convert", "convert_exact", "convert_flags", "convert_flags_exact", "convert_words", "to_words"]
 
 
 def convert_flags_exact(bits, src, dst, rounding="rne", saturate=False, *, rand=None, rand_bits=None):
@@ -39,3 +39,31 @@ def convert(bits, src, dst, rounding="rne", saturate=False, *, rand=None, rand_b
 def convert_exact(bits, src, dst, rounding="rne", saturate=False, *, rand=None, rand_bits=None):
     """:func:`convert` on the exact path alone."""
     return convert_flags_exact(bits, src, dst, rounding, saturate, rand=rand, rand_bits=rand_bits)[0]
+
+
+def to_words(bits, width):
+    """Patterns of a ``width``-bit format as ``shape + (ceil(width / 64),)`` uint64, low word first."""
+    nw = max(1, -(-width // 64))
+    a = np.asarray(bits)
+    if a.dtype != object:
+        return a.astype(np.uint64)[..., None]
+    flat = a.reshape(-1)
+    out = np.empty((flat.size, nw), np.uint64)
+    mask = (1 << 64) - 1
+    for k in range(nw):
+        out[:, k] = np.array([(int(v) >> (64 * k)) & mask for v in flat], dtype=np.uint64)
+    return out.reshape(a.shape + (nw,))
+
+
+def convert_words(bits, src, dst, rounding="rne", saturate=False, *, rand=None, rand_bits=None):
+    """:func:`convert_flags` with the results as ``shape + (ceil(width / 64),)`` uint64 words, low word first,
+    for any destination width: no Python ints, so an x87 destination keeps the fast path's speed."""
+    src, dst = lookup(src), lookup(dst)
+    if rand is None and rand_bits is None:
+        p = fastconv.plan_for(src, dst, rounding, saturate, np.size(bits))
+        if p is not None and hasattr(p, "words"):
+            shape = np.shape(bits)
+            w, f = p.words(bits)
+            return w.reshape(shape + (w.shape[-1],)), f.reshape(shape)
+    out, flags = convert_flags(bits, src, dst, rounding, saturate, rand=rand, rand_bits=rand_bits)
+    return to_words(out, dst.width), flags
