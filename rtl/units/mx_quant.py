@@ -14,13 +14,16 @@ from fmtforge import golden
 from fmtforge.golden.block import MX, SCALE_MODES
 from fmtforge.golden.validate import check_choice, check_int
 
-from .mx_lane import ScaledConvert, max_tree
+from .mx_lane import ScaledConvert, _normalized, max_tree
+from .nvfp4_lane import RatioPack, normalized_product
 
-__all__ = ["BLOCK_SIZES", "MXQuantize", "SOURCES", "check_lanes", "mx_quantize_name"]
+__all__ = ["BLOCK_SIZES", "MXQuantize", "SCHEMES", "SOURCES", "check_lanes", "mx_quantize_name"]
 
 SOURCES = ("fp32", "bf16")
 BLOCK_SIZES = (16, 32, 64)
+SCHEMES = ("mx", "nvfp4")
 E8M0_NAN = 0xFF
+E4M3_NAN = 0x7F
 
 
 def check_lanes(lanes, block_size):
@@ -38,8 +41,28 @@ def check_block_size(block_size):
     return block_size
 
 
-def mx_quantize_name(src, element, block_size, lanes, scale_mode):
+def mx_quantize_name(src, element, block_size, lanes, scale_mode, scheme="mx"):
+    if scheme == "nvfp4":
+        return f"mx_quantize_{src}_to_nvfp4_l{lanes}_{scale_mode}"
     return f"mx_quantize_{src}_to_{element}_k{block_size}_l{lanes}_{scale_mode}"
+
+
+def resolve(scheme, element, block_size, scale_mode, scale_rounding):
+    """(element, block_size, scale rule) of a scheme, the options it does not take rejected by name."""
+    from fmtforge.golden.block.nvfp4 import NVFP4_SCALE_ROUNDING
+    check_choice("scheme", scheme, SCHEMES)
+    if scheme == "nvfp4":
+        for name, value, want in (("element", element, "fp4_e2m1"), ("block_size", block_size, 16)):
+            if value is not None and value != want:
+                raise ValueError(f"{name} must be {want} with scheme nvfp4 (or left out), not {value!r}")
+        if scale_mode is not None:
+            raise ValueError("scale_mode applies to scheme mx; nvfp4 takes scale_rounding (rne, rup)")
+        return "fp4_e2m1", 16, check_choice("scale_rounding", scale_rounding or "rne", NVFP4_SCALE_ROUNDING)
+    if scale_rounding is not None:
+        raise ValueError("scale_rounding applies to scheme nvfp4; mx takes scale_mode "
+                         f"({', '.join(SCALE_MODES)})")
+    return (element or "fp8_e4m3", 32 if block_size is None else block_size,
+            check_choice("scale_mode", scale_mode or "floor", SCALE_MODES))
 
 
 class MXQuantize(wiring.Component):
@@ -71,27 +94,39 @@ class MXQuantize(wiring.Component):
 
     LATENCY = 2
 
-    def __init__(self, *, element="fp8_e4m3", src="fp32", block_size=32, lanes=4, scale_mode="floor"):
+    def __init__(self, *, scheme="mx", element=None, src="fp32", block_size=None, lanes=4, scale_mode=None,
+                 scale_rounding=None):
+        element, block_size, rule = resolve(scheme, element, block_size, scale_mode, scale_rounding)
+        self.nvfp4 = scheme == "nvfp4"
+        self.scheme_name = scheme
         self.scheme = MX(element=element, block_size=check_block_size(block_size))
         self.src = golden.lookup(check_choice("src", src, SOURCES))
         self.lanes = check_lanes(lanes, block_size)
-        self.scale_mode = check_choice("scale_mode", scale_mode, SCALE_MODES)
+        self.scale_mode = rule
         self.element, self.block_size = element, block_size
         self.elem = self.scheme.elem
         self.beats = block_size // lanes
         self.in_layout = data.StructLayout({"data": data.ArrayLayout(self.src.width, lanes)})
         self.out_layout = data.StructLayout({"codes": data.ArrayLayout(self.elem.width, lanes), "scale": 8,
                                              "last": 1})
-        super().__init__({"i": In(stream.Signature(self.in_layout)), "o": Out(stream.Signature(self.out_layout))})
+        ports = {"i": In(stream.Signature(self.in_layout)), "o": Out(stream.Signature(self.out_layout))}
+        if self.nvfp4:
+            ports["tensor_scale"] = In(32)
+        super().__init__(ports)
 
     @property
     def name(self):
-        return mx_quantize_name(self.src.name, self.element, self.block_size, self.lanes, self.scale_mode)
+        return mx_quantize_name(self.src.name, self.element, self.block_size, self.lanes, self.scale_mode,
+                                self.scheme_name)
 
     def _key(self, m, bits, k):
         """{round-up flag, exponent field} of one element: the max over a block gives amax's exponent field
         and the scale mode's flag of amax's fraction (each flag is monotonic in the fraction)."""
         F = self.src.man_bits
+        if self.nvfp4:  # the magnitude itself: amax, exactly (inf and NaN above every finite value)
+            key = Signal(self.src.width - 1, name=f"key{k}")
+            m.d.comb += key.eq(bits[:-1])
+            return key
         frac, expf = bits[:F], bits[F:F + 8]
         if self.scheme.emax_elem == 0:
             # INT8 (emax 0) is the only element whose scale can tell fp32 subnormals apart: a subnormal amax
@@ -135,15 +170,17 @@ class MXQuantize(wiring.Component):
         scale_q = [Signal(8, name=f"scale{b}") for b in range(2)]
         wbank, rbank = Signal(name="wbank"), Signal(name="rbank")
         widx, ridx = Signal(range(nb), name="widx"), Signal(range(nb), name="ridx")
-        acc = Signal(9, name="acc_key")
+        KW = self.src.width - 1 if self.nvfp4 else 9
+        acc = Signal(KW, name="acc_key")
+        ts_q = [Signal(32, name=f"tensor_scale{b}") for b in range(2)] if self.nvfp4 else None
 
         # input side: write the beat, fold its max key into the block's
         m.d.comb += self.i.ready.eq(Mux(wbank, full[1], full[0]) == 0)
         accept = self.i.valid & self.i.ready
         beat = max_tree(m, [self._key(m, self.i.payload.data[k], k) for k in range(L)], "tree")
-        total = Signal(9, name="block_key")
+        total = Signal(KW, name="block_key")
         m.d.comb += total.eq(Mux((widx == 0) | (acc < beat), beat, acc))
-        new_scale = self._scale(m, total)
+        new_scale = self._nvfp4_scale(m, total) if self.nvfp4 else self._scale(m, total)
         closing = accept & (widx == nb - 1)
         with m.If(accept):
             m.d.sync += acc.eq(total)
@@ -156,6 +193,8 @@ class MXQuantize(wiring.Component):
                 for b in range(2):
                     with m.If(wbank == b):
                         m.d.sync += scale_q[b].eq(new_scale)
+                        if self.nvfp4:  # the tensor scale travels with the block
+                            m.d.sync += ts_q[b].eq(self.tensor_scale)
             with m.Else():
                 m.d.sync += widx.eq(widx + 1)
 
@@ -168,19 +207,13 @@ class MXQuantize(wiring.Component):
         m.d.comb += word.eq(Array(Array(row) for row in bufs)[rbank][ridx])
         scale = Signal(8, name="rd_scale")
         m.d.comb += scale.eq(Mux(rbank, scale_q[1], scale_q[0]))
-        nan_block = scale == E8M0_NAN
-        shift = self.scheme.int_frac_bits
-        codes = []
-        for k in range(L):
-            lane = ScaledConvert(self.src, self.elem, offset_range=(-127, 127), shift=shift, saturate=True)
-            m.submodules[f"lane{k}"] = lane
-            m.d.comb += [lane.i.eq(word[k * self.src.width:(k + 1) * self.src.width]),
-                         lane.offset.eq(127 - scale)]
-            code = lane.o
-            if self.elem.kind == "int":  # symmetric range: -2**(bits-1) is never produced
-                lowest = 1 << (self.elem.bits - 1)
-                code = Mux(lane.o == lowest, lowest + 1, lane.o)
-            codes.append(Mux(nan_block, 0, code))
+        words = [word[k * self.src.width:(k + 1) * self.src.width] for k in range(L)]
+        if self.nvfp4:
+            ts = Signal(32, name="rd_tensor_scale")
+            m.d.comb += ts.eq(Mux(rbank, ts_q[1], ts_q[0]))
+            codes = self._nvfp4_lanes(m, words, scale, ts)
+        else:
+            codes = self._mx_lanes(m, words, scale)
         with m.If(advance):
             m.d.sync += self.o.valid.eq(ready_block)
         with m.If(send):
@@ -196,3 +229,56 @@ class MXQuantize(wiring.Component):
             clr_b = draining & (rbank == b)
             m.d.sync += full[b].eq((full[b] | set_b) & ~clr_b)
         return m
+
+    def _mx_lanes(self, m, words, scale):
+        nan_block = scale == E8M0_NAN
+        shift = self.scheme.int_frac_bits
+        codes = []
+        for k in range(self.lanes):
+            lane = ScaledConvert(self.src, self.elem, offset_range=(-127, 127), shift=shift, saturate=True)
+            m.submodules[f"lane{k}"] = lane
+            m.d.comb += [lane.i.eq(words[k]), lane.offset.eq(127 - scale)]
+            code = lane.o
+            if self.elem.kind == "int":  # symmetric range: -2**(bits-1) is never produced
+                lowest = 1 << (self.elem.bits - 1)
+                code = Mux(lane.o == lowest, lowest + 1, lane.o)
+            codes.append(Mux(nan_block, 0, code))
+        return codes
+
+    def _den(self, m, ts, name):
+        """The tensor scale, normalised: (significand, scale of its top bit, its shape)."""
+        t, shape = _normalized(m, golden.lookup("fp32"), ts, name)
+        return t, t.exp - shape.bias, shape
+
+    def _nvfp4_scale(self, m, amax_bits):
+        """UE4M3 code of amax / (6 s), rounded by scale_rounding and saturated; 0x7F for a NaN block."""
+        amax, a_shape = _normalized(m, self.src, Cat(amax_bits, Const(0, 1)), "amax")
+        t, ts, t_shape = self._den(m, self.tensor_scale, "ts_in")
+        d3 = Signal(26, name="six_s")
+        m.d.comb += d3.eq(t.sig * 3)  # 6 s = 3 t_sig * 2**(ts - 22)
+        lo, hi = t_shape.exp_min - t_shape.bias + 2, t_shape.exp_max - t_shape.bias + 3
+        div = RatioPack(a_shape, 26, (lo, hi), "fp8_e4m3", rounding=self.scale_mode)
+        m.submodules.block_scale = div
+        m.d.comb += [div.num.eq(amax), div.den_sig.eq(Mux(d3[25], d3, d3 << 1)), div.den_scale.eq(ts + 2 + d3[25])]
+        code = Signal(8, name="scale_new")
+        m.d.comb += code.eq(Mux(amax.is_nan | amax.is_inf, E4M3_NAN, div.o))
+        return code
+
+    def _nvfp4_lanes(self, m, words, scale, ts):
+        """Each element / (S s), rounded to E2M1 (ties to even, clamped to 6); +-0 when S is 0."""
+        e4m3 = golden.lookup("fp8_e4m3")
+        sb, sb_shape = _normalized(m, e4m3, scale, "scale")
+        t, t_scale, t_shape = self._den(m, ts, "ts_out")
+        d_sig, d_scale = normalized_product(m, sb.sig, sb.exp - sb_shape.bias, t.sig, t_scale, "d")
+        lo = sb_shape.exp_min - sb_shape.bias + t_shape.exp_min - t_shape.bias
+        hi = sb_shape.exp_max - sb_shape.bias + t_shape.exp_max - t_shape.bias + 1
+        nan_block = scale == E4M3_NAN
+        codes = []
+        for k in range(self.lanes):
+            x, x_shape = _normalized(m, self.src, words[k], f"x{k}")
+            div = RatioPack(x_shape, len(d_sig), (lo, hi), "fp4_e2m1", rounding="rne")
+            m.submodules[f"lane{k}"] = div
+            m.d.comb += [div.num.eq(x), div.den_sig.eq(d_sig), div.den_scale.eq(d_scale)]
+            code = Mux(sb.is_zero, x.sign << 3, div.o)
+            codes.append(Mux(nan_block, 0, code))
+        return codes
