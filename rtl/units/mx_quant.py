@@ -6,7 +6,7 @@ the payload layouts, the protocol and the latency.
 
 from fractions import Fraction
 
-from amaranth import Array, Cat, Const, Module, Mux, Signal, signed
+from amaranth import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -24,6 +24,15 @@ BLOCK_SIZES = (16, 32, 64)
 SCHEMES = ("mx", "nvfp4")
 E8M0_NAN = 0xFF
 E4M3_NAN = 0x7F
+
+
+def select(values, index):
+    """``values[index]`` as a binary tree of 2-way multiplexers on the bits of ``index`` (len(values) a power
+    of two): plain ``?:`` in the Verilog, which every simulator reads."""
+    for bit in range(len(index)):
+        values = [Mux(index[bit], values[k + 1], values[k]) for k in range(0, len(values), 2)]
+    assert len(values) == 1
+    return values[0]
 
 
 def check_lanes(lanes, block_size):
@@ -204,7 +213,7 @@ class MXQuantize(wiring.Component):
         send = advance & ready_block
         draining = send & (ridx == nb - 1)
         word = Signal(W, name="rd_word")
-        m.d.comb += word.eq(Array(Array(row) for row in bufs)[rbank][ridx])
+        m.d.comb += word.eq(select(bufs[0] + bufs[1], Cat(ridx, rbank) if nb > 1 else rbank))
         scale = Signal(8, name="rd_scale")
         m.d.comb += scale.eq(Mux(rbank, scale_q[1], scale_q[0]))
         words = [word[k * self.src.width:(k + 1) * self.src.width] for k in range(L)]
