@@ -181,7 +181,8 @@ class MXQuantize(wiring.Component):
         widx, ridx = Signal(range(nb), name="widx"), Signal(range(nb), name="ridx")
         KW = self.src.width - 1 if self.nvfp4 else 9
         acc = Signal(KW, name="acc_key")
-        ts_q = [Signal(32, name=f"tensor_scale{b}") for b in range(2)] if self.nvfp4 else None
+        # the tensor scale's magnitude (its sign bit is ignored: s > 0)
+        ts_q = [Signal(31, name=f"tensor_scale{b}") for b in range(2)] if self.nvfp4 else None
 
         # input side: write the beat, fold its max key into the block's
         m.d.comb += self.i.ready.eq(Mux(wbank, full[1], full[0]) == 0)
@@ -203,7 +204,7 @@ class MXQuantize(wiring.Component):
                     with m.If(wbank == b):
                         m.d.sync += scale_q[b].eq(new_scale)
                         if self.nvfp4:  # the tensor scale travels with the block
-                            m.d.sync += ts_q[b].eq(self.tensor_scale)
+                            m.d.sync += ts_q[b].eq(self.tensor_scale[:31])
             with m.Else():
                 m.d.sync += widx.eq(widx + 1)
 
@@ -219,7 +220,7 @@ class MXQuantize(wiring.Component):
         words = [word[k * self.src.width:(k + 1) * self.src.width] for k in range(L)]
         if self.nvfp4:
             ts = Signal(32, name="rd_tensor_scale")
-            m.d.comb += ts.eq(Mux(rbank, ts_q[1], ts_q[0]))
+            m.d.comb += ts.eq(Cat(Mux(rbank, ts_q[1], ts_q[0]), Const(0, 1)))
             codes = self._nvfp4_lanes(m, words, scale, ts)
         else:
             codes = self._mx_lanes(m, words, scale)
