@@ -41,8 +41,7 @@ register(Unit(
         Option("scale_rounding", "choice", "nvfp4 block-scale rounding to E4M3 (default rne)", None,
                choices=NVFP4_SCALE_ROUNDING, metavar="R"),
     ),
-    examples=(dict(), dict(element="fp4_e2m1", src="bf16", lanes=8, scale_mode="rceil"),
-              dict(scheme="nvfp4", lanes=4)),
+    examples=(dict(), dict(scheme="nvfp4", lanes=4)),
     docs="docs/mx.md",
 ))
 

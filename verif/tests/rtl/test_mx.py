@@ -15,10 +15,11 @@ by its own coroutines. Per unit:
   first output beat exactly LATENCY cycles after its last input beat (dequantize: each beat LATENCY after
   it); then random valid gaps (junk on the payload while not valid) and random back-pressure.
 
-CONFIGS is what make test runs (one small harness: its simulation build is most of the cost): every scale
-rule, four of the six elements, both sources, block sizes 16, 32 and 64, lanes from 2 to the block size (a
-block per beat), NVFP4 with the rup block-scale rounding, a few dozen blocks per unit and, for the
-dequantizers, every 8-bit scale with a sample of the codes. FMTFORGE_FULL=1 runs FULL_CONFIGS: every element x
+CONFIGS is what make test runs on both simulators (one small harness: its simulation build is most of the
+cost): the default quantizer, INT8 with the ceil rule from bf16, NVFP4 with the rup block-scale rounding, a
+few dozen blocks each, and two dequantizers on every 8-bit scale with a sample of the codes; PYSIM_CONFIGS
+(the even and rceil rules, every element, block sizes 16 to 64, a block per beat) run in Amaranth's simulator
+in make test, with idle cycles and back-pressure. FMTFORGE_FULL=1 runs FULL_CONFIGS: every element x
 every scale rule, > 100,000 random MX blocks and 24,000 NVFP4 blocks (both roundings), every code x every
 scale through every dequantizer (MX: each element to fp32 and bf16; NVFP4: with six tensor scales).
 Run: ``.venv/bin/pytest verif/tests/rtl/test_mx.py`` (FMTFORGE_SEED=N for another seed).
@@ -52,12 +53,19 @@ Q, D = "mx-quantize", "mx-dequantize"
 CONFIGS = [dict(name="mx_ci", blocks=40, exhaustive=False, units=[
     (Q, dict()),  # the default: fp32 -> fp8_e4m3, 32 per block, 4 lanes, the spec's floor rule
     (Q, dict(element="int8", src="bf16", block_size=16, lanes=2, scale_mode="ceil")),
-    (Q, dict(element="fp6_e3m2", block_size=64, lanes=4, scale_mode="even")),
-    (Q, dict(element="fp4_e2m1", src="bf16", block_size=16, lanes=16, scale_mode="rceil")),
     (Q, dict(scheme="nvfp4", src="bf16", lanes=2, scale_rounding="rup")),
     (D, dict(element="fp4_e2m1", dst="bf16", lanes=4)),
     (D, dict(scheme="nvfp4", lanes=2)),
 ])]
+#: The other scale rules, block sizes and a block per beat, in Amaranth's simulator (no build: cheap) in make
+#: test; on Icarus and Verilator in FULL_CONFIGS.
+PYSIM_CONFIGS = [
+    dict(element="fp6_e3m2", block_size=64, lanes=8, scale_mode="even"),
+    dict(element="fp4_e2m1", src="bf16", block_size=16, lanes=16, scale_mode="rceil"),
+    dict(element="fp8_e5m2", src="bf16", block_size=32, lanes=32, scale_mode="ceil"),
+    dict(element="int8", block_size=16, lanes=4, scale_mode="rceil"),
+    dict(element="fp6_e2m3", block_size=32, lanes=8, scale_mode="even"),
+]
 FULL_CONFIGS = [dict(name=f"mx_full_{e}", blocks=4200, exhaustive=True, units=[
     (Q, dict(element=e, src=src, block_size=bs, lanes=lanes, scale_mode=mode))
     for mode, src, bs, lanes in zip(SCALE_MODES, ("fp32", "bf16", "fp32", "bf16"), (32, 16, 64, 32), (4, 16, 8, 2))
@@ -227,5 +235,50 @@ def test_mx_units(c, sim):
 
     print(f"seed {seed()}")
     dut = MXHarness(c["units"])
-    run(sim, to_verilog(dut, c["name"]), c["name"], "fmtforge.verif.tests.rtl.test_mx", c["name"],
-        extra_env={ENV: json.dumps(c), "FMTFORGE_SEED": str(seed())})
+    # The harness's C++ is large and runs few cycles: Verilator's -Os costs more compile time than the run
+    # gains. The make variables go through MAKEFLAGS (as runner.require's own override does), for this build only.
+    saved = os.environ.get("MAKEFLAGS")
+    if sim == "verilator" and not FULL:
+        os.environ["MAKEFLAGS"] = (saved or "") + " OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0"
+    try:
+        run(sim, to_verilog(dut, c["name"]), c["name"], "fmtforge.verif.tests.rtl.test_mx", c["name"],
+            extra_env={ENV: json.dumps(c), "FMTFORGE_SEED": str(seed())})
+    finally:
+        if saved is None:
+            os.environ.pop("MAKEFLAGS", None)
+        else:
+            os.environ["MAKEFLAGS"] = saved
+
+
+@pytest.mark.parametrize("options", PYSIM_CONFIGS, ids=lambda o: "-".join(map(str, o.values())))
+def test_mx_quantize_pysim(options):
+    """The same vectors and checker in Amaranth's simulator, with random gaps and back-pressure."""
+    from amaranth.sim import Simulator
+
+    unit, _ = build_unit(Q, **options)
+    rng = np.random.default_rng([seed(), 31, PYSIM_CONFIGS.index(options)])
+    print(f"seed {seed()}")
+    job = QuantJob(unit, rng, 24)
+    out = []
+
+    async def bench(ctx):
+        k = 0
+        while len(out) < len(job.beats):
+            offer = k < len(job.beats) and rng.random() < 0.75
+            ctx.set(unit.i.valid, int(offer))
+            if offer:
+                ctx.set(unit.i.payload.as_value(), job.beats[k])
+            ctx.set(unit.o.ready, int(rng.random() < 0.75))
+            await ctx.delay(1e-9)
+            took = ctx.get(unit.i.valid) and ctx.get(unit.i.ready)
+            if ctx.get(unit.o.valid) and ctx.get(unit.o.ready):
+                out.append(ctx.get(unit.o.payload).as_value().value)
+            await ctx.tick()
+            k += bool(took)
+
+    sim = Simulator(unit)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    bad = job.check(out, 0)
+    assert not bad, f"{unit.name}: {len(bad)} problems (seed {seed()})\n" + "\n".join(bad[:6])
