@@ -68,10 +68,10 @@ def test_mx_scale_modes_match_torchao(mode):
     difference: torchao's RCEIL computes amax * (1 / max) in fp32, which rounds away the excess over a power
     of two once that quotient is an fp32 subnormal (amax < max * 2**-126); golden's rule is exact there."""
     rng = np.random.default_rng([seed(), 22, MODES.index(mode)])
-    e = rng.integers(1, 255, 200000)
-    man = rng.integers(0, 1 << 23, 200000)
-    man[:40000] = rng.choice([0, 1, 0x7FFFFF, 0x7FFFFE, 0x400000, 0x600000, 0x700000, 0x780000, 0x77FFFF,
-                              0x780001, 0x6FFFFF, 0x700001, 0x5FFFFF, 0x600001], 40000)
+    e = rng.integers(1, 255, 60000)
+    man = rng.integers(0, 1 << 23, 60000)
+    man[:20000] = rng.choice([0, 1, 0x7FFFFF, 0x7FFFFE, 0x400000, 0x600000, 0x700000, 0x780000, 0x77FFFF,
+                              0x780001, 0x6FFFFF, 0x700001, 0x5FFFFF, 0x600001], 20000)
     amax = ((e << 23) | man).astype(np.uint32).view(np.float32)
     for element in ML_DTYPES:
         scheme = block.MX(element=element)
@@ -158,7 +158,7 @@ def test_nvfp4_known_values_and_errors():
 @pytest.mark.parametrize("element", list(MX_ELEMS))
 def test_dequantize_to_against_fractions(element, dst):
     """Every element code x every E8M0 scale (0xFF: NaN): the exact product rounded once into dst. make test
-    checks every pair for fp4_e2m1 and a seeded sample of 1,500 pairs (every scale among them) for the
+    checks every pair for fp4_e2m1 and a seeded sample of 600 pairs (every scale among them) for the
     others; FMTFORGE_FULL=1 every pair of every element."""
     scheme = block.MX(element=element, block_size=1)
     elem = scheme.elem
@@ -167,7 +167,7 @@ def test_dequantize_to_against_fractions(element, dst):
     if not FULL and elem.width > 4:
         rng = np.random.default_rng([seed(), 24, elem.width])
         print(f"seed {seed()}")
-        pick = np.concatenate([np.arange(256) << elem.width, rng.integers(0, len(codes), 1244)])
+        pick = np.concatenate([np.arange(256) << elem.width, rng.integers(0, len(codes), 344)])
         pick[:256] += rng.integers(0, 1 << elem.width, 256)
         codes, scales = codes[pick], scales[pick]
     got = block.dequantize_to(block.BlockTensor(scheme, codes, scales), dst)

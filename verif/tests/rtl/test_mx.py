@@ -16,10 +16,10 @@ by its own coroutines. Per unit:
   it); then random valid gaps (junk on the payload while not valid) and random back-pressure.
 
 CONFIGS is what make test runs on both simulators (one small harness: its simulation build is most of the
-cost): the default quantizer, INT8 with the ceil rule from bf16, NVFP4 with the rup block-scale rounding, a
-few dozen blocks each, and two dequantizers on every 8-bit scale with a sample of the codes; PYSIM_CONFIGS
-(the even and rceil rules, every element, block sizes 16 to 64, a block per beat) run in Amaranth's simulator
-in make test, with idle cycles and back-pressure. FMTFORGE_FULL=1 runs FULL_CONFIGS: every element x
+cost): the default quantizer, NVFP4 from bf16 with the rup block-scale rounding, a few dozen blocks each,
+and the NVFP4 dequantizer on every 8-bit scale with a sample of the codes; PYSIM_CONFIGS (the ceil, even and
+rceil rules, every element, block sizes 16 to 64, a block per beat) run in Amaranth's simulator in make test,
+with idle cycles and back-pressure. FMTFORGE_FULL=1 runs FULL_CONFIGS: every element x
 every scale rule, > 100,000 random MX blocks and 24,000 NVFP4 blocks (both roundings), every code x every
 scale through every dequantizer (MX: each element to fp32 and bf16; NVFP4: with six tensor scales).
 Run: ``.venv/bin/pytest verif/tests/rtl/test_mx.py`` (FMTFORGE_SEED=N for another seed).
@@ -50,16 +50,15 @@ ENV = "FMTFORGE_MX"
 FULL = os.environ.get("FMTFORGE_FULL") == "1"
 Q, D = "mx-quantize", "mx-dequantize"
 
-CONFIGS = [dict(name="mx_ci", blocks=40, exhaustive=False, units=[
+CONFIGS = [dict(name="mx_ci", blocks=32, exhaustive=False, units=[
     (Q, dict()),  # the default: fp32 -> fp8_e4m3, 32 per block, 4 lanes, the spec's floor rule
-    (Q, dict(element="int8", src="bf16", block_size=16, lanes=2, scale_mode="ceil")),
     (Q, dict(scheme="nvfp4", src="bf16", lanes=2, scale_rounding="rup")),
-    (D, dict(element="fp4_e2m1", dst="bf16", lanes=4)),
     (D, dict(scheme="nvfp4", lanes=2)),
 ])]
 #: The other scale rules, block sizes and a block per beat, in Amaranth's simulator (no build: cheap) in make
 #: test; on Icarus and Verilator in FULL_CONFIGS.
 PYSIM_CONFIGS = [
+    dict(element="int8", src="bf16", block_size=16, lanes=2, scale_mode="ceil"),
     dict(element="fp6_e3m2", block_size=64, lanes=8, scale_mode="even"),
     dict(element="fp4_e2m1", src="bf16", block_size=16, lanes=16, scale_mode="rceil"),
     dict(element="fp8_e5m2", src="bf16", block_size=32, lanes=32, scale_mode="ceil"),
@@ -258,7 +257,7 @@ def test_mx_quantize_pysim(options):
     unit, _ = build_unit(Q, **options)
     rng = np.random.default_rng([seed(), 31, PYSIM_CONFIGS.index(options)])
     print(f"seed {seed()}")
-    job = QuantJob(unit, rng, 24)
+    job = QuantJob(unit, rng, 14)
     out = []
 
     async def bench(ctx):
