@@ -130,9 +130,26 @@ class MinifloatPack(wiring.Component):
         return (isinstance(src, Minifloat) and shape.ieee_subnormals and src.exp_bits == fmt.exp_bits
                 and src.bias == fmt.bias and src.subnormals == fmt.subnormals)
 
+    @staticmethod
+    def narrowing(shape, fmt, rounding_bits):
+        """Whether the raw input is an IEEE-style float's own fields (exponent field unchanged, subnormals
+        unnormalised) with more fraction bits than ``fmt`` (``rounding_bits`` of them and a sticky bit to
+        spare) and an exponent field that reaches at least ``fmt.frac_bits + 1`` binades below ``fmt``'s
+        smallest normal: every case is then decided from the source's exponent field against constants (see
+        :mod:`.minifloat_narrow`)."""
+        src = shape.fmt
+        return (isinstance(src, Minifloat) and shape.ieee_subnormals and not src.explicit_integer
+                and not fmt.explicit_integer and shape.exp_min == 0
+                and shape.sig_width - 1 - fmt.frac_bits >= rounding_bits + 1
+                and shape.bias + fmt.emin >= fmt.frac_bits + 2)
+
     def elaborate(self, platform):
         if self.aligned(self.shape, self.fmt):
             return self._elaborate_aligned()
+        R = self.rand_bits if self.rounding == "stochastic" else 0
+        if self.narrowing(self.shape, self.fmt, max(R, 1)):
+            from .minifloat_narrow import elaborate_narrow
+            return elaborate_narrow(self)
         return self._elaborate_general()
 
     def _elaborate_general(self):
@@ -220,15 +237,17 @@ class MinifloatPack(wiring.Component):
         self._assemble(m, rounded, rbit | sticky, payload=raw.sig[:f_s], payload_bits=f_s)
         return m
 
-    def _assemble(self, m, rounded, inexact, *, payload, payload_bits):
-        """Overflow, specials and flags around a rounded magnitude encoding ``rounded``."""
+    def _assemble(self, m, rounded, inexact, *, payload, payload_bits, over=None, tiny=None):
+        """Overflow, specials and flags around a rounded magnitude encoding ``rounded``; ``over`` and
+        ``tiny`` (finite results above max / below the smallest normal), when given, replace the compares
+        on ``rounded``."""
         fmt, raw = self.fmt, self.i
         f = fmt.frac_bits
         max_enc = (fmt.max_biased << f) | fmt.max_frac
         all_e = (1 << fmt.exp_bits) - 1
         finite = ~(raw.is_nan | raw.is_inf | raw.is_zero)
-        over = finite & (rounded > max_enc)
-        tiny = finite & (rounded < (1 << f))
+        over = finite & (rounded > max_enc) if over is None else over
+        tiny = finite & (rounded < (1 << f)) if tiny is None else tiny
         toward_zero = {"rtz": Const(1), "rdn": ~raw.sign, "rup": raw.sign}.get(self.rounding, Const(0))
         to_max = Signal()
         m.d.comb += to_max.eq(over & (toward_zero | self.saturate | (fmt.specials == "none")))
