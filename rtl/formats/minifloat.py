@@ -99,6 +99,8 @@ class MinifloatPack(wiring.Component):
     saturate : bool
     rand_bits : int
         Width of the ``rand`` port (stochastic rounding only).
+    ftz : bool
+        Flush to zero: a result that would be subnormal (after rounding) is +-0, raising UF and NX.
 
     Ports
     -----
@@ -108,8 +110,9 @@ class MinifloatPack(wiring.Component):
     rand : In(rand_bits)  -- stochastic rounding only
     """
 
-    def __init__(self, fmt, shape, *, rounding="rne", saturate=False, rand_bits=16, flags=True):
+    def __init__(self, fmt, shape, *, rounding="rne", saturate=False, rand_bits=16, flags=True, ftz=False):
         self.fmt = _check_minifloat(fmt, "fmt")
+        self.ftz = ftz
         self.shape = shape
         self.rounding = rounding
         self.saturate = saturate
@@ -255,7 +258,10 @@ class MinifloatPack(wiring.Component):
         sign = Signal()
         mag = Signal(W)
         nv = Signal()
+        flushed = Signal()  # ftz: a nonzero subnormal result, made zero
         m.d.comb += [sign.eq(raw.sign), mag.eq(rounded)]
+        if self.ftz:
+            m.d.comb += [flushed.eq(tiny & (rounded != 0)), mag.eq(Mux(flushed, 0, rounded))]
         ovf_special = over & ~to_max  # the format's own overflow value: inf or NaN
 
         if fmt.specials == "ieee":
@@ -308,6 +314,7 @@ class MinifloatPack(wiring.Component):
             m.d.comb += self.o.eq(Cat(mag, sign))
         if hasattr(self, "flags"):
             snan = signaling_nan(raw, self.shape)
-            m.d.comb += self.flags.eq(flags_word(nx=(finite & inexact) | over, uf=tiny & inexact, of=over,
+            m.d.comb += self.flags.eq(flags_word(nx=(finite & inexact) | over | flushed,
+                                                 uf=(tiny & inexact) | flushed, of=over,
                                                  nv=nv | snan))
         return m

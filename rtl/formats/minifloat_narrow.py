@@ -21,69 +21,134 @@ class above, beside the rounding carry chain instead of after it.
 
 from amaranth import Cat, Const, Module, Mux, Signal
 
-from .rounding import round_increment
+from .raw import signaling_nan
+from .rounding import flags_word, round_increment
 
 __all__ = ["elaborate_narrow"]
+
+
+def _nan_mag(fmt, shape, raw):
+    """The destination's NaN magnitude (exponent and fraction fields) and sign for a NaN input."""
+    f, k = fmt.frac_bits, fmt.exp_bits
+    W = f + k
+    if fmt.specials == "ieee":  # payload MSB-aligned and truncated (or zero-extended), quiet bit set
+        pb = shape.payload_bits
+        payload = raw.sig[:pb]
+        nan_frac = payload[pb - f:] if pb >= f else Cat(Const(0, f - pb), payload)
+        return Cat(nan_frac | (1 << (f - 1)), Const((1 << k) - 1, k)), raw.sign
+    if fmt.specials == "fn":
+        return Const((1 << W) - 1, W), raw.sign
+    if fmt.specials == "fnuz":
+        return Const(0, W), Const(1)
+    return Const(0, W), Const(0)  # no NaN: +0 (and NV)
 
 
 def elaborate_narrow(pack):
     """The body of ``pack`` (a MinifloatPack whose input passes ``MinifloatPack.narrowing``)."""
     m = Module()
     fmt, shape, raw = pack.fmt, pack.shape, pack.i
+    ftz = getattr(pack, "ftz", False)
     f, k = fmt.frac_bits, fmt.exp_bits
+    W = k + f  # the magnitude's encoding
     S = shape.sig_width
     R = pack.rand_bits if pack.rounding == "stochastic" else 0
     G = max(R, 1) + 1  # rounding bits, then one sticky bit
     P = S - 1 - f
-    t = Signal(f + 1 + G)
+    T = f + 1 + G
+    t = Signal(T)
     m.d.comb += t.eq(Cat(raw.sig[:P - G + 1] != 0, raw.sig[P - G + 1:]))
-    W = f + 1 + G
 
     E = raw.exp.as_unsigned()[:shape.fmt.exp_bits]
     c = shape.bias + fmt.emin
     e_top = c - 1 + fmt.max_biased
-    normal = Signal()
-    sub = Signal()
-    big = Signal()
-    m.d.comb += [normal.eq(E >= c), sub.eq((E >= c - f - 1) & (E < c)), big.eq(E > e_top)]
+    special = raw.is_nan | raw.is_inf
+    normal, sub, big, at_top = Signal(), Signal(), Signal(), Signal()
+    # with ftz only the binade just below the smallest normal can round up into it; lower ones flush anyway
+    sub_lo = c - 1 if ftz else c - f - 1
+    m.d.comb += [normal.eq(E >= c), sub.eq((E >= sub_lo) & (E < c)), big.eq((E > e_top) & ~special),
+                 at_top.eq((E == e_top) & ~special)]
 
     # the subnormal shift, 1 .. f + 1, from the low bits of E
-    db = (f + 1).bit_length()
+    db = (c - sub_lo).bit_length()
     d = Signal(db)
     m.d.comb += d.eq(Mux(sub, (Const(c % (1 << db), db) - E[:db])[:db], 0))
-    ts = Signal(W)
+    ts = Signal(T)
     lost = Signal()
-    ones = Const((1 << W) - 1, W)
+    ones = Const((1 << T) - 1, T)
     with m.If(normal | sub):
-        m.d.comb += [ts.eq(t >> d), lost.eq((t & ~(ones << d)[:W]) != 0)]
+        m.d.comb += [ts.eq(t >> d), lost.eq((t & ~(ones << d)[:T]) != 0)]
     with m.Else():  # below half the smallest subnormal: all sticky (nothing for a zero)
         m.d.comb += [ts.eq(0), lost.eq(t != 0)]
-    kept = ts[G:]
+    kept = ts[G:G + f]
     rbit = ts[G - 1]
     sticky = Signal()
     m.d.comb += sticky.eq((ts[:G - 1] != 0) | lost)
     frac_t = ts[G - R:G] if R else None
 
+    # results decided before rounding: NaN, infinity, overflow beyond the top binade (forced encodings)
+    toward_zero = {"rtz": Const(1), "rdn": ~raw.sign, "rup": raw.sign}.get(pack.rounding, Const(0))
+    to_max = Signal()
+    m.d.comb += to_max.eq(toward_zero | pack.saturate | (fmt.specials == "none"))
+    sat_inf = pack.saturate or fmt.specials == "none"
+    max_enc = (fmt.max_biased << f) | fmt.max_frac
+    over_early = Signal()
+    top_frac = t[G:G + f]  # the fraction at the top binade (a normal: no shift)
+    m.d.comb += over_early.eq(big | (at_top & (top_frac > fmt.max_frac)) if f else big)
+    at_max = at_top & (top_frac == fmt.max_frac) if f else at_top  # overflows when it rounds up
+    nan_mag, nan_sign = _nan_mag(fmt, shape, raw)
+    forced = Signal(W)
+    ovf_nan = fmt.specials in ("fn", "fnuz")  # the format's own overflow value is NaN (else inf, or max)
+    nan_res = Signal()
+    m.d.comb += nan_res.eq(raw.is_nan | (ovf_nan & ((raw.is_inf & ~sat_inf) | (over_early & ~to_max))))
+    with m.If(nan_res):
+        m.d.comb += forced.eq(nan_mag)
+    with m.Elif((raw.is_inf & (not sat_inf)) | (over_early & ~to_max)):
+        m.d.comb += forced.eq(((1 << k) - 1) << f)  # inf (ieee; the others have no inf or go to max)
+    with m.Else():
+        m.d.comb += forced.eq(max_enc)
+    force = special | over_early
     e_field = Signal(k)
     m.d.comb += e_field.eq(Mux(normal, (E - (c - 1))[:k], 0))
-    enc_w = k + f + 1
-    enc = Signal(enc_w)
-    m.d.comb += enc.eq(Cat(kept[:f], e_field))
-    inc = round_increment(m, pack.rounding, sign=raw.sign, lsb=enc[0], rbit=rbit, sticky=sticky,
-                          frac=frac_t, rand=getattr(pack, "rand", None))
-    rounded = Signal(enc_w)
-    m.d.comb += rounded.eq((enc + inc)[:enc_w])
+    enc_in = Signal(W)
+    m.d.comb += enc_in.eq(Mux(force, forced, Cat(kept, e_field)))
 
-    finite = ~(raw.is_nan | raw.is_inf | raw.is_zero)
-    top_frac = kept[:f]
-    at_top = Signal()
-    m.d.comb += at_top.eq(E == e_top)
-    over_top = (top_frac > fmt.max_frac) | ((top_frac == fmt.max_frac) & inc) if f else inc
+    inc = round_increment(m, pack.rounding, sign=raw.sign, lsb=kept[0] if f else e_field[0], rbit=rbit,
+                          sticky=sticky, frac=frac_t, rand=getattr(pack, "rand", None))
+    inc_in = Signal()
+    m.d.comb += inc_in.eq(inc & ~force & ~(at_max & to_max))
+    rounded = Signal(W + 1)  # one spare bit: a carry out of the top (fnuz's NaN, 0x80)
+    m.d.comb += rounded.eq(enc_in + inc_in)
     over = Signal()
-    tiny = Signal()
-    m.d.comb += [over.eq(finite & (big | (at_top & over_top))),
-                 tiny.eq(finite & ~normal & (rounded[f:] == 0))]
-    pb = shape.payload_bits
-    pack._assemble(m, rounded, rbit | sticky, payload=raw.sig[:pb] if pb else Const(0, 1), payload_bits=pb,
-                   over=over, tiny=tiny)
+    m.d.comb += over.eq(over_early | (at_max & inc))
+
+    mag = Signal(W)
+    flushed = Signal()  # a subnormal result that ftz turns into zero
+    if ftz and f:
+        # below the smallest normal the result is 0 or (rounding up) the smallest normal: no fraction bits
+        m.d.comb += [mag.eq(Cat(rounded[:f] & normal.replicate(f), rounded[f:W])),
+                     flushed.eq(~normal & ~rounded[f] & (rounded[:f] != 0))]
+    else:
+        m.d.comb += mag.eq(rounded[:W])
+    sign = Signal()
+    if fmt.specials == "fnuz":
+        m.d.comb += sign.eq(nan_res | rounded[W] | (raw.sign & (mag != 0)))  # no -0; 0x80 is NaN
+    elif fmt.specials == "none":
+        m.d.comb += sign.eq(raw.sign & ~raw.is_nan)
+    else:
+        m.d.comb += sign.eq(raw.sign)
+    m.d.comb += pack.o.eq(Cat(mag, sign))
+
+    if hasattr(pack, "flags"):
+        inexact = rbit | sticky
+        tiny = ~normal & ~rounded[f] if f else ~normal
+        if fmt.specials == "none":
+            nv = special
+        elif ovf_nan and not sat_inf:
+            nv = raw.is_inf
+        else:
+            nv = Const(0)
+        ftz_nx = flushed if ftz else Const(0)
+        m.d.comb += pack.flags.eq(flags_word(nx=(~special & inexact) | over | ftz_nx,
+                                             uf=(~special & tiny & inexact) | ftz_nx, of=over,
+                                             nv=nv | signaling_nan(raw, shape)))
     return m
