@@ -27,6 +27,42 @@ from .rounding import flags_word, round_increment
 __all__ = ["elaborate_narrow"]
 
 
+def _ge_const(x, c):
+    """``x >= c`` for an unsigned ``x`` and a constant ``c``, as plain gates: a comparison with a constant
+    that Yosys would map to a carry chain, opaque to ABC's logic optimisation."""
+    n = len(x)
+    if c <= 0:
+        return Const(1)
+    if c >= 1 << n:
+        return Const(0)
+    ge = 1  # the empty low part compares equal
+    for i in range(n):  # LSB first: x[:i+1] >= c[:i+1]
+        if (c >> i) & 1:
+            ge = x[i] if isinstance(ge, int) else x[i] & ge
+        else:
+            ge = 1 if isinstance(ge, int) else x[i] | ge
+    return Const(ge) if isinstance(ge, int) else ge
+
+
+def _add_const(x, K):
+    """``(x + K) mod 2**len(x)`` for a constant ``K``, as plain gates (a ripple with the constant's bits
+    folded in)."""
+    out, carry = [], 0
+    for i in range(len(x)):
+        kb = (K >> i) & 1
+        if isinstance(carry, int):
+            if carry == 0:
+                out.append(x[i] if not kb else ~x[i])
+                carry = x[i] if kb else 0
+            else:
+                out.append(~x[i] if not kb else x[i])
+                carry = x[i] if not kb else 1
+        else:
+            out.append(x[i] ^ carry if not kb else ~(x[i] ^ carry))
+            carry = (x[i] & carry) if not kb else (x[i] | carry)
+    return Cat(*out)
+
+
 def _nan_mag(fmt, shape, raw):
     """The destination's NaN magnitude (exponent and fraction fields) and sign for a NaN input."""
     f, k = fmt.frac_bits, fmt.exp_bits
@@ -56,12 +92,19 @@ def elaborate_narrow(pack):
     P = S - 1 - f
     T = f + 1 + G
     t = Signal(T)
-    m.d.comb += t.eq(Cat(raw.sig[:P - G + 1] != 0, raw.sig[P - G + 1:]))
+    m.d.comb += t.eq(Cat(raw.sig[:P - G + 1] >= 1, raw.sig[P - G + 1:]))
 
     E = raw.exp.as_unsigned()[:shape.fmt.exp_bits]
     c = shape.bias + fmt.emin
     e_top = c - 1 + fmt.max_biased
-    special = raw.is_nan | raw.is_inf
+    if shape.fmt.specials == "ieee":
+        # the unpack's class flags again, but with the fraction's OR shared with the sticky bit's
+        special = E == (1 << shape.fmt.exp_bits) - 1
+        frac_nz = t[:T - 1] != 0
+        is_nan, is_inf = special & frac_nz, special & ~frac_nz
+    else:
+        is_nan, is_inf = raw.is_nan, raw.is_inf
+        special = is_nan | is_inf
     normal, sub, big, at_top = Signal(), Signal(), Signal(), Signal()
     # with ftz only the binade just below the smallest normal can round up into it; lower ones flush anyway
     sub_lo = c - 1 if ftz else c - f - 1
@@ -71,7 +114,7 @@ def elaborate_narrow(pack):
     # the subnormal shift, 1 .. f + 1, from the low bits of E
     db = (c - sub_lo).bit_length()
     d = Signal(db)
-    m.d.comb += d.eq(Mux(sub, (Const(c % (1 << db), db) - E[:db])[:db], 0))
+    m.d.comb += d.eq(Mux(sub, _add_const(~E[:db], c + 1), 0))
     ts = Signal(T)
     lost = Signal()
     ones = Const((1 << T) - 1, T)
@@ -99,16 +142,16 @@ def elaborate_narrow(pack):
     forced = Signal(W)
     ovf_nan = fmt.specials in ("fn", "fnuz")  # the format's own overflow value is NaN (else inf, or max)
     nan_res = Signal()
-    m.d.comb += nan_res.eq(raw.is_nan | (ovf_nan & ((raw.is_inf & ~sat_inf) | (over_early & ~to_max))))
+    m.d.comb += nan_res.eq(is_nan | (ovf_nan & ((is_inf & ~sat_inf) | (over_early & ~to_max))))
     with m.If(nan_res):
         m.d.comb += forced.eq(nan_mag)
-    with m.Elif((raw.is_inf & (not sat_inf)) | (over_early & ~to_max)):
+    with m.Elif((is_inf & (not sat_inf)) | (over_early & ~to_max)):
         m.d.comb += forced.eq(((1 << k) - 1) << f)  # inf (ieee; the others have no inf or go to max)
     with m.Else():
         m.d.comb += forced.eq(max_enc)
     force = special | over_early
     e_field = Signal(k)
-    m.d.comb += e_field.eq(Mux(normal, (E - (c - 1))[:k], 0))
+    m.d.comb += e_field.eq(Mux(normal, _add_const(E[:k], -(c - 1)), 0))
     enc_in = Signal(W)
     m.d.comb += enc_in.eq(Mux(force, forced, Cat(kept, e_field)))
 
@@ -133,7 +176,7 @@ def elaborate_narrow(pack):
     if fmt.specials == "fnuz":
         m.d.comb += sign.eq(nan_res | rounded[W] | (raw.sign & (mag != 0)))  # no -0; 0x80 is NaN
     elif fmt.specials == "none":
-        m.d.comb += sign.eq(raw.sign & ~raw.is_nan)
+        m.d.comb += sign.eq(raw.sign & ~is_nan)
     else:
         m.d.comb += sign.eq(raw.sign)
     m.d.comb += pack.o.eq(Cat(mag, sign))
@@ -144,7 +187,7 @@ def elaborate_narrow(pack):
         if fmt.specials == "none":
             nv = special
         elif ovf_nan and not sat_inf:
-            nv = raw.is_inf
+            nv = is_inf
         else:
             nv = Const(0)
         ftz_nx = flushed if ftz else Const(0)
