@@ -21,17 +21,22 @@ def _check_minifloat(fmt, what):
 class MinifloatUnpack(wiring.Component):
     """Bits of a float -> raw form, with subnormals left unnormalised (exponent field 0, hidden bit 0).
 
+    With ``daz`` (denormals are zero) subnormal patterns read as zeros of their sign (+0 in fnuz formats,
+    which have no -0), as ``golden.convert(..., daz=True)``; the raw form then holds no unnormalised
+    significand.
+
     Ports
     -----
     i : In(fmt.width)
     o : Out(raw_layout(self.shape))
     """
 
-    def __init__(self, fmt):
+    def __init__(self, fmt, *, daz=False):
         self.fmt = _check_minifloat(fmt, "fmt")
+        self.daz = daz = daz and fmt.subnormals
         f = fmt.frac_bits
         self.shape = RawShape(sig_width=f + 1, exp_min=0, exp_max=(1 << fmt.exp_bits) - 1, bias=fmt.bias,
-                              fmt=fmt, unnorm_scale_max=fmt.emin if fmt.subnormals else None,
+                              fmt=fmt, unnorm_scale_max=fmt.emin if fmt.subnormals and not daz else None,
                               ieee_subnormals=True)
         super().__init__({"i": In(fmt.width), "o": Out(raw_layout(self.shape))})
 
@@ -57,9 +62,14 @@ class MinifloatUnpack(wiring.Component):
         else:
             hidden = ~sub
             bad = Const(0)
-        if fmt.subnormals:
+        if fmt.subnormals and not self.daz:
             m.d.comb += self.o.sig.eq(Cat(frac, hidden))
             zero = sub & (frac == 0)
+        elif self.daz:  # every exponent-0 pattern but an x87 pseudo-denormal (a NaN) is a zero
+            m.d.comb += self.o.sig.eq(Mux(sub, 0, Cat(frac, hidden)))
+            zero = sub & ~bad
+            if fmt.specials == "fnuz":
+                m.d.comb += self.o.sign.eq(sign & ~sub)  # fnuz has no -0 (0x80.. is its NaN)
         else:
             m.d.comb += self.o.sig.eq(Mux(sub, 0, Cat(frac, hidden)))
             zero = sub
@@ -137,14 +147,14 @@ class MinifloatPack(wiring.Component):
     def narrowing(shape, fmt, rounding_bits):
         """Whether the raw input is an IEEE-style float's own fields (exponent field unchanged, subnormals
         unnormalised) with more fraction bits than ``fmt`` (``rounding_bits`` of them and a sticky bit to
-        spare) and an exponent field that reaches at least ``fmt.frac_bits + 1`` binades below ``fmt``'s
-        smallest normal: every case is then decided from the source's exponent field against constants (see
+        spare) and an exponent field that reaches at least ``fmt.frac_bits + rounding_bits`` binades below
+        ``fmt``'s smallest normal: every case is then decided from the source's exponent field against constants (see
         :mod:`.minifloat_narrow`)."""
         src = shape.fmt
         return (isinstance(src, Minifloat) and shape.ieee_subnormals and not src.explicit_integer
                 and not fmt.explicit_integer and shape.exp_min == 0
                 and shape.sig_width - 1 - fmt.frac_bits >= rounding_bits + 1
-                and shape.bias + fmt.emin >= fmt.frac_bits + 2)
+                and shape.bias + fmt.emin >= fmt.frac_bits + rounding_bits + 1)
 
     def elaborate(self, platform):
         if self.aligned(self.shape, self.fmt):

@@ -6,11 +6,11 @@ fp16 -> fp8, ...), the source exponent field ``E`` alone says what happens, by c
 * ``E >= c`` (``c``: the field of the destination's smallest normal): normal; the destination's exponent
   field is ``E - (c - 1)`` taken modulo ``2**exp_bits`` (a constant subtraction on the low bits only: fp32 ->
   E4M3 or E5M2 is a single inverted bit), no denormalising shift;
-* ``c - f - 1 <= E < c``: subnormal, shifted right by ``d = c - E`` in ``1 .. f + 1`` (``f``: the
-  destination's fraction bits), computed modulo a few bits: a shifter of ``f + 2`` positions, not one as
-  wide as the exponent range;
-* ``E < c - f - 1`` (the source's own subnormals and zero included): below half the smallest subnormal, all
-  of it sticky;
+* ``c - f - R <= E < c`` (``R``: the rounding bits, 1 unless stochastic; ``f``: the destination's fraction
+  bits): subnormal, shifted right by ``d = c - E`` in ``1 .. f + R``, computed modulo a few bits: a shifter
+  of ``f + R + 1`` positions, not one as wide as the exponent range;
+* below (the source's own subnormals and zero included): the hidden bit is past the rounding bits, all of
+  it sticky;
 * ``E > c - 1 + max_biased``: overflow outright; at ``E = c - 1 + max_biased`` overflow is the truncated
   fraction above the largest one, or equal to it and rounding up (not a compare after the adder).
 
@@ -106,12 +106,13 @@ def elaborate_narrow(pack):
         is_nan, is_inf = raw.is_nan, raw.is_inf
         special = is_nan | is_inf
     normal, sub, big, at_top = Signal(), Signal(), Signal(), Signal()
-    # with ftz only the binade just below the smallest normal can round up into it; lower ones flush anyway
-    sub_lo = c - 1 if ftz else c - f - 1
+    # shifts up to f + R (f + 1 without stochastic rounding) keep the hidden bit among the rounding bits; with
+    # ftz only the binade just below the smallest normal can round up into it, lower ones flush anyway
+    sub_lo = c - 1 if ftz else c - (T - 2)
     m.d.comb += [normal.eq(E >= c), sub.eq((E >= sub_lo) & (E < c)), big.eq((E > e_top) & ~special),
                  at_top.eq((E == e_top) & ~special)]
 
-    # the subnormal shift, 1 .. f + 1, from the low bits of E
+    # the subnormal shift, 1 .. f + R, from the low bits of E
     db = (c - sub_lo).bit_length()
     d = Signal(db)
     m.d.comb += d.eq(Mux(sub, _add_const(~E[:db], c + 1), 0))
