@@ -247,13 +247,24 @@ class MinifloatPack(wiring.Component):
                               frac=frac_t, rand=getattr(self, "rand", None))
         rounded = Signal(enc_w)
         m.d.comb += rounded.eq((enc + inc)[:enc_w])
-        self._assemble(m, rounded, rbit | sticky, payload=raw.sig[:f_s], payload_bits=f_s)
+        flushed = None
+        if self.ftz:
+            # the source's exponent field is the result's: from field 0 the result is subnormal (flushed: no
+            # fraction bits) or, carried into the exponent, the smallest normal (no fraction bits either)
+            low = raw.exp == 0
+            flushed = Signal()
+            m.d.comb += flushed.eq(low & ~rounded[f_d] & (rounded[:f_d] != 0))
+            masked = Signal(enc_w)
+            m.d.comb += masked.eq(Cat(rounded[:f_d] & ~low.replicate(f_d), rounded[f_d:]))
+            rounded = masked
+        self._assemble(m, rounded, rbit | sticky, payload=raw.sig[:f_s], payload_bits=f_s, flushed=flushed)
         return m
 
-    def _assemble(self, m, rounded, inexact, *, payload, payload_bits, over=None, tiny=None):
+    def _assemble(self, m, rounded, inexact, *, payload, payload_bits, over=None, tiny=None, flushed=None):
         """Overflow, specials and flags around a rounded magnitude encoding ``rounded``; ``over`` and
         ``tiny`` (finite results above max / below the smallest normal), when given, replace the compares
-        on ``rounded``."""
+        on ``rounded``; ``flushed`` (ftz: a subnormal result that ``rounded`` already holds as zero) replaces
+        the flush here."""
         fmt, raw = self.fmt, self.i
         f = fmt.frac_bits
         max_enc = (fmt.max_biased << f) | fmt.max_frac
@@ -268,9 +279,11 @@ class MinifloatPack(wiring.Component):
         sign = Signal()
         mag = Signal(W)
         nv = Signal()
-        flushed = Signal()  # ftz: a nonzero subnormal result, made zero
         m.d.comb += [sign.eq(raw.sign), mag.eq(rounded)]
-        if self.ftz:
+        if flushed is None and not self.ftz:
+            flushed = Const(0)
+        elif flushed is None:  # ftz: a nonzero subnormal result, made zero
+            flushed = Signal()
             m.d.comb += [flushed.eq(tiny & (rounded != 0)), mag.eq(Mux(flushed, 0, rounded))]
         ovf_special = over & ~to_max  # the format's own overflow value: inf or NaN
 
