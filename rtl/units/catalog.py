@@ -11,10 +11,10 @@ __all__ = []
 _STAGES = "0: combinational (ports i, o); N >= 1: pipelined, N register stages"
 
 
-def _convert(src, dst, rounding, saturate, flags, rand_bits, stages):
+def _convert(src, dst, rounding, saturate, flags, rand_bits, stages, ftz, daz):
     from .convert import make_converter
     return make_converter(src, dst, rounding=rounding, saturate=saturate, flags=flags, rand_bits=rand_bits,
-                          stages=stages)
+                          stages=stages, ftz=ftz, daz=daz)
 
 
 register(Unit(
@@ -32,6 +32,9 @@ register(Unit(
         Option("rand_bits", "int", "width of the rand port for stochastic rounding", 16, range=(1, 32),
                metavar="R"),
         Option("stages", "int", _STAGES + " behind valid/ready streams", 0, range=(0, 8), metavar="N"),
+        Option("ftz", "bool", "flush to zero: results that would be subnormal give +-0, raising UF and NX "
+               "(float destinations)", False),
+        Option("daz", "bool", "denormals are zero: subnormal inputs read as +-0 (float sources)", False),
     ),
     examples=(
         dict(src="fp32", dst="bf16"),

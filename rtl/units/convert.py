@@ -8,10 +8,12 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from fmtforge import golden
-from fmtforge.golden import MODES
+from fmtforge.golden import MODES, Minifloat
+from fmtforge.golden.formats.convert import check_flush
 from fmtforge.golden.validate import check_bool, check_choice, check_int
 
 from ..formats import DEST_KINDS, SOURCE_KINDS, needs_normalize, pack_for, unpack_for
+from ..formats.minifloat import MinifloatUnpack
 from ..formats.raw import Normalize
 from ..formats.rounding import FLAGS_WIDTH, rounding_ports
 from .pipeline import Pipeline
@@ -19,14 +21,16 @@ from .pipeline import Pipeline
 __all__ = ["ConvertCore", "Converter", "PipelinedConverter", "converter_name", "make_converter"]
 
 
-def converter_name(src, dst, rounding="rne", saturate=False, flags=False, stages=0):
+def converter_name(src, dst, rounding="rne", saturate=False, flags=False, stages=0, ftz=False, daz=False):
     """The Verilog module name of a converter: its parameters, spelled out."""
     return (f"convert_{src.name}_to_{dst.name}_{rounding}" + ("_sat" if saturate else "")
+            + ("_ftz" if ftz else "") + ("_daz" if daz else "")
             + ("_flags" if flags else "") + (f"_s{stages}" if stages else ""))
 
 
-def _check(src, dst, rounding, saturate, rand_bits):
+def _check(src, dst, rounding, saturate, rand_bits, ftz=False, daz=False):
     src, dst = golden.lookup(src), golden.lookup(dst)
+    check_flush(src, dst, ftz, daz)
     check_choice("rounding", rounding, MODES)
     check_bool("saturate", saturate)
     check_int("rand_bits", rand_bits, 1, 32)
@@ -39,25 +43,28 @@ def _check(src, dst, rounding, saturate, rand_bits):
     return src, dst
 
 
-def _datapath(src, dst, rounding, saturate, flags, rand_bits):
-    """(unpack, normalize or None, pack) for a conversion."""
-    unpack = unpack_for(src)
+def _datapath(src, dst, rounding, saturate, flags, rand_bits, ftz=False, daz=False):
+    """(unpack, normalize or None, pack) for a conversion (``ftz``/``daz``: float formats only, checked)."""
+    unpack = MinifloatUnpack(src, daz=True) if daz and isinstance(src, Minifloat) else unpack_for(src)
     shape = unpack.shape
     normalize = Normalize(shape) if needs_normalize(shape, dst) else None
     if normalize is not None:
         shape = normalize.shape
-    pack = pack_for(dst, shape, rounding=rounding, saturate=saturate, rand_bits=rand_bits, flags=flags)
+    extra = dict(ftz=True) if ftz else {}
+    pack = pack_for(dst, shape, rounding=rounding, saturate=saturate, rand_bits=rand_bits, flags=flags, **extra)
     return unpack, normalize, pack
 
 
 class ConvertCore(wiring.Component):
     """The combinational datapath: ``i`` (source bits) -> ``o`` (destination bits), ``flags``, ``rand``."""
 
-    def __init__(self, src, dst, *, rounding="rne", saturate=False, flags=False, rand_bits=16):
-        self.src, self.dst = _check(src, dst, rounding, saturate, rand_bits)
+    def __init__(self, src, dst, *, rounding="rne", saturate=False, flags=False, rand_bits=16, ftz=False,
+                 daz=False):
+        self.src, self.dst = _check(src, dst, rounding, saturate, rand_bits, ftz, daz)
         self.rounding, self.saturate, self.with_flags, self.rand_bits = rounding, saturate, flags, rand_bits
+        self.ftz, self.daz = ftz, daz
         self._unpack, self._normalize, self._pack = _datapath(self.src, self.dst, rounding, saturate, flags,
-                                                              rand_bits)
+                                                              rand_bits, ftz, daz)
         super().__init__(rounding_ports(self.src.width, self.dst.width, flags=flags, rounding=rounding,
                                          rand_bits=rand_bits))
 
@@ -94,6 +101,9 @@ class Converter(ConvertCore):
         Add the ``flags`` port.
     rand_bits : int, 1..32
         Width of ``rand`` with stochastic rounding.
+    ftz, daz : bool
+        Flush subnormal results to zero (raising UF and NX) / read subnormal inputs as zero (float
+        destinations / sources only), as ``golden.convert(..., ftz=, daz=)``.
 
     Ports
     -----
@@ -105,7 +115,8 @@ class Converter(ConvertCore):
 
     @property
     def name(self):
-        return converter_name(self.src, self.dst, self.rounding, self.saturate, self.with_flags)
+        return converter_name(self.src, self.dst, self.rounding, self.saturate, self.with_flags, ftz=self.ftz,
+                              daz=self.daz)
 
 
 class PipelinedConverter(wiring.Component):
@@ -124,11 +135,13 @@ class PipelinedConverter(wiring.Component):
     >= 2, the first register sits between unpack and pack (the raw form), the others at the output.
     """
 
-    def __init__(self, src, dst, *, stages, rounding="rne", saturate=False, flags=False, rand_bits=16):
+    def __init__(self, src, dst, *, stages, rounding="rne", saturate=False, flags=False, rand_bits=16, ftz=False,
+                 daz=False):
         check_int("stages", stages, 1, 8)
-        self.src, self.dst = _check(src, dst, rounding, saturate, rand_bits)
+        self.src, self.dst = _check(src, dst, rounding, saturate, rand_bits, ftz, daz)
+        self.ftz, self.daz = ftz, daz
         self._unpack, self._normalize, self._pack = _datapath(self.src, self.dst, rounding, saturate, flags,
-                                                              rand_bits)
+                                                              rand_bits, ftz, daz)
         self.stages = stages
         self.rounding, self.saturate, self.with_flags, self.rand_bits = rounding, saturate, flags, rand_bits
         in_fields = {"data": self.src.width}
@@ -143,7 +156,8 @@ class PipelinedConverter(wiring.Component):
 
     @property
     def name(self):
-        return converter_name(self.src, self.dst, self.rounding, self.saturate, self.with_flags, self.stages)
+        return converter_name(self.src, self.dst, self.rounding, self.saturate, self.with_flags, self.stages,
+                              ftz=self.ftz, daz=self.daz)
 
     def elaborate(self, platform):
         m = Module()
@@ -182,12 +196,14 @@ class PipelinedConverter(wiring.Component):
         return m
 
 
-def make_converter(src, dst, *, rounding="rne", saturate=False, flags=False, rand_bits=16, stages=0):
+def make_converter(src, dst, *, rounding="rne", saturate=False, flags=False, rand_bits=16, stages=0, ftz=False,
+                   daz=False):
     """A :class:`Converter` (stages=0) or a :class:`PipelinedConverter`."""
     # Checked before the component exists: a component whose constructor raises is left half-built and warns
     # (UnusedElaboratable) when collected.
-    src, dst = _check(src, dst, rounding, saturate, rand_bits)
+    src, dst = _check(src, dst, rounding, saturate, rand_bits, ftz, daz)
     if stages:
         return PipelinedConverter(src, dst, stages=stages, rounding=rounding, saturate=saturate, flags=flags,
-                                  rand_bits=rand_bits)
-    return Converter(src, dst, rounding=rounding, saturate=saturate, flags=flags, rand_bits=rand_bits)
+                                  rand_bits=rand_bits, ftz=ftz, daz=daz)
+    return Converter(src, dst, rounding=rounding, saturate=saturate, flags=flags, rand_bits=rand_bits, ftz=ftz,
+                     daz=daz)
