@@ -100,7 +100,8 @@ class SeqRequantize(wiring.Component):
         digits = Signal(d * C)  # M0 << pad, shifted down d bits per step
         acc = Signal(signed(33 + d))
         low = Signal(d * (C - 1))  # single: the digits shifted out so far (the product's low bits)
-        ctl = Signal(signed(6))  # gemmlowp: e = max(-shift, 0); single: shift
+        ctl_shape = signed(6) if single else unsigned(5)
+        ctl = Signal(ctl_shape)  # gemmlowp: e = max(-shift, 0); single: shift
         side = Signal(side_layout)
         total = Signal(signed(33 + d))
         term = sum(Mux(digits[j], x << j, 0) for j in range(d))  # x * digit, as d rows on the carry chains
@@ -125,12 +126,12 @@ class SeqRequantize(wiring.Component):
             else:
                 up = Mux(p.shift > 0, p.shift, 0)[:5]
                 m.d.sync += [x.eq(_shift(acc32, up, 32, left=True)), acc.eq(1 << (30 + pad)),
-                             ctl.eq(Mux(p.shift < 0, -p.shift, 0))]
+                             ctl.eq(Mux(p.shift < 0, -p.shift, 0)[:5])]
 
         # P1: the last step's result (and in single mode every low bit of the product)
         v1 = Signal()
         s1 = Signal(side_layout)
-        c1 = Signal(signed(6))
+        c1 = Signal(ctl_shape)
         hi = Signal(signed(32)) if not single else Signal(signed(32 + d * C))
         with m.If(advance):
             m.d.sync += [v1.eq(finishing), s1.eq(side), c1.eq(ctl)]
@@ -152,15 +153,22 @@ class SeqRequantize(wiring.Component):
             y = ((t[1:33] + t[0])[:32]).as_signed()  # wrap32(floor(P / 2**k) + bit k-1)
             rounded, up_bit = y, Const(0, 1)
         else:
-            e = c1[:5]
+            e = c1
             w = _right_window(Cat(Const(0, 1), hi).as_signed(), e, 33)  # 2*y >> e: round bit at the bottom
-            below = Cat(e > j + 1 for j in range(31))  # bits of y under the round bit
-            sticky = (hi[:31] & below).any()
+            below = Cat(e > j + 1 for j in range(30))  # bits of y under the round bit (e <= 31)
+            sticky = (hi[:30] & below).any()
             rounded, up_bit = w[1:33].as_signed(), w[0] & (sticky | ~hi[31])
         with m.If(advance):
             m.d.sync += [v2.eq(v1), s2.eq(s1), q.eq(rounded), bump.eq(up_bit)]
 
-        # O: + zero point (+ bump as the carry in), clamp
+        # O: + zero point (+ bump as the carry in), clamp. For a W-bit result, q saturated to W + 2 bits
+        # clamps alike (|zp| < 2**W, the range inside -2**(W-1)..2**W - 1), and the adder and the compares
+        # stay W + 3 bits wide instead of 34.
+        W = self.out_shape.width
+        if W + 2 < 32:
+            top = q[W + 1:]
+            over = top.any() & ~top.all()  # q outside -2**(W+1)..2**(W+1) - 1
+            q = Mux(over, Mux(q[31], -(1 << (W + 1)), (1 << (W + 1)) - 1), q[:W + 2].as_signed())
         zp = s2.zero_point
         twice_zp = Cat(bump, zp).as_signed() if zp.shape().signed else Cat(bump, zp, Const(0, 1)).as_signed()
         summed = (Cat(Const(1, 1), q).as_signed() + twice_zp) >> 1  # (2q + 1 + 2zp + bump) >> 1
