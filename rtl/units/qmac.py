@@ -149,9 +149,16 @@ class QMac(wiring.Component):
 
         regs = Pipeline(m, advance)
 
+        def data_reg(value, name, shape=None):
+            # Data registers have no reset (only the valid bits and the accumulator need one): a multiply's
+            # operand and product registers without reset are what synth_ice40 -dsp packs into an SB_MAC16.
+            r = Signal(shape if shape is not None else value.shape(), name=name, reset_less=True)
+            regs.load((r, value))
+            return r
+
         def stage(name, valid, last, params, values):
             return (regs.reg(valid, f"{name}_valid"), regs.reg(last, f"{name}_last"),
-                    regs.reg(params, f"{name}_job", job), [regs.reg(v, f"{name}_{k}") for k, v in enumerate(values)])
+                    data_reg(params, f"{name}_job", job), [data_reg(v, f"{name}_{k}") for k, v in enumerate(values)])
 
         # 1: subtract the zero points (9-bit signed differences, exact for both int8 and uint8)
         diffs = [v for k in range(self.lanes) for v in (beat.a[k] - self.za, beat.w[k] - self.zw)]
