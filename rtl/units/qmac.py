@@ -37,7 +37,7 @@ def _tree_levels(lanes):
 def qmac_latency(lanes, requant_cycles=1):
     """Cycles from accepting a dot product's ``last`` beat to its result on ``o`` (nothing stalling, and with
     a multi-cycle requantizer nothing waiting for it): zero-point subtraction 1, multiply 1, adder tree
-    ceil(ceil(log2 lanes) / 2), accumulate 1, requantize 5 (``requant_cycles`` 1) or ``requant_cycles + 3``."""
+    ceil(ceil(log2 lanes) / 2), accumulate 1, requantize 5 (``requant_cycles`` 1) or ``requant_cycles + 4``."""
     rq = Requantize.LATENCY if requant_cycles == 1 else seq_latency(requant_cycles)
     return 2 + (_tree_levels(lanes) + 1) // 2 + 1 + rq
 

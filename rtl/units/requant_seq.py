@@ -18,9 +18,10 @@ digits shifted out are the product's low bits:
   ``t = P >> (k - 1)``.
 
 Stages: ``M`` (the multiply, ``cycles`` cycles, the last step written straight into ``P1``), ``P1`` (the
-high word, with the low bits in single mode), ``P2`` (the right shift and rounding bit), ``O`` (zero point,
-clamp: the output register). Latency from an accumulator's valid on ``i`` to its result's on ``o``: ``cycles + 3``
-(the pipelined Requantize: 5).
+high word, with the low bits in single mode), ``P2`` (the right shift and rounding bit), ``P3`` (saturation to
+a few bits more than the result, plus the rounding bit), ``O`` (zero point and clamp: the output register).
+Latency from an accumulator's valid on ``i`` to its result's on ``o``: ``cycles + 4`` (the pipelined
+Requantize: 5).
 One accumulator is accepted every ``cycles`` cycles at most: ``i.ready = ~busy | (last step & advance)``,
 where ``advance = ~o.valid | o.ready`` moves ``P1``, ``P2``, ``O`` together.
 """
@@ -43,8 +44,8 @@ def digit_bits(cycles):
 
 def seq_latency(cycles):
     """Cycles from an accumulator's valid on ``i`` (the requantizer idle) to its result's valid on ``o``: the
-    edge that takes it, ``cycles - 1`` multiply steps, the last step into ``P1``, ``P2``, ``O``."""
-    return cycles + 3
+    edge that takes it, ``cycles - 1`` multiply steps, the last step into ``P1``, ``P2``, ``P3``, ``O``."""
+    return cycles + 4
 
 
 def _right_window(value, amount, width):
@@ -161,19 +162,24 @@ class SeqRequantize(wiring.Component):
         with m.If(advance):
             m.d.sync += [v2.eq(v1), s2.eq(s1), q.eq(rounded), bump.eq(up_bit)]
 
-        # O: + zero point (+ bump as the carry in), clamp. For a W-bit result, q saturated to W + 2 bits
-        # clamps alike (|zp| < 2**W, the range inside -2**(W-1)..2**W - 1), and the adder and the compares
-        # stay W + 3 bits wide instead of 34.
+        # P3: q saturated to W + 2 bits for a W-bit result (the clamp below comes out alike, since the zero
+        # point and the range lie in -2**(W-1)..2**W - 1), plus the rounding bit; the clamp's bounds moved
+        # by the zero point, so that O compares y itself: y + zp < qmin <=> y < qmin - zp.
         W = self.out_shape.width
         if W + 2 < 32:
             top = q[W + 1:]
             over = top.any() & ~top.all()  # q outside -2**(W+1)..2**(W+1) - 1
             q = Mux(over, Mux(q[31], -(1 << (W + 1)), (1 << (W + 1)) - 1), q[:W + 2].as_signed())
-        zp = s2.zero_point
-        twice_zp = Cat(bump, zp).as_signed() if zp.shape().signed else Cat(bump, zp, Const(0, 1)).as_signed()
-        summed = (Cat(Const(1, 1), q).as_signed() + twice_zp) >> 1  # (2q + 1 + 2zp + bump) >> 1
-        lower = Mux(summed < s2.qmin, s2.qmin, summed)
-        clamped = Mux(lower > s2.qmax, s2.qmax, lower)
+        v3 = Signal()
+        s3 = Signal(side_layout)
+        y3 = Signal(signed(min(W + 3, 33)))
+        lo3, hi3 = Signal(signed(W + 2)), Signal(signed(W + 2))
         with m.If(advance):
-            m.d.sync += [self.o.valid.eq(v2), self.o.payload.eq(clamped)]
+            m.d.sync += [v3.eq(v2), s3.eq(s2), y3.eq(q + bump), lo3.eq(s2.qmin - s2.zero_point),
+                         hi3.eq(s2.qmax - s2.zero_point)]
+
+        # O: clamp(y + zp, qmin, qmax), the three candidates side by side
+        clamped = Mux(y3 < lo3, s3.qmin, Mux(y3 > hi3, s3.qmax, (y3 + s3.zero_point)[:W]))
+        with m.If(advance):
+            m.d.sync += [self.o.valid.eq(v3), self.o.payload.eq(clamped)]
         return m

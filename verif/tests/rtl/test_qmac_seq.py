@@ -140,9 +140,9 @@ def test_seq_names_and_latency():
     assert QMac(lanes=1, requant_cycles=8).name == "qmac_l1_int8_int8_int8_acc32_gemmlowp_rq8"
     assert QMac(lanes=4, requant_cycles=1).name == "qmac_l4_int8_int8_int8_acc32_gemmlowp"
     # subtract 1, multiply 1, tree, accumulate 1, then the requantizer takes it (1), N - 1 more multiply steps,
-    # the last into P1 (1), shift/round (1), clamp (1)
-    assert [qmac_latency(1, n) for n in (2, 8, 32)] == [8, 14, 38]
-    assert [qmac_latency(n, 8) for n in (1, 4, 16, 64)] == [14, 15, 16, 17]
+    # the last into P1 (1), shift/round (1), saturate + round bit (1), clamp (1)
+    assert [qmac_latency(1, n) for n in (2, 8, 32)] == [9, 15, 39]
+    assert [qmac_latency(n, 8) for n in (1, 4, 16, 64)] == [15, 16, 17, 18]
 
 
 @pytest.mark.parametrize("kwargs", [
