@@ -25,7 +25,13 @@ ROUNDINGS = ("rtz", "rne")
 LATENCY = 2
 
 
-def check_bfp(src, man_bits, rounding):
+def check_bfp(src, man_bits, rounding, *, lanes=1, block=1):
+    """Validated ``(src format, man_bits, rounding)``; ValueError naming the parameter (called before a
+    component is made: one whose constructor raises warns when collected)."""
+    check_int("lanes", lanes, 1, 64)
+    check_int("block", block, 1, 256)
+    if block % lanes:
+        raise ValueError(f"block must be a multiple of lanes ({lanes}), not {block}")
     check_choice("src", getattr(src, "name", src), SOURCES)
     check_int("man_bits", man_bits, 1, 15)
     check_choice("rounding", rounding, ROUNDINGS)
@@ -72,17 +78,20 @@ class BfpLane(wiring.Component):
         cap = Wx + 1
         shc = Signal(range(cap + 1), name="shift")
         m.d.comb += shc.eq(Mux(sh > cap, cap, sh))
-        t = Cat(Const(0, 1), sig)  # one bit below for the round bit
-        ts = Signal(Wx + 1, name="shifted")
-        m.d.comb += ts.eq(t >> shc)
-        kept, rbit = ts[1:], ts[0]
+        # a logarithmic shifter of constant shifts (a stage per bit of the distance), collecting the bits it
+        # drops: kept magnitude, the round bit below it, and the sticky OR of the rest
+        v, lost = Cat(Const(0, 1), sig), Const(0, 1)
+        for k in range(len(shc)):
+            step = 1 << k
+            nv = Signal(len(v), name=f"shr{step}")
+            nl = Signal(name=f"sticky{step}")
+            m.d.comb += [nv.eq(Mux(shc[k], v >> step, v)), nl.eq(lost | (shc[k] & (v[:min(step, len(v))] != 0)))]
+            v, lost = nv, nl
+        kept, rbit = v[1:mb + 2], v[0]
         mag = Signal(mb + 1, name="mag")
         top = (1 << mb) - 1
         if self.rounding == "rne":
-            ones = Const((1 << (Wx + 1)) - 1, Wx + 1)
-            sticky = (t & ~(ones << shc)[:Wx + 1]) != 0
-            up = rbit & (sticky | kept[0])
-            m.d.comb += mag.eq(kept + up)
+            m.d.comb += mag.eq(kept + (rbit & (lost | kept[0])))
         else:
             m.d.comb += mag.eq(kept)
         out = Signal(mb, name="magnitude")
@@ -135,11 +144,8 @@ class BfpEncode(wiring.Component):
     """
 
     def __init__(self, *, lanes, block=16, src="fp32", man_bits=7, rounding="rtz"):
-        self.lanes = check_int("lanes", lanes, 1, 64)
-        self.block = check_int("block", block, 1, 256)
-        if block % lanes:
-            raise ValueError(f"block must be a multiple of lanes ({lanes}), not {block}")
-        self.src, self.man_bits, self.rounding = check_bfp(src, man_bits, rounding)
+        self.src, self.man_bits, self.rounding = check_bfp(src, man_bits, rounding, lanes=lanes, block=block)
+        self.lanes, self.block = lanes, block
         self.latency = LATENCY
         self.in_layout = data.ArrayLayout(self.src.width, lanes)
         self.out_layout = data.StructLayout({"codes": data.ArrayLayout(man_bits + 1, block), "scale": 8})

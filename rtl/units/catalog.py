@@ -95,3 +95,4 @@ register(Unit(
     examples=(dict(lanes=1), dict(lanes=4), dict(lanes=16, a_type="uint8", per_channel=True)),
     docs="docs/qmac.md",
 ))
+from . import catalog_blocks  # noqa: E402,F401  (w4-dequantize, bfp-encode)

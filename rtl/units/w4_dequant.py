@@ -29,8 +29,13 @@ OUT_FORMATS = ("fp16", "bf16")
 LATENCY = 2
 
 
-def check_w4(codes, zero, scale, out, saturate):
-    """Validated ``(codes, zero, scale format, out format, saturate)``; ValueError naming the parameter."""
+def check_w4(codes, zero, scale, out, saturate, *, lanes=1, group=1):
+    """Validated ``(codes, zero, scale format, out format, saturate)``; ValueError naming the parameter.
+    (Called before a component is made: one whose constructor raises warns when collected.)"""
+    check_int("lanes", lanes, 1, 64)
+    check_int("group", group, 1, 4096)
+    if group % lanes:
+        raise ValueError(f"group must be a multiple of lanes ({lanes}), not {group}")
     check_choice("codes", codes, tuple(CODE_TYPES))
     check_choice("zero", zero, ZERO_MODES)
     check_choice("scale", getattr(scale, "name", scale), SCALE_FORMATS)
@@ -156,13 +161,10 @@ class W4Dequantize(wiring.Component):
     """
 
     def __init__(self, *, lanes, group=128, codes="uint4", zero="none", scale="fp16", out="fp16", saturate=False):
-        self.lanes = check_int("lanes", lanes, 1, 64)
-        self.group = check_int("group", group, 1, 4096)
-        if group % lanes:
-            raise ValueError(f"group must be a multiple of lanes ({lanes}), not {group}")
+        self.codes, self.zero, self.scale_fmt, self.out_fmt, self.saturate = check_w4(
+            codes, zero, scale, out, saturate, lanes=lanes, group=group)
+        self.lanes, self.group = lanes, group
         self.lane_args = dict(codes=codes, zero=zero, scale=scale, out=out, saturate=saturate)
-        self.codes, self.zero, self.scale_fmt, self.out_fmt, self.saturate = check_w4(codes, zero, scale, out,
-                                                                                     saturate)
         self.bits = CODE_TYPES[codes][0]
         self.latency = LATENCY
         fields = {"codes": data.ArrayLayout(self.bits, lanes), "scale": self.scale_fmt.width}
