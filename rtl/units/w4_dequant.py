@@ -42,7 +42,7 @@ def check_w4(codes, zero, scale, out, saturate, *, lanes=1, group=1):
     check_choice("out", getattr(out, "name", out), OUT_FORMATS)
     check_bool("saturate", saturate)
     if codes in ("int4", "nf4") and zero != "none":
-        raise ValueError(f"zero must be none for {codes} codes (they are signed already), not {zero!r}")
+        raise ValueError(f"zero must be none for {codes} codes (they carry their own sign), not {zero!r}")
     return codes, zero, golden.lookup(scale), golden.lookup(out), saturate
 
 

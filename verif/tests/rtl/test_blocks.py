@@ -54,13 +54,14 @@ def bfp(lanes, src, man_bits, rounding, block=16):
     return dict(kind="bfp", lanes=lanes, block=block, src=src, man_bits=man_bits, rounding=rounding)
 
 
-# make test: one build per simulator. GPTQ/AWQ asymmetric (fp16), NF4 with bitsandbytes' fp32 absmax to bf16,
-# GPTQ symmetric as int4 with a bf16 scale into fp16 (overflow and underflow across formats, saturating),
-# MLC q3f16 (groups of 40); MSFP16 from fp32 (RNE, 4 beats per block) and MSFP12 from bf16 (truncation, one
-# beat per block).
-CI_UNITS = [w4(8, 32, "uint4", "group"), w4(32, 64, "nf4", scale="fp32", out="bf16"),
-            w4(32, 32, "int4", scale="bf16", saturate=True), w4(40, 40, "uint3", "mlc", out="bf16"),
-            bfp(8, "fp32", 7, "rne"), bfp(16, "bf16", 3, "rtz")]
+# make test: one build per simulator, kept small (a Verilator build of many lanes costs more than the run).
+# GPTQ/AWQ asymmetric (fp16), NF4 with bitsandbytes' fp32 absmax to bf16, int4 with a bf16 scale into fp16
+# (overflow and underflow across formats, saturating), MLC's 3-bit codes to bf16; MSFP16 from fp32 (RNE,
+# four beats per block) and MSFP12 from bf16 (truncation, one beat per block).
+CI_UNITS = [w4(8, 32, "uint4", "group"), w4(8, 16, "nf4", scale="fp32", out="bf16"),
+            w4(4, 16, "int4", scale="bf16", saturate=True), w4(8, 8, "uint3", "mlc", out="bf16"),
+            bfp(4, "fp32", 7, "rne"), bfp(16, "bf16", 3, "rtz")]
+CI_BLOCKS = {4: 500, 16: 1500}  # random blocks per bfp unit in make test, by lanes
 # FMTFORGE_FULL=1 adds a second build: the other scale/out pairings, gptq zero, fp16 -> bf16 saturating,
 # groups of 128, NF4 from an fp16 absmax; MSFP16 from bf16 with RNE, MSFP12 from fp32 by truncation, 1 lane,
 # blocks of 32 and a 9-bit mantissa wider than bf16's significand.
@@ -105,7 +106,7 @@ if cocotb is not None:
 
     async def check_bfp(dut, k, c, rng, used_seed):
         unit = make_unit(c)
-        blocks, names = bfp_blocks(c, rng, 100_000 if FULL else 2000)
+        blocks, names = bfp_blocks(c, rng, 100_000 if FULL else CI_BLOCKS.get(c["lanes"], 1000))
         want_codes, want_scales = bfp_expected(c, blocks)
         beats = bfp_beats(unit, blocks)
         per = c["block"] // c["lanes"]
@@ -164,3 +165,47 @@ def test_blocks(build, sim):
     print(f"seed {seed()}; units: {', '.join(unit_id(c) for c in units)}")
     run(sim, to_verilog(BlocksHarness(units), build), build, "fmtforge.verif.tests.rtl.test_blocks", build,
         extra_env={ENV: json.dumps(units), "FMTFORGE_SEED": str(seed()), "FMTFORGE_FULL": "1" if FULL else "0"})
+
+
+# ------------------------------------------------------------------------------------------------ no simulator
+
+@pytest.mark.parametrize("kind, kwargs, message", [
+    ("w4", dict(lanes=0), "lanes must be an integer in 1..64, not 0"),
+    ("w4", dict(lanes=8, group=12), "group must be a multiple of lanes (8), not 12"),
+    ("w4", dict(lanes=8, group=0), "group must be an integer in 1..4096, not 0"),
+    ("w4", dict(lanes=8, codes="int8"), "codes must be one of uint4, int4, uint3, nf4, not 'int8'"),
+    ("w4", dict(lanes=8, codes="nf4", zero="group"), "zero must be none for nf4 codes (they carry their own "
+                                                      "sign), not 'group'"),
+    ("w4", dict(lanes=8, zero="asym"), "zero must be one of none, group, gptq, mlc, not 'asym'"),
+    ("w4", dict(lanes=8, scale="fp8_e4m3"), "scale must be one of fp16, bf16, fp32, not 'fp8_e4m3'"),
+    ("w4", dict(lanes=8, out="fp32"), "out must be one of fp16, bf16, not 'fp32'"),
+    ("w4", dict(lanes=8, saturate=1), "saturate must be True or False, not 1"),
+    ("bfp", dict(lanes=65), "lanes must be an integer in 1..64, not 65"),
+    ("bfp", dict(lanes=3), "block must be a multiple of lanes (3), not 16"),
+    ("bfp", dict(lanes=4, src="fp16"), "src must be one of bf16, fp32, not 'fp16'"),
+    ("bfp", dict(lanes=4, man_bits=16), "man_bits must be an integer in 1..15, not 16"),
+    ("bfp", dict(lanes=4, rounding="rup"), "rounding must be one of rtz, rne, not 'rup'"),
+])
+def test_block_unit_parameters(kind, kwargs, message):
+    from fmtforge.rtl.units.bfp_encode import BfpEncode
+    from fmtforge.rtl.units.w4_dequant import W4Dequantize
+    with pytest.raises(ValueError) as info:
+        (W4Dequantize if kind == "w4" else BfpEncode)(**kwargs)
+    assert str(info.value) == message
+
+
+def test_block_unit_names_and_layouts():
+    from fmtforge.rtl.units.bfp_encode import BfpEncode
+    from fmtforge.rtl.units.w4_dequant import W4Dequantize
+    dut = W4Dequantize(lanes=8, group=128, codes="uint4", zero="group")
+    assert dut.name == "w4_dequantize_uint4_zgroup_fp16_to_fp16_g128_l8" and dut.latency == 2
+    assert [(n, f.offset, f.width) for n, f in dut.in_layout] == [("codes", 0, 32), ("scale", 32, 16),
+                                                                  ("zero", 48, 4)]
+    assert [(n, f.offset, f.width) for n, f in dut.out_layout] == [("data", 0, 128), ("last", 128, 1)]
+    dut = W4Dequantize(lanes=4, group=40, codes="uint3", zero="mlc", scale="fp32", out="bf16", saturate=True)
+    assert dut.name == "w4_dequantize_uint3_zmlc_fp32_to_bf16_g40_l4_sat"
+    assert [(n, f.offset, f.width) for n, f in dut.in_layout] == [("codes", 0, 12), ("scale", 12, 32)]
+    dut = BfpEncode(lanes=4, src="fp32", man_bits=7)
+    assert dut.name == "bfp_encode_fp32_m7_b16_l4_rtz" and dut.latency == 2
+    assert dut.in_layout.size == 128
+    assert [(n, f.offset, f.width) for n, f in dut.out_layout] == [("codes", 0, 128), ("scale", 128, 8)]
