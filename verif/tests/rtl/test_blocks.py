@@ -2,8 +2,9 @@
 """w4-dequantize and bfp-encode (fmtforge.rtl.units.w4_dequant, bfp_encode) on their streams, against
 golden.block.weights.dequantize_bits and golden.block.bfp.msfp_encode_bits, bit for bit, on both simulators.
 
-One build per simulator holds several units side by side (verif/support/blocks_bench.py), each on its own
-stream, driven concurrently. Per unit:
+A build holds several units side by side (verif/support/blocks_bench.py), each on its own stream, driven
+concurrently: in make test five on Icarus and two of them (one per unit kind) on Verilator, whose build is
+most of the cost; FMTFORGE_FULL=1 runs every configuration on both. Per unit:
 
 1. no idle cycle and no back-pressure: a beat accepted every cycle, each result exactly ``LATENCY`` (2)
    cycles after its beat (w4) or its block's last beat (bfp);
@@ -70,7 +71,13 @@ CI_BLOCKS = 1000  # random blocks per bfp unit in make test (besides the named o
 FULL_UNITS = [w4(8, 128, "uint4", "gptq", scale="fp16", out="bf16", saturate=True),
               w4(8, 40, "uint3", "mlc", out="bf16"), w4(2, 64, "nf4", scale="fp16", out="fp16"), w4(32, 32, "uint4", "group", scale="bf16", out="bf16"),
               bfp(16, "bf16", 7, "rne"), bfp(16, "fp32", 3, "rtz"), bfp(16, "bf16", 9, "rne", block=32)]
-BUILDS = {"blocks_ci": CI_UNITS} | ({"blocks_full": FULL_UNITS} if FULL else {})
+# On Verilator, whose build is most of the cost (it grows with the lanes: cocotb makes every signal visible),
+# make test builds two of them, one per unit kind (scale and zero point held across beats; a block over two
+# beats); FMTFORGE_FULL=1 runs every configuration on both simulators.
+CI_VERILATOR = [CI_UNITS[0], CI_UNITS[3]]
+RUNS = ([("blocks_ci", CI_UNITS, "icarus"), ("blocks_ci", CI_UNITS, "verilator")]
+        + [("blocks_full", FULL_UNITS, sim) for sim in ("icarus", "verilator")] if FULL else
+        [("blocks_ci", CI_UNITS, "icarus"), ("blocks_ci_vl", CI_VERILATOR, "verilator")])
 
 
 def _bad_report(label, rows, reproduce):
@@ -158,13 +165,11 @@ if cocotb is not None:
             dut._log.info("%s", await t)
 
 
-@pytest.mark.parametrize("sim", ["icarus", "verilator"])
-@pytest.mark.parametrize("build", list(BUILDS))
-def test_blocks(build, sim):
+@pytest.mark.parametrize("build, units, sim", RUNS, ids=[f"{b}-{s}" for b, _, s in RUNS])
+def test_blocks(build, units, sim):
     from fmtforge.rtl.flow.verilog import to_verilog
     from fmtforge.verif.support.runner import run
 
-    units = BUILDS[build]
     print(f"seed {seed()}; units: {', '.join(unit_id(c) for c in units)}")
     run(sim, to_verilog(BlocksHarness(units), build), build, "fmtforge.verif.tests.rtl.test_blocks", build,
         extra_env={ENV: json.dumps(units), "FMTFORGE_SEED": str(seed()), "FMTFORGE_FULL": "1" if FULL else "0"})
@@ -214,8 +219,9 @@ def test_block_unit_names_and_layouts():
     assert [(n, f.offset, f.width) for n, f in dut.out_layout] == [("codes", 0, 128), ("scale", 128, 8)]
 
 
-LINT_VARIANTS = [w4(4, 40, "uint3", "mlc", scale="fp32", out="bf16", saturate=True), bfp(8, "bf16", 9, "rne", block=32)]
-LINT_FULL = [w4(1, 64, "nf4", scale="bf16", out="fp16"), bfp(1, "fp32", 3, "rtz")]
+LINT_VARIANTS = [bfp(8, "bf16", 9, "rne", block=32)]  # a mantissa wider than the significand: zeros appended
+LINT_FULL = [w4(4, 40, "uint3", "mlc", scale="fp32", out="bf16", saturate=True), w4(1, 64, "nf4", scale="bf16", out="fp16"),
+             bfp(1, "fp32", 3, "rtz")]
 
 
 @pytest.mark.parametrize("c", LINT_VARIANTS + (LINT_FULL if FULL else []), ids=unit_id)
