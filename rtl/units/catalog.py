@@ -103,3 +103,4 @@ register(Unit(
     docs="docs/qmac.md",
 ))
 from . import catalog_mx  # noqa: E402,F401  (OCP MX and NVFP4 units)
+from . import catalog_blocks  # noqa: E402,F401  (w4-dequantize, bfp-encode)

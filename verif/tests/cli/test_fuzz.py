@@ -201,6 +201,15 @@ _VALID = {
     "qmac": st.fixed_dictionaries({"--lanes": st.integers(1, 3).map(str), "--a-type": st.sampled_from(["int8", "uint8"]),
                                    "--acc-bits": st.integers(16, 32).map(str),
                                    "--rounding": st.sampled_from(["gemmlowp", "single"])}),
+    "w4-dequantize": st.fixed_dictionaries({
+        "--lanes": st.sampled_from(["1", "2", "4"]), "--group": st.sampled_from(["8", "16"]),
+        "--codes": st.sampled_from(["uint4", "int4", "uint3", "nf4"]),
+        "--zero": st.sampled_from(["none", "group", "gptq", "mlc"]),  # int4 / nf4 with a zero point: refused
+        "--scale": st.sampled_from(["fp16", "bf16", "fp32"]), "--out": st.sampled_from(["fp16", "bf16"])}),
+    "bfp-encode": st.fixed_dictionaries({
+        "--lanes": st.sampled_from(["1", "2"]), "--block": st.sampled_from(["2", "4"]),
+        "--src": st.sampled_from(["bf16", "fp32"]), "--man-bits": st.integers(1, 15).map(str),
+        "--rounding": st.sampled_from(["rtz", "rne"])}),
 }
 
 
