@@ -147,15 +147,6 @@ class P3109(Format):
     def epsilon(self):
         return Fraction(1, 1 << self.frac_bits)
 
-    def facts(self):
-        d = super().facts()
-        d["nan_code"] = f"0x{self.nan_code:0{(self.k + 3) // 4}x}"
-        if self.extended:
-            inf = self.inf_code
-            d["inf_codes"] = f"+inf 0x{inf:0{(self.k + 3) // 4}x}" + (
-                f", -inf 0x{inf | (1 << (self.k - 1)):0{(self.k + 3) // 4}x}" if self.signed else "")
-        return d
-
     # -- decode --------------------------------------------------------------------------------------------
     def decode_raw(self, bits):
         b = self.as_bits(bits).astype(_U64)
