@@ -27,7 +27,9 @@ def key_bits(dst):
     if isinstance(dst, Posit):
         return max(dst.n - 3 - dst.es, 0) + 1
     if isinstance(dst, Integer):
-        return dst.bits
+        # boundaries: the integers and half-integers up to the range's ends (-2**(bits-1) - 1/2 needs all
+        # ``bits``); a symmetric range ends at +-(2**(bits-1) - 1/2), one bit less
+        return dst.bits - dst.symmetric
     if isinstance(dst, PowerOfTwo):
         return 1
     return None
