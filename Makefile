@@ -41,7 +41,8 @@ test: tools
 # The full converter matrix (every source to every destination, every mode, both saturation settings) through
 # the cocotb benches and longer random runs: hours, not for CI.
 regress: tools
-	FMTFORGE_FULL=1 $(VENV)/bin/pytest -n $(JOBS) -q verif/tests/rtl/test_convert_matrix.py
+	FMTFORGE_FULL=1 $(VENV)/bin/pytest -n $(JOBS) -q verif/tests/rtl/test_convert_matrix.py \
+		verif/tests/rtl/test_batch_small_formats.py verif/tests/golden/test_small_formats.py
 
 # Every fp32-source conversion x every mode x saturation over all 2**32 inputs, through the batch lane
 # (build/sweep/report.json). One conversion: .venv/bin/fmtforge sweep convert --src fp32 --dst D ...

@@ -4,7 +4,8 @@ golden on Verilator and Icarus, through the batch lane with many converters per 
 multibundle.py).
 
 Sources of <= 16 bits are swept exhaustively; fp32 sources get the structured set (every sign x exponent x the
-sparse/dense/tie mantissas of each destination; Icarus: the corner exponents). `make test` runs a slice of three
+sparse/dense/tie mantissas of each destination; Icarus: the corner exponents; with FMTFORGE_FULL=1 on
+Verilator also a strided slice of 2**24 of all patterns). `make test` runs a slice of three
 bundles that holds every new family as source and destination, every rounding mode and saturation on and off;
 FMTFORGE_FULL=1 runs every new format to fp32 (rne), bf16 and fp8_e4m3 (every mode, both saturation settings),
 and fp16, bf16 and fp32 to every new format in every mode with and without saturation.
@@ -17,12 +18,13 @@ import pytest
 
 from fmtforge import golden
 from fmtforge.verif.support import multibundle
-from fmtforge.verif.support.structured import exponent_corners, structured
+from fmtforge.verif.support.structured import exponent_corners, strided, structured
 from fmtforge.verif.support.vectors import seed
 
 SIMS = ("verilator", "icarus")
 FULL = os.environ.get("FMTFORGE_FULL") == "1"
 MODES = golden.MODES
+STRIDED = 1 << 24
 
 #: issue 16's formats (the signed finite P3109 ones are the fnuz minifloats, in the main matrix): catalog entries
 #: and parametric P3109 shapes (6, 5, 4, 3 and 16 bits; P = 1; the unsigned finite domain)
@@ -80,6 +82,8 @@ def inputs(convs, sim):
     for c in convs:
         exps = exponent_corners("fp32", c[1]) if sim == "icarus" else None
         sets.append(structured("fp32", c[1], exponents=exps))
+    if FULL and sim == "verilator":  # and a strided slice of all 2**32 patterns, rotating with the seed
+        sets.append(strided(32, STRIDED, seed() % ((1 << 32) // STRIDED)))
     return np.unique(np.concatenate(sets))
 
 
