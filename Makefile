@@ -43,6 +43,8 @@ test: tools
 # sources, structured + strided + seeded random beyond), Icarus over a sample of each model: build/regress/report.{json,md}
 regress: tools
 	$(VENV)/bin/fmtforge regress --output-dir build/regress
+	FMTFORGE_FULL=1 $(VENV)/bin/pytest -n $(JOBS) -q verif/tests/rtl/test_batch_small_formats.py \
+		verif/tests/golden/test_small_formats.py
 
 # The same matrix through the cocotb benches and longer random runs: hours, not for CI.
 regress-cocotb: tools

@@ -209,6 +209,7 @@ class _Binade(_Plan):
             else:
                 rl, regime = 1 - k, 1
             return self._cut_row((regime << es) | ex, rl + es + F - (d.n - 1))
+        e += d.frac_bits  # the scale of q = value * 2**frac_bits
         if e >= d.bits:  # above both signs' limits (2**(bits-1) or 2**bits - 1), even plus 1: saturates
             return self._force_row((1 << (d.bits - 1)) + 2 if d.signed else (1 << d.bits) + 1, False)
         return self._cut_row(1, F - e)
@@ -232,7 +233,7 @@ class _Binade(_Plan):
             return {"SB": sb, "OVF": ovf, "CL": clamp}
         if self.family == "posit":
             return {"NM": self.nmask if sign else 0}
-        lim = (1 << (d.bits - 1)) - 1 + sign if d.signed else (0 if sign else (1 << d.bits) - 1)
+        lim = (1 << (d.bits - 1)) - 1 + (sign and not d.symmetric) if d.signed else (0 if sign else (1 << d.bits) - 1)
         return {"NM": self.nmask if sign else 0, "LIM": lim}
 
     def _specials(self, xs):

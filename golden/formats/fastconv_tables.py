@@ -6,6 +6,7 @@ import numpy as np
 
 from .integer import Integer
 from .minifloat import Minifloat
+from .p3109 import P3109
 from .posit import Posit
 from .scale import PowerOfTwo
 
@@ -21,10 +22,14 @@ def key_bits(dst):
     """Fraction bits after the leading one that every rounding boundary of ``dst`` fits in (None: unknown)."""
     if isinstance(dst, Minifloat):
         return None if dst.explicit_integer else dst.frac_bits + 1
+    if isinstance(dst, P3109):
+        return dst.frac_bits + 1  # values, midpoints and the overflow threshold: the same fields as a minifloat
     if isinstance(dst, Posit):
         return max(dst.n - 3 - dst.es, 0) + 1
     if isinstance(dst, Integer):
-        return dst.bits
+        # boundaries: the integers and half-integers up to the range's ends (-2**(bits-1) - 1/2 needs all
+        # ``bits``); a symmetric range ends at +-(2**(bits-1) - 1/2), one bit less
+        return dst.bits - dst.symmetric
     if isinstance(dst, PowerOfTwo):
         return 1
     return None
@@ -97,12 +102,12 @@ def _key_subnormals_ok(src, dst, K):
     """Whether the key table is exact for source subnormals too: there the key's unit is 2**(emin - K), and
     every boundary of ``dst`` below 2**emin must be a multiple of it (or there must be none)."""
     unit = src.emin - K
-    if isinstance(dst, Minifloat):
+    if isinstance(dst, (Minifloat, P3109)):
         return dst.emin - dst.frac_bits - 1 >= unit  # the finest boundaries: half the subnormal step
     if isinstance(dst, Posit):
         return -dst.max_scale >= src.emin  # below minpos everything gives minpos
     if isinstance(dst, Integer):
-        return True  # the smallest boundary is 1/2
+        return -dst.frac_bits - 1 >= unit  # the smallest boundary is half the last bit's value
     if isinstance(dst, PowerOfTwo):
         return -dst.bias - 1 >= src.emin  # lowest boundary 1.5 * 2**(-bias-1); all below give the same
     return False

@@ -72,7 +72,8 @@ def cmd_list(args):
                 also = f"  (also {', '.join(aliases[name])})" if name in aliases else ""
                 print(f"  {name:14s} {fmt.width:3d} bits  {fmt!r}{also}")
     print("parametric names: e<E>m<M>[_b<bias>][_ieee|_fn|_fnuz|_none], posit<n>_es<es>, "
-          "cfloat8_1_4_3_b<bias>, cfloat8_1_5_2_b<bias>")
+          "cfloat8_1_4_3_b<bias>, cfloat8_1_5_2_b<bias>, p3109_k<K>p<P>[_unsigned][_finite], "
+          "binary<K>p<P>{s|u}{e|f}")
     print("units (fmtforge generate UNIT --help):")
     for kind, doc in unit_kinds().items():
         print(f"  {kind:14s} {doc.replace('`', '')}")

@@ -8,6 +8,7 @@ destination's ties in every binade), plus seeded random patterns (FMTFORGE_SEED,
 """
 
 import functools
+import os
 
 import numpy as np
 import pytest
@@ -21,6 +22,12 @@ from fmtforge.verif.support.vectors import seed
 
 MODES = fastconv.DETERMINISTIC
 FP32 = golden.lookup("fp32")
+
+# issue 16's catalog formats take the plans of the families above (key table, binade): two modes in `make test`,
+# every mode with FMTFORGE_FULL=1 (verif/tests/golden/test_small_formats.py checks their exact paths)
+ISSUE16 = {"p3109_k8p1", "p3109_k8p3", "p3109_k8p4", "p3109_k8p3_unsigned", "p3109_k8p4_unsigned", "mxint8", "int1",
+           "uint1"}
+FULL = os.environ.get("FMTFORGE_FULL") == "1"
 
 # every catalog destination but the codebook (nf4: exact path only), plus parametric posits and two odd floats
 DESTS = [f for f in golden.CATALOG.values() if f.kind != "codebook"] + [
@@ -100,6 +107,8 @@ def check(src, dst, mode, saturate, x):
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("dst", DESTS + EXTRA, ids=str)
 def test_fp32_fast_equals_exact(dst, mode, saturate):
+    if dst.name in ISSUE16 and mode not in ("rne", "rup") and not FULL:
+        pytest.skip("issue 16's formats: two modes in make test (FMTFORGE_FULL=1: all)")
     print(f"seed={seed()}")
     # x87's exact path builds Python ints: fewer random patterns there
     check(FP32, dst, mode, saturate, inputs(FP32, 14 if dst.dtype == object else 17))
