@@ -54,5 +54,5 @@ def needs_normalize(shape, dst):
     if shape.normalized or isinstance(dst, Integer):
         return False
     if isinstance(dst, Posit):
-        return True
+        return not PositPack.accepts(shape, dst)
     return not (MinifloatPack.aligned(shape, dst) or shape.unnorm_scale_max <= dst.emin)
