@@ -85,8 +85,8 @@ class PositUnpack(wiring.Component):
     def levels(self):
         """Estimated logic levels, and the cut points (``(name, levels before it)``) where a pipelined unit
         may put registers: after the leading-run count, halfway through the shifter, after the shifter."""
-        L = (self.fmt.n - 2).bit_length()
-        return L + 1 + L + 2, [("count", L + 1), ("shift_half", L + 1 + (L + 1) // 2), ("shift", 2 * L + 1)]
+        L = (self.fmt.n - 2).bit_length()  # the incrementer and its XORs: about 4 levels
+        return L + 1 + L + 4, [("count", L + 1), ("shift_half", L + 1 + (L + 1) // 2), ("shift", 2 * L + 1)]
 
     def elaborate(self, platform):
         m = Module()
@@ -173,7 +173,7 @@ class PositPack(wiring.Component):
         """Estimated logic levels, and the cut points (``(name, levels before it)``) where a pipelined unit
         may put registers: before the shifter, halfway through it, after it (before the rounding)."""
         L = max((self.fmt.n - 2).bit_length(), 1)
-        return 3 + L + 3, [("align", 3), ("shift_half", 3 + (L + 1) // 2), ("shift", 3 + L)]
+        return 3 + L + 4, [("align", 3), ("shift_half", 3 + (L + 1) // 2), ("shift", 3 + L)]
 
     def elaborate(self, platform):
         m = Module()
