@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..flow import TARGETS, SynthError, markdown_table, synth_all, synth_one
 from ..units.registry import DEFAULT_UNITS, UNITS, build_unit
+from .curves import add_curve_option, add_curves_all_option, cmd_curve, curves_all
 from .options import CliError, add_unit_parsers, unit_options
 
 __all__ = ["add_synth_subparser", "synth_jobs"]
@@ -28,6 +29,8 @@ def synth_jobs(units):
 
 def _cmd_synth(args):
     options = unit_options(args)
+    if args.curve:
+        return cmd_curve(args, options)
     try:
         UNITS[args.unit].resolve(options)  # bad options: one line, before any tool runs
         row = synth_one(*_job(args.unit, options), args.target, seed=args.seed, out_dir=args.output_dir)
@@ -42,6 +45,8 @@ def _cmd_synth_all(args):
     try:
         synth_all(synth_jobs(DEFAULT_UNITS), args.target or tuple(TARGETS),
                   out_dir=args.output_dir, seed=args.seed, workers=args.jobs)
+        if args.curves:
+            curves_all(args, DEFAULT_UNITS, args.target or tuple(TARGETS))
     except SynthError as e:
         sys.exit(f"fmtforge synth-all: {e}")
     out = Path(args.output_dir)
@@ -61,6 +66,7 @@ def add_synth_subparser(subparsers):
         q.add_argument("--output-dir", default="build/synth",
                        help="the flow's files go into OUTPUT_DIR/TARGET/MODULE (default: build/synth)")
         q.add_argument("--json", action="store_true", help="print the whole result as JSON")
+        add_curve_option(q)
         q.set_defaults(func=_cmd_synth)
 
     p = subparsers.add_parser("synth-all", help="synthesise every default unit: build/synth/report.{json,md}")
@@ -69,5 +75,6 @@ def add_synth_subparser(subparsers):
     p.add_argument("--seed", type=int, default=1, help="nextpnr placement seed (default: 1)")
     p.add_argument("--output-dir", default="build/synth")
     p.add_argument("--jobs", type=int, help="flows run at once (default: the number of CPUs)")
+    add_curves_all_option(p)
     p.set_defaults(func=_cmd_synth_all)
     return p

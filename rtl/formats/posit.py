@@ -248,7 +248,7 @@ class PositPack(wiring.Component):
         s = Signal()
         inc_c = Signal()
         m.d.comb += [s.eq(sign | nar_out), inc_c.eq(Mux(clamp, Mux(hi, nar_out, ~is_zero), inc))]
-        m.d.comb += self.o.eq((Cat(body, Const(0, 1)) ^ Cat(*[s] * n)) + (s ^ inc_c))
+        m.d.comb += self.o.eq(Cat(body ^ Cat(*[s] * B), s) + (s ^ inc_c))  # [body, 0] ^ s, plus s ^ inc
         if flags:
             finite, out_of_range, inexact_out, nv = side[5:9]
             inexact = Mux(out_of_range, inexact_out, rbit | sticky)
