@@ -96,22 +96,25 @@ class PositUnpack(wiring.Component):
         s = x[-1]
         r = x[n - 2]  # the first regime bit (of the pattern as it is)
         W = n - 2  # the bits after it
-        b = x[:W]
         # leading-run count: a tree over the bits that differ from r (padded with one such bit, so that the
         # count stops at W), then the shifter that removes the run, its largest step first
         P = 1 << W.bit_length()
-        diff = [b[j] ^ r for j in reversed(range(W))] + [Const(1, 1)] * (P - W)
+        diff = [x[j] ^ r for j in reversed(range(W))] + [Const(1, 1)] * (P - W)
         count, zeros = _leading_zeros(m, diff)
         run = Cat(*count)
         body_zero = ~r & zeros(W)  # the pattern is 0 or NaR: all bits after the sign are zero
+        # What follows the run's terminating bit: shifting the W bits left by the run and dropping the top one
+        # (the terminator) is shifting the W - 1 bits below it.
+        b = x[:W - 1] if W > 1 else Const(0, 0)
         live = lambda point, *v: self.cuts.at(m, point, *v)  # noqa: E731
         b, run, r, s, body_zero = live("count", b, run, r, s, body_zero)
         for idx, j in enumerate(reversed(range(len(run)))):
             if idx == (len(run) + 1) // 2:
                 b, run, r, s, body_zero = live("shift_half", b, run, r, s, body_zero)
-            b = Mux(run[j], b << (1 << j), b)[:W]
+            if W > 1:
+                b = Mux(run[j], b << (1 << j), b)[:W - 1]
         b, run, r, s, body_zero = live("shift", b, run, r, s, body_zero)
-        rest = b[:W - 1] if W > 1 else Const(0, 0)  # drop the terminating bit; zeros padded below
+        rest = b  # zeros padded below
         Wr = max(W - 1, es)
         if Wr > len(rest):
             rest = Cat(Const(0, Wr - len(rest)), rest)
