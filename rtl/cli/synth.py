@@ -9,6 +9,7 @@ from ..flow import TARGETS, SynthError, markdown_table, synth_all, synth_one
 from ..flow.peers import PEERS, peer_key
 from ..flow.report import SEEDS
 from ..units.registry import DEFAULT_UNITS, UNITS, build_unit
+from .curves import add_curve_option, add_curves_all_option, cmd_curve, curves_all
 from .options import CliError, add_unit_parsers, unit_options
 from .progress import Progress
 
@@ -63,6 +64,8 @@ def _seeds(args):
 
 def _cmd_synth(args):
     options = unit_options(args)
+    if args.curve:
+        return cmd_curve(args, options)
     try:
         UNITS[args.unit].resolve(options)  # bad options: one line, before any tool runs
         seeds = _seeds(args)
@@ -82,6 +85,8 @@ def _cmd_synth_all(args):
         synth_all(synth_jobs(with_peer_variants(DEFAULT_UNITS)), args.target or tuple(TARGETS),
                   out_dir=args.output_dir, seeds=seeds, workers=args.jobs, scheduler=args.scheduler,
                   progress=lambda total: Progress(total, "synth-all", every=0))
+        if args.curves:
+            curves_all(args, DEFAULT_UNITS, args.target or tuple(TARGETS))
     except SynthError as e:
         sys.exit(f"fmtforge synth-all: {e}")
     out = Path(args.output_dir)
@@ -107,6 +112,7 @@ def add_synth_subparser(subparsers):
         q.add_argument("--output-dir", default="build/synth",
                        help="the flow's files go into OUTPUT_DIR/TARGET/MODULE (default: build/synth)")
         q.add_argument("--json", action="store_true", help="print the whole result as JSON")
+        add_curve_option(q)
         q.set_defaults(func=_cmd_synth)
 
     p = subparsers.add_parser("synth-all", help="synthesise every default unit: build/synth/report.{json,md}")
@@ -116,5 +122,6 @@ def add_synth_subparser(subparsers):
     p.add_argument("--output-dir", default="build/synth")
     p.add_argument("--jobs", type=int, help="flows run at once in local processes (default: the number of CPUs)")
     p.add_argument("--scheduler", help="a Dask scheduler (tcp://host:port) that runs the flows instead")
+    add_curves_all_option(p)
     p.set_defaults(func=_cmd_synth_all)
     return p

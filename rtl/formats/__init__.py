@@ -56,7 +56,7 @@ def needs_normalize(shape, dst):
     if shape.normalized or isinstance(dst, Integer):
         return False
     if isinstance(dst, Posit):
-        return True
+        return not PositPack.accepts(shape, dst)
     if isinstance(dst, P3109):
         dst = P3109Pack.inner_of(dst)  # its pack is the inner minifloat's
     return not (MinifloatPack.aligned(shape, dst) or shape.unnorm_scale_max <= dst.emin)

@@ -16,7 +16,7 @@ from ..formats import DEST_KINDS, SOURCE_KINDS, needs_normalize, pack_for, unpac
 from ..formats.minifloat import MinifloatUnpack
 from ..formats.raw import Normalize
 from ..formats.rounding import FLAGS_WIDTH, rounding_ports
-from .pipeline import Pipeline
+from .pipeline import Cuts, Pipeline, place
 
 __all__ = ["ConvertCore", "Converter", "PipelinedConverter", "converter_name", "make_converter"]
 
@@ -53,6 +53,30 @@ def _datapath(src, dst, rounding, saturate, flags, rand_bits, ftz=False, daz=Fal
     extra = dict(ftz=True) if ftz else {}
     pack = pack_for(dst, shape, rounding=rounding, saturate=saturate, rand_bits=rand_bits, flags=flags, **extra)
     return unpack, normalize, pack
+
+
+#: Estimated logic levels of the components that do not declare theirs (a ``levels`` property: total and
+#: inner cut points); only where the stages of a pipelined converter go depends on them.
+_LEVELS = {"MinifloatUnpack": 2, "IntegerUnpack": 3, "CodebookUnpack": 2, "Normalize": 6, "MinifloatPack": 8,
+           "IntegerPack": 7}
+
+
+def _stage_plan(parts, stages):
+    """Where ``stages`` registers go along ``parts`` (``(name, component or None)`` in path order): the cut
+    points of every component (its ``levels``) and the boundaries between components, chosen to cut the
+    estimated path into nearly equal parts. Returns ``({name: inner points}, {names with a register after
+    them}, registers left for the output)``."""
+    parts = [(name, c) for name, c in parts if c is not None]
+    points, pos = [], 0
+    for k, (name, comp) in enumerate(parts):
+        total, inner = getattr(comp, "levels", None) or (_LEVELS.get(type(comp).__name__, 4), [])
+        points += [((name, point), pos + level) for point, level in inner]
+        pos += total
+        if k < len(parts) - 1:
+            points.append(((name, None), pos))
+    chosen, extra = place(points, pos, stages)
+    inner = {name: {p for c, p in chosen if c == name and p is not None} for name, _ in parts}
+    return inner, {c for c, p in chosen if p is None}, extra
 
 
 class ConvertCore(wiring.Component):
@@ -131,8 +155,10 @@ class PipelinedConverter(wiring.Component):
     (and the ``sync`` domain's ``clk`` and ``rst``)
 
     All stages advance together when the output register is free or being read (``~o.valid | o.ready``);
-    ``i.ready`` is that condition, so one result leaves per cycle when ``o.ready`` stays high. With stages
-    >= 2, the first register sits between unpack and pack (the raw form), the others at the output.
+    ``i.ready`` is that condition, so one result leaves per cycle when ``o.ready`` stays high. The registers
+    sit where they cut the datapath into nearly equal parts (:func:`_stage_plan`: between unpack, normaliser
+    and pack, and inside the components that declare cut points, such as the posit unpack and pack); any
+    more than the datapath has points for go at the output.
     """
 
     def __init__(self, src, dst, *, stages, rounding="rne", saturate=False, flags=False, rand_bits=16, ftz=False,
@@ -144,6 +170,12 @@ class PipelinedConverter(wiring.Component):
                                                               rand_bits, ftz, daz)
         self.stages = stages
         self.rounding, self.saturate, self.with_flags, self.rand_bits = rounding, saturate, flags, rand_bits
+        self._advance = Signal()
+        inner, self._after, self._out_regs = _stage_plan(
+            [("unpack", self._unpack), ("normalize", self._normalize), ("pack", self._pack)], stages)
+        for name, comp in (("unpack", self._unpack), ("normalize", self._normalize), ("pack", self._pack)):
+            if inner.get(name):
+                comp.cuts = Cuts(inner[name], en=self._advance)
         in_fields = {"data": self.src.width}
         if rounding == "stochastic":
             in_fields["rand"] = rand_bits
@@ -163,36 +195,39 @@ class PipelinedConverter(wiring.Component):
         m = Module()
         m.submodules.unpack = unpack = self._unpack
         m.submodules.pack = pack = self._pack
-        advance = Signal()
+        advance = self._advance
         m.d.comb += [advance.eq(~self.o.valid | self.o.ready), self.i.ready.eq(advance)]
         m.d.comb += unpack.i.eq(self.i.payload.data)
+        regs = Pipeline(m, advance)
+        rand = self.i.payload.rand if self.rounding == "stochastic" else None
         raw = unpack.o
+        if "unpack" in self._after:
+            raw = regs.reg(raw, "raw_q")
+            rand = regs.reg(rand, "rand_q") if rand is not None else None
         if self._normalize is not None:
             m.submodules.normalize = norm = self._normalize
             m.d.comb += norm.i.eq(raw)
             raw = norm.o
-        valid = self.i.valid
-        rand = self.i.payload.rand if self.rounding == "stochastic" else None
-        regs = Pipeline(m, advance)
-        remaining = self.stages
-        if self.stages >= 2:
-            # first register on the raw form
-            raw, valid = regs.regs((raw, "raw_q"), (valid, "valid_q"))
-            if rand is not None:
-                rand = regs.reg(rand, "rand_q")
-            remaining -= 1
+            if "normalize" in self._after:
+                raw = regs.reg(raw, "norm_q")
+                rand = regs.reg(rand, "rand_nq") if rand is not None else None
         m.d.comb += pack.i.eq(raw)
         if rand is not None:
             m.d.comb += pack.rand.eq(rand)
+        valid = self.i.valid
+        for k in range(self.stages - self._out_regs):  # the valid bits beside the registers inside
+            valid = regs.reg(valid, f"valid_q{k}")
         result = Signal(self.out_layout)
         m.d.comb += result.data.eq(pack.o)
         if self.with_flags:
             m.d.comb += result.flags.eq(pack.flags)
-        for k in range(remaining):
-            if k == remaining - 1:  # the last stage is the output port
+        for k in range(self._out_regs):
+            if k == self._out_regs - 1:  # the last stage is the output port
                 regs.load((self.o.payload, result), (self.o.valid, valid))
             else:
-                result, valid = regs.regs((result, f"result_q{k}"), (valid, f"valid_q{k}"))
+                result, valid = regs.regs((result, f"result_q{k}"), (valid, f"valid_oq{k}"))
+        if not self._out_regs:
+            m.d.comb += [self.o.payload.eq(result), self.o.valid.eq(valid)]
         return m
 
 
