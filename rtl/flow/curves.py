@@ -1,7 +1,7 @@
 """Pipelining curves: one unit synthesised at 0, 1, 2 and 3 stages, area and Fmax at each.
 
 A unit's ``stages`` option puts registers inside its datapath where they cut the path into nearly equal parts
-(``rtl.units.pipeline.place``), so each added stage should raise Fmax; the curve shows what it costs in
+(``rtl.pipeline.place``), so each added stage should raise Fmax; the curve shows what it costs in
 flip-flops and LUTs. Fmax is the median over the placement seeds (nextpnr's ``--seed``), as in
 :func:`~.synth.synthesize`, which each point runs once per seed (the same method as the report: every port
 registered by the scan wrapper, the unit's own cells).

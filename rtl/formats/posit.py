@@ -7,7 +7,7 @@ from amaranth.lib.wiring import In, Out
 
 from fmtforge.golden import Posit
 
-from ..units.pipeline import NO_CUTS
+from ..pipeline import NO_CUTS
 
 from .raw import RawShape, raw_layout, signaling_nan
 from .rounding import flags_word, round_increment, rounding_ports
@@ -236,8 +236,11 @@ class PositPack(wiring.Component):
                 if rand is not None:
                     (rand,) = live("shift_half", rand)
             a = 1 << j
-            dropped = dropped | (run[j] & (word[:a] != 0))
-            word = Mux(run[j], Cat(word[a:], *[word[-1]] * a), word)
+            # each step a named signal: an expression tree would repeat the previous steps (exponential size)
+            d_j, w_j = Signal(name=f"shift_dropped{j}"), Signal(len(word), name=f"shift_word{j}")
+            m.d.comb += [d_j.eq(dropped | (run[j] & (word[:a] != 0))),
+                         w_j.eq(Mux(run[j], Cat(word[a:], *[word[-1]] * a), word))]
+            dropped, word = d_j, w_j
         word, dropped, side = live("shift", word, dropped, side)
         if rand is not None:
             (rand,) = live("shift", rand)

@@ -15,7 +15,7 @@ from amaranth.lib.wiring import In, Out
 from fmtforge import golden
 from fmtforge.golden.validate import check_choice, check_int
 
-from .pipeline import Pipeline
+from ..pipeline import Pipeline
 
 __all__ = ["LATENCY", "ROUNDINGS", "SOURCES", "BfpEncode", "BfpLane", "bfp_name", "check_bfp"]
 

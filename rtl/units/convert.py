@@ -16,7 +16,7 @@ from ..formats import DEST_KINDS, SOURCE_KINDS, needs_normalize, pack_for, unpac
 from ..formats.minifloat import MinifloatUnpack
 from ..formats.raw import Normalize
 from ..formats.rounding import FLAGS_WIDTH, rounding_ports
-from .pipeline import Cuts, Pipeline, place
+from ..pipeline import Cuts, Pipeline, place
 
 __all__ = ["ConvertCore", "Converter", "PipelinedConverter", "converter_name", "make_converter"]
 

@@ -16,7 +16,7 @@ from fmtforge.golden.validate import check_choice, check_int
 from ..formats import pack_for
 from ..formats.raw import RawShape, raw_layout
 from .mx_lane import ScaledConvert, _normalized
-from .pipeline import Pipeline
+from ..pipeline import Pipeline
 
 __all__ = ["DESTINATIONS", "MXDequantize", "SCHEMES", "mx_dequantize_name"]
 

@@ -8,7 +8,7 @@ from fmtforge.golden import Posit
 from fmtforge.golden.validate import check_int
 
 from ..formats.posit import PositUnpack, posit_shape
-from .pipeline import Cuts, Pipeline, place
+from ..pipeline import Cuts, Pipeline, place
 
 __all__ = ["PositDecoder", "decoder_layout"]
 

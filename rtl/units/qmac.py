@@ -11,7 +11,7 @@ from amaranth.lib.wiring import In, Out
 
 from fmtforge.golden.validate import check_bool, check_choice, check_int
 
-from .pipeline import Pipeline
+from ..pipeline import Pipeline
 from .requant import M0_SHAPE, MODES, SHIFT_SHAPE, Requantize, int_shape
 from .requant_seq import SeqRequantize, seq_latency
 

@@ -18,7 +18,7 @@ from fmtforge.golden.validate import check_bool, check_choice, check_int
 from ..formats.codebook import CodebookUnpack
 from ..formats.minifloat import MinifloatPack, MinifloatUnpack
 from ..formats.raw import Normalize, RawShape, raw_layout
-from .pipeline import Pipeline
+from ..pipeline import Pipeline
 
 __all__ = ["LATENCY", "OUT_FORMATS", "SCALE_FORMATS", "W4Dequantize", "W4Lane", "check_w4", "w4_name"]
 

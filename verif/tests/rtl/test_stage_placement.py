@@ -1,4 +1,4 @@
-"""Where a pipelined unit's registers go (rtl/units/pipeline.py: Cuts, place): inside the datapath, cutting it
+"""Where a pipelined unit's registers go (rtl/pipeline.py: Cuts, place): inside the datapath, cutting it
 into nearly equal parts, not at the ends. Latency and bits of the pipelined units are checked by
 test_posit_decode.py and test_convert_stream.py on both simulators; the curves (fmtforge synth --curve) measure
 what each stage buys."""
@@ -9,7 +9,7 @@ from amaranth.sim import Simulator
 
 from fmtforge import golden
 from fmtforge.rtl.units.convert import make_converter
-from fmtforge.rtl.units.pipeline import NO_CUTS, Cuts, place
+from fmtforge.rtl.pipeline import NO_CUTS, Cuts, place
 from fmtforge.rtl.units.posit_decode import PositDecoder
 
 
