@@ -16,6 +16,7 @@ import numpy as np
 from ..validate import check_bool
 from . import fastconv
 from .catalog import lookup
+from .fastconv_tables import to_words
 from .minifloat import Minifloat
 from .rounding import NX, UF
 
@@ -80,20 +81,6 @@ def convert_exact(bits, src, dst, rounding="rne", saturate=False, *, rand=None, 
     """:func:`convert` on the exact path alone."""
     return convert_flags_exact(bits, src, dst, rounding, saturate, rand=rand, rand_bits=rand_bits, ftz=ftz,
                                daz=daz)[0]
-
-
-def to_words(bits, width):
-    """Patterns of a ``width``-bit format as ``shape + (ceil(width / 64),)`` uint64, low word first."""
-    nw = max(1, -(-width // 64))
-    a = np.asarray(bits)
-    if a.dtype != object:
-        return a.astype(np.uint64)[..., None]
-    flat = a.reshape(-1)
-    out = np.empty((flat.size, nw), np.uint64)
-    mask = (1 << 64) - 1
-    for k in range(nw):
-        out[:, k] = np.array([(int(v) >> (64 * k)) & mask for v in flat], dtype=np.uint64)
-    return out.reshape(a.shape + (nw,))
 
 
 def convert_words(bits, src, dst, rounding="rne", saturate=False, *, rand=None, rand_bits=None, ftz=False,

@@ -35,6 +35,20 @@ def key_bits(dst):
     return None
 
 
+def to_words(bits, width):
+    """Patterns of a ``width``-bit format as ``shape + (ceil(width / 64),)`` uint64, low word first."""
+    nw = max(1, -(-width // 64))
+    a = np.asarray(bits)
+    if a.dtype != object:
+        return a.astype(_U64)[..., None]
+    flat = a.reshape(-1)
+    out = np.empty((flat.size, nw), _U64)
+    mask = (1 << 64) - 1
+    for k in range(nw):
+        out[:, k] = np.array([(int(v) >> (64 * k)) & mask for v in flat], dtype=_U64)
+    return out.reshape(a.shape + (nw,))
+
+
 class _Plan:
     kind = ""
 
@@ -96,6 +110,16 @@ class _SourceTable(_TableMixin, _Plan):
 
     def _chunk(self, x, out, flags):
         self._lookup(x.astype(np.intp), out, flags)
+
+    def words(self, bits):
+        """``(words, flags)``: the results as ``(n, ceil(width / 64))`` uint64, low word first, looked up in
+        a table of words (an x87 destination's results are Python ints in ``__call__``; not here)."""
+        if getattr(self, "_twords", None) is None:
+            ob = self.tbits if self.packed is None else (self.packed & _U32(0xFFFF))
+            self._twords = to_words(ob, self.dst.width)
+            self._tflags = self.tflags if self.packed is None else (self.packed >> _U32(16)).astype(_U8)
+        idx = np.ascontiguousarray(self.src.as_bits(bits)).reshape(-1).astype(np.intp)
+        return self._twords[idx], self._tflags[idx]
 
 
 def _key_subnormals_ok(src, dst, K):

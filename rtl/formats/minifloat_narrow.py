@@ -137,7 +137,9 @@ def elaborate_narrow(pack):
     max_enc = (fmt.max_biased << f) | fmt.max_frac
     over_early = Signal()
     top_frac = t[G:G + f]  # the fraction at the top binade (a normal: no shift)
-    m.d.comb += over_early.eq(big | (at_top & (top_frac > fmt.max_frac)) if f else big)
+    # (a top binade whose every fraction is finite cannot overflow before rounding: no comparison to make)
+    frac_over = f and fmt.max_frac < (1 << f) - 1
+    m.d.comb += over_early.eq(big | (at_top & (top_frac > fmt.max_frac)) if frac_over else big)
     at_max = at_top & (top_frac == fmt.max_frac) if f else at_top  # overflows when it rounds up
     nan_mag, nan_sign = _nan_mag(fmt, shape, raw)
     forced = Signal(W)
@@ -160,7 +162,8 @@ def elaborate_narrow(pack):
                           sticky=sticky, frac=frac_t, rand=getattr(pack, "rand", None))
     inc_in = Signal()
     m.d.comb += inc_in.eq(inc & ~force & ~(at_max & to_max))
-    rounded = Signal(W + 1)  # one spare bit: a carry out of the top (fnuz's NaN, 0x80)
+    # fnuz keeps one spare bit: a carry out of the top is its NaN, 0x80 (elsewhere overflow is decided above)
+    rounded = Signal(W + 1 if fmt.specials == "fnuz" else W)
     m.d.comb += rounded.eq(enc_in + inc_in)
     over = Signal()
     m.d.comb += over.eq(over_early | (at_max & inc))
@@ -184,7 +187,9 @@ def elaborate_narrow(pack):
 
     if hasattr(pack, "flags"):
         inexact = rbit | sticky
-        tiny = ~normal & ~rounded[f] if f else ~normal
+        # tiny: the rounded result is subnormal or zero (golden's rule); without fraction bits every nonzero
+        # result is normal, so only a result rounded to zero is tiny
+        tiny = ~normal & ~rounded[f] if f else rounded[:W] == 0
         if fmt.specials == "none":
             nv = special
         elif ovf_nan and not sat_inf:

@@ -197,10 +197,12 @@ class PositPack(wiring.Component):
         hi = Signal()
         clamp = Signal()
         m.d.comb += [hi.eq(big | raw.is_nan | raw.is_inf), clamp.eq(hi | small | raw.is_zero)]
-        sc = Signal(signed(max(len(exp), shape.bias.bit_length() + 1) + 1))
+        rl = max((n - 2).bit_length(), 1)
+        # wide enough for exp - bias, and for k below to have rl bits besides its sign: a narrow source's
+        # scale (fp4, 8-bit posits) sign-extends into the whole run count
+        sc = Signal(signed(max(len(exp), shape.bias.bit_length() + 1, es + rl) + 1))
         m.d.comb += sc.eq(exp - shape.bias)
         k = sc[es:]  # floor(scale / 2**es), signed
-        rl = max((n - 2).bit_length(), 1)
         run = Signal(rl)
         m.d.comb += run.eq(Mux(clamp, n - 2, k[:rl] ^ Cat(*[k[-1]] * rl)))  # k, or ~k = -k - 1 for k < 0
         r = Mux(clamp, hi, ~k[-1])

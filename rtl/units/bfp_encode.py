@@ -16,6 +16,7 @@ from fmtforge import golden
 from fmtforge.golden.validate import check_choice, check_int
 
 from ..pipeline import Pipeline
+from .max_tree import max_tree
 
 __all__ = ["LATENCY", "ROUNDINGS", "SOURCES", "BfpEncode", "BfpLane", "bfp_name", "check_bfp"]
 
@@ -104,21 +105,6 @@ class BfpLane(wiring.Component):
         return m
 
 
-def _max_tree(m, values, name):
-    """The largest of ``values`` (unsigned), as a balanced tree of comparisons."""
-    level = 0
-    while len(values) > 1:
-        nxt = []
-        for k in range(0, len(values) - 1, 2):
-            a, b = values[k], values[k + 1]
-            v = Signal(len(a), name=f"{name}_max{level}_{k // 2}")
-            m.d.comb += v.eq(Mux(a > b, a, b))
-            nxt.append(v)
-        values = nxt + values[len(values) & ~1:]
-        level += 1
-    return values[0]
-
-
 class BfpEncode(wiring.Component):
     """Streaming MSFP-style encoder: ``lanes`` elements per beat, ``block // lanes`` beats per block, one
     encoded block per output beat.
@@ -164,7 +150,7 @@ class BfpEncode(wiring.Component):
         count = Signal(range(n), name="beat_in_block")
         first, last = count == 0, count == n - 1
         fields = [beat[k][f:f + 8] for k in range(L)]
-        beat_max = _max_tree(m, fields, "beat")
+        beat_max = max_tree(m, fields, "beat")
         beat_special = Signal(name="beat_special")
         m.d.comb += beat_special.eq(Cat(e == 0xFF for e in fields).any())
         run_max = Signal(8, name="run_max")

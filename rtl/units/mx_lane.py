@@ -1,10 +1,10 @@
-"""One lane of the MX units: an element scaled by a power of two on the way in or out, and the max tree.
+"""One lane of the MX units: an element scaled by a power of two on the way in or out.
 
 Both directions are the converter's pieces: the source family's unpack, a Normalize, an exponent offset added
 to the raw form (the scale: exact, a power of two), then the destination family's round-and-pack.
 """
 
-from amaranth import Const, Module, Mux, Signal, signed
+from amaranth import Module, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -13,7 +13,7 @@ from fmtforge import golden
 from ..formats import pack_for, unpack_for
 from ..formats.raw import Normalize, RawShape, raw_layout
 
-__all__ = ["ScaledConvert", "max_tree"]
+__all__ = ["ScaledConvert"]
 
 
 def _normalized(m, fmt, bits, name):
@@ -68,16 +68,3 @@ class ScaledConvert(wiring.Component):
         return m
 
 
-def max_tree(m, keys, name):
-    """The largest of the unsigned ``keys``, by a balanced tree of comparators (ceil(log2 n) levels)."""
-    level = 0
-    while len(keys) > 1:
-        nxt = []
-        for k in range(0, len(keys) - 1, 2):
-            a, b = keys[k], keys[k + 1]
-            s = Signal(a.shape(), name=f"{name}_l{level}_{k // 2}")
-            m.d.comb += s.eq(Mux(a > b, a, b))
-            nxt.append(s)
-        keys = nxt + keys[len(keys) & ~1:]
-        level += 1
-    return keys[0] if keys else Const(0)

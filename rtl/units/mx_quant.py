@@ -14,7 +14,8 @@ from fmtforge import golden
 from fmtforge.golden.block import MX, SCALE_MODES
 from fmtforge.golden.validate import check_choice, check_int
 
-from .mx_lane import ScaledConvert, _normalized, max_tree
+from .max_tree import max_tree
+from .mx_lane import ScaledConvert, _normalized
 from .nvfp4_lane import RatioPack, normalized_product
 
 __all__ = ["BLOCK_SIZES", "MXQuantize", "SCHEMES", "SOURCES", "check_lanes", "mx_quantize_name"]

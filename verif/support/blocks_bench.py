@@ -6,15 +6,13 @@ idle cycles and in ignored fields) and the vector makers with their golden model
 import random
 
 import numpy as np
-from amaranth import Module
-from amaranth.lib import stream, wiring
-from amaranth.lib.wiring import In, Out
 
 from fmtforge import golden
 from fmtforge.golden.block.bfp import MSFP, msfp_encode_bits
 from fmtforge.golden.block.weights import CODE_TYPES, dequantize_bits
 from fmtforge.rtl.units.bfp_encode import BfpEncode, bfp_name
 from fmtforge.rtl.units.w4_dequant import W4Dequantize, w4_name
+from fmtforge.verif.support.stream_harness import StreamHarness
 
 try:
     from cocotb.triggers import ReadOnly, RisingEdge
@@ -37,25 +35,11 @@ def unit_id(c):
     return w4_name(**opts) if c["kind"] == "w4" else bfp_name(**opts)
 
 
-class BlocksHarness(wiring.Component):
-    """The units of ``configs`` side by side, unit ``k`` on ports ``u<k>_i`` / ``u<k>_o`` (its own stream
-    signatures), sharing the clock and reset: one simulator build checks them all."""
+class BlocksHarness(StreamHarness):
+    """The units of ``configs`` side by side (see StreamHarness): one simulator build checks them all."""
 
     def __init__(self, configs):
-        self.units = [make_unit(c) for c in configs]
-        ports = {}
-        for k, u in enumerate(self.units):
-            ports[f"u{k}_i"] = In(stream.Signature(u.in_layout))
-            ports[f"u{k}_o"] = Out(stream.Signature(u.out_layout))
-        super().__init__(ports)
-
-    def elaborate(self, platform):
-        m = Module()
-        for k, u in enumerate(self.units):
-            m.submodules[f"u{k}"] = u
-            wiring.connect(m, wiring.flipped(getattr(self, f"u{k}_i")), u.i)
-            wiring.connect(m, u.o, wiring.flipped(getattr(self, f"u{k}_o")))
-        return m
+        super().__init__([make_unit(c) for c in configs])
 
 
 async def run_stream(dut, prefix, beats, n_out, idle_p, stall_p, rng, in_width):

@@ -8,13 +8,11 @@ Each unit k of the harness has its own ports ``u<k>_i`` and ``u<k>_o`` (streams)
 import random
 
 import numpy as np
-from amaranth import Module
-from amaranth.lib import stream, wiring
-from amaranth.lib.wiring import In, Out
 
 from fmtforge import golden
 from fmtforge.golden import block
 from fmtforge.rtl.units.registry import build_unit
+from fmtforge.verif.support.stream_harness import StreamHarness
 
 try:
     from cocotb.triggers import ReadOnly, RisingEdge
@@ -24,28 +22,11 @@ except ImportError:  # imported by pytest without cocotb
 FP32 = golden.lookup("fp32")
 
 
-class MXHarness(wiring.Component):
-    """Units (``(kind, options)`` of the registry) side by side, each on its own prefixed ports."""
+class MXHarness(StreamHarness):
+    """Units (``(kind, options)`` of the registry) side by side (see StreamHarness)."""
 
     def __init__(self, units):
-        self.units = [build_unit(kind, **opts)[0] for kind, opts in units]
-        ports = {}
-        for k, u in enumerate(self.units):
-            ports[f"u{k}_i"] = In(stream.Signature(u.in_layout))
-            ports[f"u{k}_o"] = Out(stream.Signature(u.out_layout))
-            if hasattr(u, "tensor_scale"):
-                ports[f"u{k}_ts"] = In(32)
-        super().__init__(ports)
-
-    def elaborate(self, platform):
-        m = Module()
-        for k, u in enumerate(self.units):
-            m.submodules[f"u{k}"] = u
-            wiring.connect(m, wiring.flipped(getattr(self, f"u{k}_i")), u.i)
-            wiring.connect(m, u.o, wiring.flipped(getattr(self, f"u{k}_o")))
-            if hasattr(u, "tensor_scale"):
-                m.d.comb += u.tensor_scale.eq(getattr(self, f"u{k}_ts"))
-        return m
+        super().__init__([build_unit(kind, **opts)[0] for kind, opts in units])
 
 
 # ------------------------------------------------------------------------------------------------ vectors

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fmtforge import golden
+from fmtforge.golden.block import SCALE_MODES
 from fmtforge.rtl.cli.main import main
 from fmtforge.rtl.flow import lint
 from fmtforge.rtl.units.registry import UNITS, build_unit
@@ -210,6 +211,14 @@ _VALID = {
         "--lanes": st.sampled_from(["1", "2"]), "--block": st.sampled_from(["2", "4"]),
         "--src": st.sampled_from(["bf16", "fp32"]), "--man-bits": st.integers(1, 15).map(str),
         "--rounding": st.sampled_from(["rtz", "rne"])}),
+    # (nvfp4 with an mx option, or an element nvfp4 does not take: refusals)
+    "mx-quantize": st.fixed_dictionaries({
+        "--scheme": st.sampled_from(["mx", "nvfp4"]), "--element": st.sampled_from(["fp8_e4m3", "fp4_e2m1", "int8"]),
+        "--src": st.sampled_from(["fp32", "bf16"]), "--block-size": st.sampled_from(["16", "32"]),
+        "--lanes": st.sampled_from(["1", "2", "4"]), "--scale-mode": st.sampled_from(list(SCALE_MODES))}),
+    "mx-dequantize": st.fixed_dictionaries({
+        "--scheme": st.sampled_from(["mx", "nvfp4"]), "--element": st.sampled_from(["fp8_e5m2", "fp6_e2m3", "fp4_e2m1"]),
+        "--dst": st.sampled_from(["fp32", "bf16"]), "--lanes": st.sampled_from(["1", "2", "4"])}),
 }
 
 
