@@ -74,7 +74,9 @@ def _row(name):
     count = f"{d.count}" if d.exhaustive else f"{d.count} (sampled)"
     fmt = golden.lookup(name)
     lo = fmt.min_subnormal or fmt.min_normal
-    return (f"| {d.name} | {d.width} | {count} | {show(lo)} | {_largest(fmt.max)} "
+    # the largest positive value (an integer's ``max`` is its largest magnitude: int4's -8)
+    top = Fraction(fmt.max_int) * fmt.unit if isinstance(fmt, golden.Integer) else fmt.max
+    return (f"| {d.name} | {d.width} | {count} | {show(lo)} | {_largest(top)} "
             f"| {d.dynamic_range_binades:.6g} | {steps} |\n")
 
 

@@ -196,7 +196,9 @@ class PositPack(wiring.Component):
         nar_out = raw.is_nan | (raw.is_inf & (not self.saturate))
         hi = Signal()
         clamp = Signal()
-        m.d.comb += [hi.eq(big | raw.is_nan | raw.is_inf), clamp.eq(hi | small | raw.is_zero)]
+        # (a zero's exponent field is whatever its source left there: an integer's normaliser may leave it
+        # above the range)
+        m.d.comb += [hi.eq((big & ~raw.is_zero) | raw.is_nan | raw.is_inf), clamp.eq(hi | small | raw.is_zero)]
         rl = max((n - 2).bit_length(), 1)
         # wide enough for exp - bias, and for k below to have rl bits besides its sign: a narrow source's
         # scale (fp4, 8-bit posits) sign-extends into the whole run count
