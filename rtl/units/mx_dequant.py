@@ -58,6 +58,13 @@ class MXDequantize(wiring.Component):
     LATENCY = 1
 
     def __init__(self, *, scheme="mx", element=None, dst="fp32", lanes=4):
+        try:
+            self._setup(scheme=scheme, element=element, dst=dst, lanes=lanes)
+        except Exception:  # refused options: the half-built component must not warn UnusedElaboratable later
+            self._MustUse__silence = True
+            raise
+
+    def _setup(self, *, scheme="mx", element=None, dst="fp32", lanes=4):
         self.scheme = check_choice("scheme", scheme, SCHEMES)
         if element is None:
             element = "fp4_e2m1" if scheme == "nvfp4" else "fp8_e4m3"

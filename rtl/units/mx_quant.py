@@ -106,6 +106,15 @@ class MXQuantize(wiring.Component):
 
     def __init__(self, *, scheme="mx", element=None, src="fp32", block_size=None, lanes=4, scale_mode=None,
                  scale_rounding=None):
+        try:
+            self._setup(scheme=scheme, element=element, src=src, block_size=block_size, lanes=lanes,
+                        scale_mode=scale_mode, scale_rounding=scale_rounding)
+        except Exception:  # refused options: the half-built component must not warn UnusedElaboratable later
+            self._MustUse__silence = True
+            raise
+
+    def _setup(self, *, scheme="mx", element=None, src="fp32", block_size=None, lanes=4, scale_mode=None,
+               scale_rounding=None):
         element, block_size, rule = resolve(scheme, element, block_size, scale_mode, scale_rounding)
         self.nvfp4 = scheme == "nvfp4"
         self.scheme_name = scheme

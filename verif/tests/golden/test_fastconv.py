@@ -103,12 +103,11 @@ def check(src, dst, mode, saturate, x):
     assert np.array_equal(got_b, want_b) and np.array_equal(got_f, want_f)
 
 
-@pytest.mark.parametrize("saturate", [False, True])
-@pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("dst", DESTS + EXTRA, ids=str)
+# issue 16's formats in two modes in make test (FMTFORGE_FULL=1: every mode)
+@pytest.mark.parametrize("dst, mode, saturate", [
+    pytest.param(d, m, s, id=f"{d}-{m}-{s}") for d in DESTS + EXTRA for m in MODES for s in (False, True)
+    if FULL or d.name not in ISSUE16 or m in ("rne", "rup")])
 def test_fp32_fast_equals_exact(dst, mode, saturate):
-    if dst.name in ISSUE16 and mode not in ("rne", "rup") and not FULL:
-        pytest.skip("issue 16's formats: two modes in make test (FMTFORGE_FULL=1: all)")
     print(f"seed={seed()}")
     # x87's exact path builds Python ints: fewer random patterns there
     check(FP32, dst, mode, saturate, inputs(FP32, 14 if dst.dtype == object else 17))
@@ -130,13 +129,12 @@ def test_other_wide_sources(src, mode, saturate):
         check(src, golden.lookup(dst), mode, saturate, x)
 
 
-@pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("src", ["bf16", "fp16", "tf32", "fp8_e4m3", "posit16", "int16"])
+# (tf32: two modes suffice for a table built from the exact path)
+@pytest.mark.parametrize("src, mode", [(s, m) for s in ["bf16", "fp16", "tf32", "fp8_e4m3", "posit16", "int16"]
+                                       for m in MODES if s != "tf32" or m in ("rne", "rup")])
 def test_small_sources_every_pattern(src, mode):
     """Sources of at most 20 bits: a table of every pattern's exact result."""
     src = golden.lookup(src)
-    if src.width > 16 and mode not in ("rne", "rup"):
-        pytest.skip("tf32: two modes suffice for a table built from the exact path")
     x = src.all_bits()
     for dst in ("fp32", "bf16", "fp8_e5m2", "posit16", "int8") + (("x87",) if mode == "rne" else ()):
         dst = golden.lookup(dst)

@@ -29,6 +29,7 @@ def test_registry_defaults_are_the_classes(unit, api):
 ])
 def test_names_and_layouts(kind, options, name):
     unit, got = build_unit(kind, **options)
+    unit._MustUse__silence = True  # built to be inspected, not elaborated
     assert got == name
     L, w = unit.lanes, unit.elem.width
     if kind == "mx-quantize":
