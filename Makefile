@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.fmtforge-installed
 OUT    ?= build/verilog
 JOBS   ?= auto
 
-.PHONY: all verilog test regress sweep mutate synth bench clean distclean venv tools
+.PHONY: all verilog test regress regress-cocotb sweep mutate synth bench clean distclean venv tools
 
 all: verilog
 
@@ -38,9 +38,16 @@ verilog: $(STAMP)
 test: tools
 	$(VENV)/bin/pytest -n $(JOBS) -q
 
-# The full converter matrix (every source to every destination, every mode, both saturation settings) through
-# the cocotb benches and longer random runs: hours, not for CI.
+# The full converter matrix (every catalog source x every destination x every mode x saturation, flags compared)
+# through the batch lane: converters 64 to a generated model, Verilator over every input (exhaustive up to 20-bit
+# sources, structured + strided + seeded random beyond), Icarus over a sample of each model: build/regress/report.{json,md}
 regress: tools
+	$(VENV)/bin/fmtforge regress --output-dir build/regress
+	FMTFORGE_FULL=1 $(VENV)/bin/pytest -n $(JOBS) -q verif/tests/rtl/test_batch_small_formats.py \
+		verif/tests/golden/test_small_formats.py
+
+# The same matrix through the cocotb benches and longer random runs: hours, not for CI.
+regress-cocotb: tools
 	FMTFORGE_FULL=1 $(VENV)/bin/pytest -n $(JOBS) -q verif/tests/rtl/test_convert_matrix.py
 
 # Every fp32-source conversion x every mode x saturation over all 2**32 inputs, through the batch lane
@@ -67,10 +74,12 @@ clean:
 distclean: clean
 	rm -rf $(VENV) *.egg-info
 
-# The format atlas (docs/atlas.md's figures): one figure per family, drawn by `fmtforge plot`.
+# The format atlas: docs/atlas.md (generated text: a test keeps it equal) and its figures in docs/atlas/.
 .PHONY: atlas
 atlas: $(STAMP)
-	$(VENV)/bin/fmtforge plot fp32 bf16 fp16 fp8_e4m3 fp8_e5m2 fp4_e2m1 -o docs/atlas/floats.png
-	$(VENV)/bin/fmtforge plot posit8 posit16 posit32 -o docs/atlas/posits.png
-	$(VENV)/bin/fmtforge plot posit16 fp8_e4m3 bf16 -o docs/atlas/tapered.png
-	$(VENV)/bin/fmtforge plot int4 int8 uint8 nf4 e8m0 -o docs/atlas/codes.png
+	$(VENV)/bin/fmtforge atlas -o docs/atlas.md
+
+# Timing diagrams of the stream units from simulation: docs/waves/<unit>.json (WaveDrom) and .svg (yowasp-wavedrom).
+.PHONY: waves
+waves: $(STAMP)
+	$(PY) -m fmtforge.verif.support.waves --output-dir docs/waves

@@ -4,7 +4,7 @@ For every fp32-source destination of the catalog: the fast plan golden.convert_f
 timed in every deterministic mode with and without saturation (the table shows rne and the slowest of the ten),
 and the exact path (``dst.encode_raw(src.decode_raw(bits))``, in chunks of 2**20) in rne. Inputs: 2**24
 uniformly random fp32 patterns (every class: NaNs, infinities, subnormals included). Plans are built before the
-clock starts (their one-off build time is printed). Target (issue 12): >= 2e7 values/s per destination.
+clock starts (their one-off build time is printed). Target (issue 12): >= 2e7 values/s per destination (x87: the words form of golden.convert_words).
 
 Run: .venv/bin/python bench/golden_convert_speed.py [--n N] [--exact-n N] [--dst NAME ...]
 (not a test: numbers depend on the machine and on what else runs on it)
@@ -72,7 +72,9 @@ def main():
         rates = {}
         if kind is not None and all(plans.values()):
             for (m, s), p in plans.items():
-                rates[m, s] = args.n / timed(lambda p=p: p(x), 3 if (m, s) == ("rne", False) else 1)
+                # x87: the words form (golden.convert_words: uint64 words, no Python ints per value)
+                fn = p.words if hasattr(p, "words") else p
+                rates[m, s] = args.n / timed(lambda fn=fn: fn(x), 3 if (m, s) == ("rne", False) else 1)
         n_exact = args.exact_n if dst.dtype != object else min(args.exact_n, 1 << 22)
         try:
             exact = n_exact / timed(lambda n=n_exact, d=dst: exact_chunked(x[:n], d, "rne", False), 1)

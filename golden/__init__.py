@@ -10,11 +10,12 @@ The package face. Its rooms:
 """
 
 from .formats.base import Format
-from .formats.catalog import ALIASES, CATALOG, cfloat8, lookup, minifloat, names, posit
+from .formats.catalog import ALIASES, CATALOG, cfloat8, lookup, minifloat, names, p3109, posit
 from .formats.codebook import Codebook
-from .formats.convert import convert, convert_flags
+from .formats.convert import convert, convert_flags, convert_words
 from .formats.integer import Integer
 from .formats.minifloat import POLICIES, Minifloat
+from .formats.p3109 import P3109
 from .formats.posit import Posit
 from .formats.raw import FINITE, INF, NAN, QUIET, Raw, signaling
 from .formats.rounding import DZ, FLAG_NAMES, MODES, NV, NX, OF, UF
@@ -22,5 +23,6 @@ from .formats.scale import PowerOfTwo
 from . import block, quant  # quantization schemes, built on the formats above
 
 __all__ = ["ALIASES", "CATALOG", "DZ", "FINITE", "FLAG_NAMES", "INF", "MODES", "NAN", "NV", "QUIET", "NX", "OF", "POLICIES",
-           "UF", "Codebook", "Format", "Integer", "Minifloat", "Posit", "PowerOfTwo", "Raw", "block", "cfloat8",
-           "convert", "convert_flags", "lookup", "minifloat", "names", "posit", "quant", "signaling"]
+           "UF", "Codebook", "Format", "Integer", "Minifloat", "P3109", "Posit", "PowerOfTwo", "Raw", "block",
+           "cfloat8", "convert", "convert_flags", "convert_words", "lookup", "minifloat", "names", "p3109", "posit",
+           "quant", "signaling"]

@@ -20,20 +20,22 @@ blocks, NaN) are in its class docstring and in docs/quant.md.
 
 from .bfp import FLEX16_5, MSFP12, MSFP16, Autoflex, Flexpoint, MSFP
 from .common import BlockTensor, Scheme, encode_ratio
-from .mx import MX, MXFP4, MXFP6_E2M3, MXFP6_E3M2, MXFP8_E4M3, MXFP8_E5M2, MXINT8
+from .mx import MX, SCALE_MODES, dequantize_to, MXFP4, MXFP6_E2M3, MXFP6_E3M2, MXFP8_E4M3, MXFP8_E5M2, MXINT8
+from .nvfp4 import NVFP4, NVFP4Tensor
 from .weights import (FP4_B64, NF4_B64, Q3F16, Q4F16, W4A16_G32, W4A16_G64, W4A16_G128, W4A16_G128_ASYM,
                             Absmax, GroupInt, MLCGroup, pack_int4, pack_words, unpack_int4, unpack_words)
 
 __all__ = ["FLEX16_5", "FP4_B64", "MSFP12", "MSFP16", "MXFP4", "MXFP6_E2M3", "MXFP6_E3M2", "MXFP8_E4M3",
            "MXFP8_E5M2", "MXINT8", "NF4_B64", "Q3F16", "Q4F16", "SCHEMES", "W4A16_G128", "W4A16_G128_ASYM",
            "W4A16_G32", "W4A16_G64", "Absmax", "Autoflex", "BlockTensor", "Flexpoint", "GroupInt", "MLCGroup",
-           "MSFP", "MX", "Scheme", "dequantize", "encode_ratio", "lookup", "pack_int4", "pack_words",
+           "MSFP", "MX", "NVFP4", "NVFP4Tensor", "NVFP4_SCHEME", "SCALE_MODES", "Scheme", "dequantize", "dequantize_to", "encode_ratio", "lookup", "pack_int4", "pack_words",
            "quantize", "unpack_int4", "unpack_words"]
 
 SCHEMES = {s.name: s for s in (
     MXFP8_E4M3, MXFP8_E5M2, MXFP6_E2M3, MXFP6_E3M2, MXFP4, MXINT8, MSFP12, MSFP16, FLEX16_5,
     W4A16_G32, W4A16_G64, W4A16_G128, W4A16_G128_ASYM, Q4F16, Q3F16, NF4_B64, FP4_B64,
 )}
+NVFP4_SCHEME = SCHEMES["nvfp4"] = NVFP4()
 
 
 def lookup(name):

@@ -11,7 +11,7 @@ from .common import BlockTensor, Scheme, as_blocks, check_block_size, check_fini
 from ..formats.integer import Integer
 from ..formats.rounding import NV
 
-__all__ = ["FLEX16_5", "MSFP12", "MSFP16", "Autoflex", "Flexpoint", "MSFP"]
+__all__ = ["FLEX16_5", "MSFP12", "MSFP16", "Autoflex", "Flexpoint", "MSFP", "msfp_encode_bits"]
 
 
 class MSFP(Scheme):
@@ -227,3 +227,34 @@ class Autoflex:
             self.maxima.append(stat)
         self._bump = int(overflow)
         return t
+
+
+def msfp_encode_bits(scheme, bits, src="fp32"):
+    """``scheme.quantize`` of ``src`` bit patterns (bf16 or fp32), with non-finite blocks defined, as the
+    ``bfp-encode`` unit computes it. Returns ``(codes, scales)`` arrays (the BlockTensor's layout).
+
+    Finite blocks: exactly ``scheme.quantize(src.decode(bits))``. From bf16 or fp32 the shared biased
+    exponent is then simply the largest exponent field of the block (subnormals and zeros count as 0: their
+    ``floor(log2)`` is below -126 and clamps to -127), so 0xFF never occurs. A block holding a NaN or an
+    infinity gets the scale 0xFF (E = 128) as a marker, and each element the code ``s << man_bits | M`` with
+    its pattern's sign bit and ``M = 2**man_bits - 1`` for an infinity, 0 otherwise (NaN and finite
+    elements). ``scheme.dequantize`` knows no marker: read 0xFF as "this block was not finite".
+    """
+    from ..formats.catalog import lookup
+    if not isinstance(scheme, MSFP):
+        raise ValueError(f"scheme must be an MSFP scheme, not {scheme!r}")
+    fmt = lookup(src)
+    if fmt.name not in ("bf16", "fp32"):
+        raise ValueError(f"src must be bf16 or fp32, not {fmt.name!r}")
+    b = np.asarray(bits).astype(np.uint64)
+    x = np.asarray(fmt.decode(b), dtype=np.float64)
+    xb = as_blocks(x, scheme.block_size, scheme.name)
+    bad = ~np.all(np.isfinite(xb), axis=-1)
+    t = scheme.quantize(np.where(bad[..., None], 0.0, xb).reshape(x.shape))
+    m = scheme.man_bits
+    sign = (b >> np.uint64(fmt.width - 1)).astype(np.int64)
+    marked = (sign << m) | np.where(np.isinf(x), (1 << m) - 1, 0)
+    bad_e = np.repeat(bad, scheme.block_size, axis=-1).reshape(x.shape)
+    codes = np.where(bad_e, marked, t.codes).astype(t.codes.dtype)
+    scales = np.where(bad, 0xFF, t.scales).astype(np.uint8)
+    return codes, scales

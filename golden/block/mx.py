@@ -5,9 +5,21 @@ import numpy as np
 from .common import BlockTensor, Scheme, as_blocks, check_block_size, check_rounding
 from ..formats.catalog import lookup
 
-__all__ = ["MX", "MXFP4", "MXFP6_E2M3", "MXFP6_E3M2", "MXFP8_E4M3", "MXFP8_E5M2", "MXINT8"]
+__all__ = ["MX", "SCALE_MODES", "dequantize_to", "MXFP4", "MXFP6_E2M3", "MXFP6_E3M2", "MXFP8_E4M3", "MXFP8_E5M2", "MXINT8"]
 
 ELEMENTS = ("fp8_e4m3", "fp8_e5m2", "fp6_e2m3", "fp6_e3m2", "fp4_e2m1", "int8")
+
+#: How the shared exponent is chosen from the block's largest magnitude amax. "floor" is MX v1.0 section 6.3;
+#: the others are torchao's ``ScaleCalculationMode`` (torchao/prototype/mx_formats), computed here exactly:
+#:
+#: - "floor": ``floor(log2(amax)) - emax_elem`` (the spec; amax / X may exceed the element's max: it clamps);
+#: - "ceil": ``ceil(log2(amax)) - emax_elem`` (torchao CEIL: one more when amax is not a power of two);
+#: - "even": ``floor(log2(amax')) - emax_elem`` with amax' = amax rounded to the element's fraction bits, ties
+#:   away from zero (torchao EVEN: the exponent goes up when that rounding carries into the next binade,
+#:   i.e. when amax >= 2**f * (2 - 2**-(m + 1)), m the element's fraction bits, 6 for INT8);
+#: - "rceil": ``ceil(log2(amax / max_elem))``, the smallest X with amax / X <= max_elem, so nothing clamps
+#:   (torchao RCEIL, NVIDIA's cuBLAS/cuDNN MXFP8 recipe "round amax / max up to a power of two").
+SCALE_MODES = ("floor", "ceil", "even", "rceil")
 
 
 class MX(Scheme):
@@ -22,11 +34,13 @@ class MX(Scheme):
         32 in MX v1.0 (other sizes for experiments).
     name : str, optional
 
-    Quantization (MX v1.0 section 6.3): ``X = 2**(floor(log2(amax)) - emax_elem)`` with ``amax`` the block's
+    Quantization (MX v1.0 section 6.3, ``scale_mode="floor"``): ``X = 2**(floor(log2(amax)) - emax_elem)`` with ``amax`` the block's
     largest magnitude, computed exactly, and ``emax_elem`` the exponent of the element format's largest normal
     (E4M3 8, E5M2 15, E3M2 4, E2M3 2, E2M1 2, INT8 0); each element is ``v / X`` (exact: X is a power of two)
     rounded by ``rounding`` (RNE by default) and clamped to the element format's largest magnitude (INT8:
     +-127, so -128 is never produced, as Microsoft's microxcaling library does; it decodes as -2).
+
+    ``scale_mode`` picks another rule for the shared exponent (torchao's CEIL, EVEN, RCEIL: :data:`SCALE_MODES`).
 
     Edges: the shared exponent is clamped below at -127 (E8M0's smallest); an all-zero block takes that
     smallest scale (pattern 0x00) and zero elements (signs kept). A block holding NaN or +-inf, or whose shared
@@ -62,16 +76,47 @@ class MX(Scheme):
         """INT8 elements: fraction bits of the implicit scale (6: q * 2**-6)."""
         return self.elem.bits - 2 if self.elem.kind == "int" else 0
 
-    def quantize(self, x, rounding="rne"):
-        """Encode the last axis of ``x`` (a multiple of ``block_size`` long) as a :class:`BlockTensor`."""
+    @property
+    def max_elem(self):
+        """The element format's largest magnitude as the element stands for it (INT8: 127 * 2**-6)."""
+        if self.elem.kind == "int":
+            return float(np.ldexp(self.elem.max_int, -self.int_frac_bits))
+        return float(self.elem.max)
+
+    @property
+    def elem_frac_bits(self):
+        """Fraction bits of an element (INT8: 6, its implicit binary point)."""
+        return self.int_frac_bits if self.elem.kind == "int" else self.elem.man_bits
+
+    def shared_exponent(self, amax, scale_mode="floor"):
+        """The unclamped shared exponent of blocks whose largest finite magnitude is ``amax`` (> 0, float64),
+        by ``scale_mode`` (one of :data:`SCALE_MODES`), as an int64 array."""
+        amax = np.asarray(amax, dtype=np.float64)
+        frac, e = np.frexp(amax)  # amax = frac * 2**e, frac in [0.5, 1): floor(log2(amax)) = e - 1
+        floor = e.astype(np.int64) - 1
+        sig = 2 * frac  # amax / 2**floor, in [1, 2)
+        if scale_mode == "floor":
+            up = np.zeros(amax.shape, bool)
+        elif scale_mode == "ceil":
+            up = sig != 1
+        elif scale_mode == "even":
+            up = sig >= 2 - np.ldexp(1.0, -(self.elem_frac_bits + 1))
+        else:  # rceil: amax <= max_elem * 2**k, max_elem = top * 2**emax_elem with top in [1, 2)
+            up = sig > self.max_elem / 2.0 ** self.emax_elem
+        return floor + up - self.emax_elem
+
+    def quantize(self, x, rounding="rne", scale_mode="floor"):
+        """Encode the last axis of ``x`` (a multiple of ``block_size`` long) as a :class:`BlockTensor`; the
+        shared exponent by ``scale_mode`` (:data:`SCALE_MODES`, default the spec's "floor")."""
         check_rounding(rounding)
+        if scale_mode not in SCALE_MODES:
+            raise ValueError(f"scale_mode must be one of {', '.join(SCALE_MODES)}, not {scale_mode!r}")
         xb = as_blocks(x, self.block_size, self.name)
         e8m0 = self.scale_format
         emin, emax = -e8m0.bias, e8m0.max_pattern - e8m0.bias
         finite = np.all(np.isfinite(xb), axis=-1)
         amax = np.max(np.abs(np.where(np.isfinite(xb), xb, 0.0)), axis=-1, initial=0.0)
-        _, e = np.frexp(amax)  # amax = f * 2**e, f in [0.5, 1): floor(log2(amax)) = e - 1
-        shared = np.where(amax == 0, emin, e - 1 - self.emax_elem)
+        shared = np.where(amax == 0, emin, self.shared_exponent(np.where(amax == 0, 1.0, amax), scale_mode))
         shared = np.maximum(shared, emin)
         nan = ~finite | (shared > emax)
         shared = np.where(nan, 0, shared).astype(np.int64)
@@ -105,3 +150,16 @@ MXFP6_E2M3 = MX(element="fp6_e2m3")
 MXFP6_E3M2 = MX(element="fp6_e3m2")
 MXFP4 = MX(element="fp4_e2m1")
 MXINT8 = MX(element="int8")
+
+
+def dequantize_to(t, dst):
+    """Bit patterns of ``t``'s values (any block scheme's tensor, e.g. MX or NVFP4) in the IEEE float ``dst``
+    ("fp32" or "bf16"): the exact products rounded once, ties to even, with ``dst``'s own overflow (to +-inf)
+    and underflow (to subnormals, then +-0) rules; every NaN (a NaN scale, a NaN element) is ``dst``'s
+    positive quiet NaN (0x7FC00000, 0x7FC0), whatever its source. What the mx-dequantize unit produces."""
+    dst = lookup(dst)
+    v = t.scheme.dequantize(t)
+    with np.errstate(over="ignore"):
+        bits = np.asarray(dst.encode(v, "rne"))
+    qnan = ((1 << dst.exp_bits) - 1) << dst.man_bits | 1 << (dst.man_bits - 1)
+    return np.where(np.isnan(v), qnan, bits).astype(bits.dtype)

@@ -7,8 +7,9 @@ from .common import BlockTensor, Scheme, as_blocks, check_block_size, check_fini
 from ..formats.catalog import lookup
 from ..quant import round_quotient
 
-__all__ = ["FP4_B64", "NF4_B64", "Q3F16", "Q4F16", "W4A16_G128", "W4A16_G128_ASYM", "W4A16_G32", "W4A16_G64",
-           "Absmax", "GroupInt", "MLCGroup", "pack_int4", "pack_words", "unpack_int4", "unpack_words"]
+__all__ = ["CODE_TYPES", "FP4_B64", "NF4_B64", "Q3F16", "Q4F16", "W4A16_G128", "W4A16_G128_ASYM", "W4A16_G32",
+           "W4A16_G64", "ZERO_MODES", "Absmax", "GroupInt", "MLCGroup", "code_values", "dequantize_bits",
+           "pack_int4", "pack_words", "unpack_int4", "unpack_words"]
 
 
 # -- packing ------------------------------------------------------------------------------------------------
@@ -257,3 +258,76 @@ class Absmax(Scheme):
 
 NF4_B64 = Absmax(element="nf4", block_size=64)
 FP4_B64 = Absmax(element="fp4_e2m1", block_size=64)
+
+
+# -- dequantization as hardware computes it: bit patterns in, bit patterns out ------------------------------
+#: Code types of :func:`dequantize_bits`: name -> (bits, signed); "nf4" indexes the NF4 levels.
+CODE_TYPES = {"uint4": (4, False), "int4": (4, True), "uint3": (3, False), "nf4": (4, None)}
+#: Zero points of :func:`dequantize_bits`: "none" (0), "group" (one per group, given), "gptq" (2**(bits-1),
+#: GPTQ's symmetric Z), "mlc" (2**(bits-1) - 1, MLC-LLM's K).
+ZERO_MODES = ("none", "group", "gptq", "mlc")
+
+
+def code_values(codes, codes_type="uint4", zero="none", zero_points=None):
+    """Exact float64 values the codes stand for before scaling: ``q - Z`` (integers), or the NF4 level."""
+    from ..validate import check_choice
+    check_choice("codes_type", codes_type, tuple(CODE_TYPES))
+    check_choice("zero", zero, ZERO_MODES)
+    bits, signed = CODE_TYPES[codes_type]
+    c = _codes(codes, bits).astype(np.int64)
+    if codes_type == "nf4":
+        if zero != "none":
+            raise ValueError(f"nf4 codes take no zero point: zero must be 'none', not {zero!r}")
+        return lookup("nf4").decode(c)
+    if signed:
+        if zero != "none":
+            raise ValueError(f"int4 codes are signed already: zero must be 'none', not {zero!r}")
+        return np.where(c >> (bits - 1), c - (1 << bits), c).astype(np.float64)
+    if zero == "group":
+        if zero_points is None:
+            raise ValueError("zero='group' needs zero_points (one per group)")
+        z = _codes(zero_points, bits).astype(np.int64)
+    else:
+        z = {"none": 0, "gptq": 1 << (bits - 1), "mlc": (1 << (bits - 1)) - 1}[zero]
+    return (c - z).astype(np.float64)
+
+
+def dequantize_bits(codes, scales, *, group_size, codes_type="uint4", zero="none", zero_points=None,
+                    scale_format="fp16", out_format="fp16", saturate=False):
+    """Bit patterns of ``out_format``: each code's value (``q - Z`` or its NF4 level) times its group's scale,
+    rounded **once**, to nearest even, from the exact product (what the ``w4-dequantize`` unit computes).
+
+    Parameters
+    ----------
+    codes : integer array, last axis a multiple of ``group_size``
+        4-bit (3-bit for uint3) code patterns; int4 codes are two's complement.
+    scales : integer array of ``scale_format`` bit patterns, shape ``codes.shape[:-1] + (groups,)``
+    group_size : int
+    codes_type, zero, zero_points : see :data:`CODE_TYPES`, :data:`ZERO_MODES`; ``zero_points`` (shape of
+        ``scales``) only with ``zero="group"``.
+    scale_format, out_format : str
+        "fp16", "bf16" (or "fp32" for the scale: bitsandbytes' absmax).
+    saturate : bool
+        Overflow and infinite scales give +-max instead of +-inf (MLC-LLM's q4f16/q3f16 golden saturates).
+
+    The product is exact in float64 (at most 24 x 24 significant bits), so the one rounding is
+    ``out_format.encode``'s. IEEE rules for the rest: the sign of a zero product is the XOR of the signs
+    (``d = 0`` counts as +0), a NaN scale or ``inf * 0`` gives the destination's quiet NaN ``0x7e00`` (fp16)
+    / ``0x7fc0`` (bf16), positive, with no payload; an infinite scale gives +-inf (+-max when saturating);
+    subnormal scales and results are exact values like any other.
+    """
+    group_size = check_block_size(group_size)
+    sfmt, ofmt = lookup(scale_format), lookup(out_format)
+    zp = None
+    if zero == "group" and zero_points is not None:
+        zp = np.repeat(np.asarray(zero_points), group_size, axis=-1)  # one per code
+    d = code_values(codes, codes_type, zero, zp)
+    s = np.asarray(sfmt.decode(np.asarray(scales).astype(np.uint64)), dtype=np.float64)
+    if d.ndim == 0 or d.shape[-1] % group_size or s.shape != d.shape[:-1] + (d.shape[-1] // group_size,):
+        raise ValueError(f"codes of shape {d.shape} in groups of {group_size} need scales of shape "
+                         f"{d.shape[:-1] + (d.shape[-1] // group_size,) if d.ndim else None}, not {s.shape}")
+    with np.errstate(invalid="ignore"):
+        prod = np.repeat(s, group_size, axis=-1) * d
+    bits = np.asarray(ofmt.encode(prod, "rne", saturate)).astype(np.uint64)
+    qnan = ((1 << ofmt.exp_bits) - 1) << ofmt.man_bits | 1 << (ofmt.man_bits - 1)
+    return np.where(np.isnan(prod), np.uint64(qnan), bits).astype(ofmt.dtype)

@@ -12,10 +12,11 @@ from ..validate import check_int
 from .codebook import Codebook
 from .integer import Integer
 from .minifloat import FP64, Minifloat
+from .p3109 import P3109, check_p3109
 from .posit import Posit
 from .scale import PowerOfTwo
 
-__all__ = ["ALIASES", "CATALOG", "cfloat8", "lookup", "minifloat", "names", "posit"]
+__all__ = ["ALIASES", "CATALOG", "cfloat8", "lookup", "minifloat", "names", "p3109", "posit"]
 
 FP32 = Minifloat(name="fp32", exp_bits=8, man_bits=23)
 FP16 = Minifloat(name="fp16", exp_bits=5, man_bits=10)
@@ -38,6 +39,12 @@ E8M0 = PowerOfTwo(name="e8m0", exp_bits=8, bias=127)
 FLOAT8_E3M4 = Minifloat(name="float8_e3m4", exp_bits=3, man_bits=4)  # IEEE-like: inf and NaN, bias 3
 FLOAT8_E4M3 = Minifloat(name="float8_e4m3", exp_bits=4, man_bits=3)  # IEEE-like (not OCP's E4M3FN), bias 7
 FLOAT8_E4M3B11FNUZ = Minifloat(name="float8_e4m3b11fnuz", exp_bits=4, man_bits=3, bias=11, specials="fnuz")
+# IEEE P3109 (interim report): K8 P3 and P4 signed extended (the report's binary8p3se / binary8p4se), K8 P1
+P3109_K8P1 = P3109(k=8, p=1)
+P3109_K8P3 = P3109(k=8, p=3)
+P3109_K8P4 = P3109(k=8, p=4)
+P3109_K8P3_UNSIGNED = P3109(k=8, p=3, signed=False)
+P3109_K8P4_UNSIGNED = P3109(k=8, p=4, signed=False)
 POSIT8 = Posit(name="posit8", n=8, es=2)
 POSIT16 = Posit(name="posit16", n=16, es=2)
 POSIT32 = Posit(name="posit32", n=32, es=2)
@@ -48,6 +55,11 @@ INT4 = Integer(name="int4", bits=4)
 INT2 = Integer(name="int2", bits=2)  # the low-bit weight codes ml_dtypes names int2 / uint2
 UINT2 = Integer(name="uint2", bits=2, signed=False)
 UINT4 = Integer(name="uint4", bits=4, signed=False)
+INT1 = Integer(name="int1", bits=1)  # ml_dtypes' int1: -1 and 0
+UINT1 = Integer(name="uint1", bits=1, signed=False)
+#: The OCP MX v1.0 INT8 element: two's complement 1.6 fixed point, q * 2**-6, encoded in -127..127 (0x80, -2,
+#: decodes but is never produced, as golden.block's MXINT8 scheme and microxcaling clamp).
+MXINT8 = Integer(name="mxint8", bits=8, frac_bits=6, symmetric=True)
 INT16 = Integer(name="int16", bits=16)
 INT32 = Integer(name="int32", bits=32)
 #: QLoRA NormalFloat: the 16 levels as QLoRA publishes them (float32 values), codes 0..15 in order.
@@ -59,8 +71,10 @@ NF4 = Codebook(name="nf4", levels=[
 CATALOG = {f.name: f for f in (
     FP64, FP32, FP16, BF16, TF32, FP24, PXR24, X87,
     FP8_E4M3, FP8_E5M2, FP8_E4M3FNUZ, FP8_E5M2FNUZ, FP6_E2M3, FP6_E3M2, FP4_E2M1, CFLOAT8_1_4_3, CFLOAT8_1_5_2,
-    FLOAT8_E3M4, FLOAT8_E4M3, FLOAT8_E4M3B11FNUZ,
-    E8M0, POSIT8, POSIT16, POSIT32, POSIT64, INT8, UINT8, INT4, UINT4, INT2, UINT2, INT16, INT32, NF4,
+    FLOAT8_E3M4, FLOAT8_E4M3, FLOAT8_E4M3B11FNUZ, P3109_K8P1, P3109_K8P3, P3109_K8P4, P3109_K8P3_UNSIGNED,
+    P3109_K8P4_UNSIGNED,
+    E8M0, POSIT8, POSIT16, POSIT32, POSIT64, INT8, UINT8, INT4, UINT4, INT2, UINT2, INT1, UINT1, INT16, INT32,
+    MXINT8, NF4,
 )}
 
 #: Names users bring from other tools, each standing for one catalog format.
@@ -73,12 +87,21 @@ ALIASES = {
     "float16": "fp16", "float32": "fp32", "float64": "fp64", "half": "fp16", "single": "fp32", "double": "fp64",
     # the OCP FP8 short names
     "e4m3": "fp8_e4m3", "e5m2": "fp8_e5m2",
+    # IEEE P3109's own names (binary<K>p<P> + signed/unsigned + extended/finite); its signed finite K8 formats
+    # are the fnuz FP8s
+    "binary8p3se": "p3109_k8p3", "binary8p4se": "p3109_k8p4", "binary8p1se": "p3109_k8p1",
+    "binary8p3sf": "fp8_e5m2fnuz", "binary8p4sf": "fp8_e4m3fnuz", "p3109_k8p3_finite": "fp8_e5m2fnuz",
+    "p3109_k8p4_finite": "fp8_e4m3fnuz",
+    # gfloat's name for the MX INT8 element
+    "ocp_int8": "mxint8",
 }
 
 _BY_KEY = {(type(f), f._key()): f for f in CATALOG.values()}
 _POLICY_SUFFIX = r"(?:_(ieee|fn|fnuz|none))?"
 _PARAMETRIC_HELP = ("e<E>m<M>[_b<bias>][_ieee|_fn|_fnuz|_none] (E 1..15, M 0..63), posit<n>_es<es> (n 3..64, es 0..4), "
-                    "cfloat8_1_4_3_b<bias>, cfloat8_1_5_2_b<bias> (bias 0..63)")
+                    "cfloat8_1_4_3_b<bias>, cfloat8_1_5_2_b<bias> (bias 0..63), "
+                    "p3109_k<K>p<P>[_unsigned][_finite] or binary<K>p<P>{s|u}{e|f} (K 2..16, P 1..K-1 signed, "
+                    "1..K unsigned)")
 
 
 def names():
@@ -100,6 +123,16 @@ def minifloat(**kwargs):
 def posit(n, es=2):
     """posit(n, es), 3 <= n <= 64, 0 <= es <= 4 (the 2022 standard: es = 2)."""
     return canonical(Posit(n=n, es=es))
+
+
+def p3109(k, p, signed=True, extended=True):
+    """The IEEE P3109 format of width ``k`` (2..16) and precision ``p`` (1..k-1 signed, 1..k unsigned): a
+    :class:`P3109`, or for the signed finite variant the equal ``fnuz`` :class:`Minifloat` (bias 2**(k-p-1)),
+    as the catalog's instance when it holds it (``p3109(8, 4, extended=False)`` is ``fp8_e4m3fnuz``)."""
+    k, p, signed, extended = check_p3109(k, p, signed, extended)
+    if signed and not extended:
+        return canonical(Minifloat(exp_bits=k - p, man_bits=p - 1, specials="fnuz"))
+    return canonical(P3109(k=k, p=p, signed=signed, extended=extended))
 
 
 def cfloat8(exp_bits=4, man_bits=None, bias=None):
@@ -124,6 +157,12 @@ def _parse(name):
         e, m, b, policy = found.groups()
         return Minifloat(exp_bits=int(e), man_bits=int(m), bias=None if b is None else int(b),
                          specials=policy or "ieee")
+    found = re.fullmatch(r"p3109_k(\d+)p(\d+)(_unsigned)?(_finite)?", name)
+    if found:
+        return p3109(int(found[1]), int(found[2]), signed=not found[3], extended=not found[4])
+    found = re.fullmatch(r"binary(\d+)p(\d+)([su])([ef])", name)
+    if found:
+        return p3109(int(found[1]), int(found[2]), signed=found[3] == "s", extended=found[4] == "e")
     found = re.fullmatch(r"posit(\d+)_es(\d+)", name)
     if found:
         return Posit(n=int(found[1]), es=int(found[2]))
@@ -136,7 +175,8 @@ def _parse(name):
 def lookup(name):
     """The format called ``name``: a catalog name, an alias (:data:`ALIASES`), a parametric name
     (``e<E>m<M>[_b<bias>][_ieee|_fn|_fnuz|_none]``, ``posit<n>_es<es>``, ``cfloat8_1_4_3_b<bias>``,
-    ``cfloat8_1_5_2_b<bias>``) or a format object; always the catalog's instance when it holds an equal format.
+    ``cfloat8_1_5_2_b<bias>``, ``p3109_k<K>p<P>[_unsigned][_finite]``, ``binary<K>p<P>{s|u}{e|f}``) or a format
+    object; always the catalog's instance when it holds an equal format.
 
     Raises ValueError naming the parameter (``format``) and the spellings allowed.
     """

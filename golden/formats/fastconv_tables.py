@@ -6,6 +6,7 @@ import numpy as np
 
 from .integer import Integer
 from .minifloat import Minifloat
+from .p3109 import P3109
 from .posit import Posit
 from .scale import PowerOfTwo
 
@@ -21,13 +22,31 @@ def key_bits(dst):
     """Fraction bits after the leading one that every rounding boundary of ``dst`` fits in (None: unknown)."""
     if isinstance(dst, Minifloat):
         return None if dst.explicit_integer else dst.frac_bits + 1
+    if isinstance(dst, P3109):
+        return dst.frac_bits + 1  # values, midpoints and the overflow threshold: the same fields as a minifloat
     if isinstance(dst, Posit):
         return max(dst.n - 3 - dst.es, 0) + 1
     if isinstance(dst, Integer):
-        return dst.bits
+        # boundaries: the integers and half-integers up to the range's ends (-2**(bits-1) - 1/2 needs all
+        # ``bits``); a symmetric range ends at +-(2**(bits-1) - 1/2), one bit less
+        return dst.bits - dst.symmetric
     if isinstance(dst, PowerOfTwo):
         return 1
     return None
+
+
+def to_words(bits, width):
+    """Patterns of a ``width``-bit format as ``shape + (ceil(width / 64),)`` uint64, low word first."""
+    nw = max(1, -(-width // 64))
+    a = np.asarray(bits)
+    if a.dtype != object:
+        return a.astype(_U64)[..., None]
+    flat = a.reshape(-1)
+    out = np.empty((flat.size, nw), _U64)
+    mask = (1 << 64) - 1
+    for k in range(nw):
+        out[:, k] = np.array([(int(v) >> (64 * k)) & mask for v in flat], dtype=_U64)
+    return out.reshape(a.shape + (nw,))
 
 
 class _Plan:
@@ -92,17 +111,27 @@ class _SourceTable(_TableMixin, _Plan):
     def _chunk(self, x, out, flags):
         self._lookup(x.astype(np.intp), out, flags)
 
+    def words(self, bits):
+        """``(words, flags)``: the results as ``(n, ceil(width / 64))`` uint64, low word first, looked up in
+        a table of words (an x87 destination's results are Python ints in ``__call__``; not here)."""
+        if getattr(self, "_twords", None) is None:
+            ob = self.tbits if self.packed is None else (self.packed & _U32(0xFFFF))
+            self._twords = to_words(ob, self.dst.width)
+            self._tflags = self.tflags if self.packed is None else (self.packed >> _U32(16)).astype(_U8)
+        idx = np.ascontiguousarray(self.src.as_bits(bits)).reshape(-1).astype(np.intp)
+        return self._twords[idx], self._tflags[idx]
+
 
 def _key_subnormals_ok(src, dst, K):
     """Whether the key table is exact for source subnormals too: there the key's unit is 2**(emin - K), and
     every boundary of ``dst`` below 2**emin must be a multiple of it (or there must be none)."""
     unit = src.emin - K
-    if isinstance(dst, Minifloat):
+    if isinstance(dst, (Minifloat, P3109)):
         return dst.emin - dst.frac_bits - 1 >= unit  # the finest boundaries: half the subnormal step
     if isinstance(dst, Posit):
         return -dst.max_scale >= src.emin  # below minpos everything gives minpos
     if isinstance(dst, Integer):
-        return True  # the smallest boundary is 1/2
+        return -dst.frac_bits - 1 >= unit  # the smallest boundary is half the last bit's value
     if isinstance(dst, PowerOfTwo):
         return -dst.bias - 1 >= src.emin  # lowest boundary 1.5 * 2**(-bias-1); all below give the same
     return False

@@ -128,6 +128,30 @@ class Minifloat(Format):
     def signed(self):
         return True
 
+    # -- subnormal patterns (ftz / daz) -------------------------------------------------------------------
+    def subnormal_patterns(self, bits):
+        """Boolean mask of the patterns of ``bits`` that encode subnormals: exponent field 0 and a nonzero
+        fraction (x87: integer bit clear as well; a set one is a pseudo-denormal, read as NaN). All False
+        for a format without subnormals."""
+        b = self.as_bits(bits)
+        if not self.subnormals:
+            return np.zeros(np.shape(b), dtype=bool)
+        f = self.frac_bits
+        one = type(b.flat[0]) if b.dtype == object and b.size else b.dtype.type
+        expf = (b >> one(self.man_bits)) & one((1 << self.exp_bits) - 1)
+        mask = (expf == 0) & ((b & one((1 << f) - 1)) != 0)
+        if self.explicit_integer:
+            mask &= ((b >> one(f)) & one(1)) == 0
+        return np.asarray(mask, dtype=bool)
+
+    def zero_patterns(self, bits):
+        """The zero with each pattern's sign (+0 for fnuz, which has no -0: its pattern is the NaN)."""
+        b = self.as_bits(bits)
+        if self.specials == "fnuz":
+            return np.zeros_like(b)
+        one = type(b.flat[0]) if b.dtype == object and b.size else b.dtype.type
+        return b & one(1 << (self.width - 1))
+
     # -- facts -------------------------------------------------------------------------------------------
     @property
     def max(self):

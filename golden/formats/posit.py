@@ -155,7 +155,17 @@ class Posit(Format):
         kept, rbit, sticky = shift_right(tail, np.maximum(drop, 0))
         body = head | np.where(exact, tail << np.clip(-drop, 0, 63).astype(_U64), kept)
         lsb = (body & _U64(1)).astype(bool)
-        inc = increment(rounding, tail, np.maximum(drop, 0), sign, lsb, rbit, sticky, rand, rand_bits) & ~exact
+        inc = increment(rounding, tail, np.maximum(drop, 0), sign, lsb, rbit, sticky, rand, rand_bits)
+        if rounding == "stochastic":
+            # Stochastic rounding reads the top rand_bits discarded bits: where the fold above put its sticky
+            # bit among them (a 64-bit significand, x87, rounded near its end), read them from sig itself.
+            # (The discarded bits are then all fraction bits: sig's low drop + excess bits.)
+            folded = (excess > 0) & (drop > 0) & (drop <= fl)
+            if folded.any():
+                whole = increment(rounding, sig, np.where(folded, drop + excess, 0), sign, lsb, rbit, sticky, rand,
+                                  rand_bits)
+                inc = np.where(folded, whole, inc)
+        inc = inc & ~exact
         body = body + inc.astype(_U64)
         inexact = (rbit | sticky) & ~exact
         maxpos = _U64((1 << (n - 1)) - 1)

@@ -16,12 +16,12 @@ is rounded to an integer exactly (:func:`round_quotient`). Conventions, stated o
   to ``[qmin, qmax]`` is exact (no int32 wrap there).
 """
 
-from .affine import (ROUNDINGS, choose_qparams, dequantize, fake_quantize, int_format, quantize,
+from .affine import (ARITHMETICS, ROUNDINGS, choose_qparams, dequantize, fake_quantize, int_format, quantize,
                      round_quotient)
 from .fixedpoint import (INT32_MAX, INT32_MIN, MODES, quantize_multiplier, real_multiplier, requantize,
                          rounding_divide_by_pot, srdhm)
 from .matmul import qmatmul, qmatmul_acc
 
-__all__ = ["INT32_MAX", "INT32_MIN", "MODES", "ROUNDINGS", "choose_qparams", "dequantize", "fake_quantize",
-           "int_format", "qmatmul", "qmatmul_acc", "quantize", "quantize_multiplier", "real_multiplier",
+__all__ = ["ARITHMETICS", "INT32_MAX", "INT32_MIN", "MODES", "ROUNDINGS", "choose_qparams", "dequantize",
+           "fake_quantize", "int_format", "qmatmul", "qmatmul_acc", "quantize", "quantize_multiplier", "real_multiplier",
            "requantize", "round_quotient", "rounding_divide_by_pot", "srdhm"]

@@ -13,10 +13,12 @@ import numpy as np
 from ..formats.catalog import lookup
 from ..validate import check_bool, check_choice, check_int, check_ints, show_value
 
-__all__ = ["ROUNDINGS", "choose_qparams", "dequantize", "fake_quantize", "int_format", "quantize",
+__all__ = ["ARITHMETICS", "ROUNDINGS", "choose_qparams", "dequantize", "fake_quantize", "int_format", "quantize",
            "round_quotient"]
 
 ROUNDINGS = ("rne", "rmm", "rtz", "rdn", "rup")
+#: How ``quantize`` computes ``r / S``: exactly, or as a float32 runtime does (ONNX's reference QuantizeLinear).
+ARITHMETICS = ("exact", "float32")
 _HALF = Fraction(1, 2)
 
 
@@ -136,7 +138,24 @@ def choose_qparams(rmin, rmax, dtype="int8", symmetric=False, narrow_range=False
     return (float(scale), int(zp)) if lo.ndim == 0 else (scale, zp)
 
 
-def quantize(r, scale, zero_point, dtype="int8", *, axis=None, rounding="rne", narrow_range=False):
+def _float32_quotient(r, s):
+    """``float32(r) / float32(S)`` as float32 computes it (one IEEE rounding), widened exactly to float64.
+
+    The operands are rounded to float32 first (a float32 runtime holds them so); a scale that rounds to 0 or
+    to infinity in float32 is refused."""
+    s32 = np.asarray(s, dtype=np.float32)
+    if not np.all(np.isfinite(s32) & (s32 > 0)):
+        raise ValueError(f"scale must be a positive, finite float32 with arithmetic='float32', not {show_value(s)}")
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        return (np.asarray(r, dtype=np.float32) / s32).astype(np.float64)
+
+
+_ROUND_FLOAT = {"rne": np.rint, "rtz": np.trunc, "rdn": np.floor, "rup": np.ceil,
+                "rmm": lambda v: np.copysign(np.floor(np.abs(v) + 0.5), v)}  # exact on float64 of float32 values
+
+
+def quantize(r, scale, zero_point, dtype="int8", *, axis=None, rounding="rne", narrow_range=False,
+             arithmetic="exact"):
     """``q = clamp(round(r / S) + Z, qmin, qmax)``, the quotient rounded exactly (half to even by default).
 
     Parameters
@@ -153,17 +172,33 @@ def quantize(r, scale, zero_point, dtype="int8", *, axis=None, rounding="rne", n
     narrow_range : bool
         Clamp to ``qmin + 1`` (-127 for int8).
 
-    NaN gives the zero point; +-inf give ``qmax`` / ``qmin``. Runtimes that divide in float32 (ONNX) or
-    multiply by a float32 reciprocal (PyTorch) can differ by one on values within float32 rounding of a tie.
+    arithmetic : str
+        "exact" (default): the exact rational ``r / S`` is rounded. "float32": ``r`` and ``S`` are rounded to
+        float32 and divided in float32, and that float32 quotient is rounded -- bit for bit what ONNX's
+        reference QuantizeLinear (``onnx.reference``) computes, ``rint(x / y_scale)`` on float32 tensors. The
+        two differ by one wherever the float32 quotient rounds onto a tie (or an integer, for the directed
+        modes) that the exact quotient is not on, and where ``r`` is not a float32.
+
+    NaN gives the zero point; +-inf (and, in float32, a quotient that overflows to +-inf) give ``qmax`` /
+    ``qmin``: the range's ends, in both arithmetics. (ONNX's reference casts such quotients, and any beyond
+    int32, with numpy's float -> int32 cast, which is undefined there: it gives INT32_MIN on x86, so
+    ``qmin`` even for +inf and NaN.) Runtimes that multiply by a float32 reciprocal (PyTorch) can differ by
+    one elsewhere too.
     """
     fmt = int_format(dtype)
     rounding = check_choice("rounding", rounding, ROUNDINGS)
     qmin, qmax = _qrange(fmt, narrow_range)
-    r = np.asarray(r, dtype=np.float64)
+    with np.errstate(invalid="ignore"):  # a float32 signaling NaN widens with an invalid-operation flag
+        r = np.asarray(r, dtype=np.float64)
     s, z = _qparams(scale, zero_point, r.ndim, r.shape, axis, fmt.min_int, fmt.max_int)
-    finite = np.isfinite(r)
-    n = np.clip(round_quotient(np.where(finite, r, 0.0), s, rounding), -2.0 ** 40, 2.0 ** 40)
-    q = n.astype(np.int64) + z
+    arithmetic = check_choice("arithmetic", arithmetic, ARITHMETICS)
+    if arithmetic == "float32":
+        quotient = _float32_quotient(r, s)
+        r = np.where(np.isnan(r), np.nan, quotient)  # an overflowing quotient acts as the infinity it is
+        n = _ROUND_FLOAT[rounding](np.where(np.isfinite(quotient), quotient, 0.0))
+    else:
+        n = round_quotient(np.where(np.isfinite(r), r, 0.0), s, rounding)
+    q = np.clip(n, -2.0 ** 40, 2.0 ** 40).astype(np.int64) + z
     q = np.where(np.isnan(r), z, np.where(r == np.inf, qmax, np.where(r == -np.inf, qmin, q)))
     size = 8 if fmt.bits <= 8 else 16 if fmt.bits <= 16 else 32
     return np.clip(q, qmin, qmax).astype(f"{'' if fmt.signed else 'u'}int{size}")

@@ -16,7 +16,7 @@ def _show(value):
     if isinstance(value, float):
         return f"{value:.4g}"
     v = Fraction(value)
-    if v and v.numerator == 1 and v.denominator & (v.denominator - 1) == 0:
+    if v and v.numerator == 1 and v.denominator > 1 and v.denominator & (v.denominator - 1) == 0:
         return f"2**-{v.denominator.bit_length() - 1}" + (f" ({float(v):.6g})" if v > 2 ** -1000 else "")
     if v.denominator == 1 and v.numerator > 1 and v.numerator & (v.numerator - 1) == 0 and v.numerator > 1 << 20:
         return f"2**{v.numerator.bit_length() - 1}" + (f" ({float(v):.6g})" if v < 2 ** 1000 else "")
@@ -46,6 +46,33 @@ def _facts(fmt):
                 "dynamic_range_binades": _log2(Fraction(fmt.max) / Fraction(lo)) if lo else math.inf}
 
 
+def _codes(codes, width):
+    """Patterns as hex, runs of consecutive ones as ranges: ``0x7f81..0x7fff, 0xff81..0xffff (510)``."""
+    codes = [int(c) for c in codes]
+    if not codes:
+        return "none"
+    digits = (width + 3) // 4
+    runs, start = [], codes[0]
+    for a, b in zip(codes, codes[1:] + [None]):
+        if b != a + 1:
+            runs.append(f"0x{start:0{digits}x}" + (f"..0x{a:0{digits}x}" if a != start else ""))
+            start = b
+    text = ", ".join(runs[:4]) + (", ..." if len(runs) > 4 else "")
+    return text + (f" ({len(codes)})" if len(codes) > 1 else "")
+
+
+def _special_codes(fmt):
+    """(label, text) for the NaN/NaR, infinity and negative-zero patterns of a format of at most 16 bits."""
+    bits = fmt.all_bits()
+    raw = fmt.decode_raw(bits)
+    finite_zero = (raw.cls == golden.FINITE) & (raw.sig == 0)
+    return [("nar_codes" if fmt.kind == "posit" else "nan_codes", _codes(bits[raw.cls == golden.NAN], fmt.width)),
+            ("inf_codes", " ".join(f"{s}{_codes(bits[(raw.cls == golden.INF) & (raw.sign == neg)], fmt.width)}"
+                                   for s, neg in (("+", False), ("-", True))
+                                   if ((raw.cls == golden.INF) & (raw.sign == neg)).any()) or "none"),
+            ("neg_zero_code", _codes(bits[finite_zero & raw.sign], fmt.width))]
+
+
 def cmd_info(args):
     fmt = args.format
     print(repr(fmt))
@@ -53,6 +80,9 @@ def cmd_info(args):
         if key in ("name",):
             continue
         print(f"  {key:22s} {_show(value) if key != 'width' else value}")
+    if fmt.width <= 16:
+        for key, text in _special_codes(fmt):
+            print(f"  {key:22s} {text}")
     doc = inspect.getdoc(type(fmt)) or ""
     paragraphs = [p for p in doc.split("\n\n") if not p.startswith(("Parameters", "--"))]
     paragraphs = [p for p in paragraphs if not p.lstrip().startswith(("exp_bits", "n :", "bits :"))]

@@ -9,6 +9,7 @@ from fmtforge.golden import MODES
 
 from ..flow.verilog import check_module_name, to_verilog
 from ..units.registry import DEFAULT_UNITS, build_unit, unit_kinds, units_table
+from .atlas_doc import add_atlas_subparser
 from .info import cmd_info
 from .options import CliError, add_unit_parsers, format_arg, unit_options
 from .plot import add_plot_subparser
@@ -42,6 +43,11 @@ def write_output(text, path, what="output"):
 
 def cmd_generate(args):
     options = unit_options(args)
+    if getattr(args, "from_onnx", None) is not None:  # qmac only; onnx is imported in there, not here
+        from .onnx_qmac import generate_from_onnx
+        return generate_from_onnx(args, options, build_unit, to_verilog, write_output)
+    if getattr(args, "node", None) is not None:
+        raise CliError("--node needs --from-onnx MODEL")
     try:
         if args.name is not None:
             check_module_name(args.name)
@@ -66,7 +72,8 @@ def cmd_list(args):
                 also = f"  (also {', '.join(aliases[name])})" if name in aliases else ""
                 print(f"  {name:14s} {fmt.width:3d} bits  {fmt!r}{also}")
     print("parametric names: e<E>m<M>[_b<bias>][_ieee|_fn|_fnuz|_none], posit<n>_es<es>, "
-          "cfloat8_1_4_3_b<bias>, cfloat8_1_5_2_b<bias>")
+          "cfloat8_1_4_3_b<bias>, cfloat8_1_5_2_b<bias>, p3109_k<K>p<P>[_unsigned][_finite], "
+          "binary<K>p<P>{s|u}{e|f}")
     print("units (fmtforge generate UNIT --help):")
     for kind, doc in unit_kinds().items():
         print(f"  {kind:14s} {doc.replace('`', '')}")
@@ -124,6 +131,9 @@ def make_parser():
         q.add_argument("--name", help="Verilog module name (default: spelled from the parameters)")
         q.add_argument("-o", "--output", default="-", help="output Verilog file (default, or -: stdout)")
         q.set_defaults(func=cmd_generate)
+        if q.prog.endswith(" qmac"):
+            from .onnx_qmac import add_onnx_arguments
+            add_onnx_arguments(q)
 
     add_synth_subparser(sub)
 
@@ -136,6 +146,7 @@ def make_parser():
     p.set_defaults(func=cmd_units)
 
     add_plot_subparser(sub)
+    add_atlas_subparser(sub)
 
     _add_plugins(sub)
 

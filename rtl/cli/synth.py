@@ -1,12 +1,17 @@
 """`fmtforge synth` and `fmtforge synth-all`: the FPGA flow (fmtforge.rtl.flow) on the command line."""
 
+import functools
 import json
 import sys
 from pathlib import Path
 
 from ..flow import TARGETS, SynthError, markdown_table, synth_all, synth_one
+from ..flow.peers import PEERS, peer_key
+from ..flow.report import SEEDS
 from ..units.registry import DEFAULT_UNITS, UNITS, build_unit
+from .curves import add_curve_option, add_curves_all_option, cmd_curve, curves_all
 from .options import CliError, add_unit_parsers, unit_options
+from .progress import Progress
 
 __all__ = ["add_synth_subparser", "synth_jobs"]
 
@@ -18,7 +23,8 @@ def _given(kind, options):
 
 
 def _job(kind, options):
-    return kind, _given(kind, options), lambda: build_unit(kind, **options)
+    # a partial, not a lambda: the job may run in another process (synth-all shards)
+    return kind, _given(kind, options), functools.partial(build_unit, kind, **options)
 
 
 def synth_jobs(units):
@@ -26,11 +32,44 @@ def synth_jobs(units):
     return [_job(kind, options) for kind, options in units]
 
 
+def with_peer_variants(units):
+    """``units`` and, after each one a peer compares with on other terms (a peer that flushes subnormals), the
+    variant that conforms as the peer does (``--ftz``), for the report's like-for-like comparison."""
+    out = []
+    for kind, options in units:
+        out.append((kind, options))
+        for p in PEERS:
+            if p.like and peer_key(kind, _given(kind, options)) == peer_key(p.unit, p.options):
+                variant = {**options, **p.like}
+                if (kind, variant) not in out and (kind, variant) not in units:
+                    out.append((kind, variant))
+    return out
+
+
+def _seeds(args):
+    """The placement seeds: ``--seed N`` alone, else ``--seeds`` (default 1,2,3)."""
+    if args.seed is not None:
+        if args.seed < 0:
+            raise CliError(f"seed must be a non-negative integer, not {args.seed}")
+        return (args.seed,)
+    try:
+        seeds = tuple(int(t) for t in args.seeds.split(","))
+    except ValueError:
+        seeds = ()
+    if not seeds or any(x < 0 for x in seeds) or len(set(seeds)) != len(seeds):
+        raise CliError(f"seeds must be distinct non-negative integers separated by commas (1,2,3), "
+                       f"not {args.seeds!r}")
+    return seeds
+
+
 def _cmd_synth(args):
     options = unit_options(args)
+    if args.curve:
+        return cmd_curve(args, options)
     try:
         UNITS[args.unit].resolve(options)  # bad options: one line, before any tool runs
-        row = synth_one(*_job(args.unit, options), args.target, seed=args.seed, out_dir=args.output_dir)
+        seeds = _seeds(args)
+        row = synth_one(*_job(args.unit, options), args.target, seeds=seeds, out_dir=args.output_dir)
     except (ValueError, TypeError, NotImplementedError) as e:
         raise CliError(str(e)) from None
     except SynthError as e:
@@ -39,14 +78,26 @@ def _cmd_synth(args):
 
 
 def _cmd_synth_all(args):
+    seeds = _seeds(args)
+    if args.jobs is not None and args.jobs < 1:
+        raise CliError(f"jobs must be a positive integer, not {args.jobs}")
     try:
-        synth_all(synth_jobs(DEFAULT_UNITS), args.target or tuple(TARGETS),
-                  out_dir=args.output_dir, seed=args.seed, workers=args.jobs)
+        synth_all(synth_jobs(with_peer_variants(DEFAULT_UNITS)), args.target or tuple(TARGETS),
+                  out_dir=args.output_dir, seeds=seeds, workers=args.jobs, scheduler=args.scheduler,
+                  progress=lambda total: Progress(total, "synth-all", every=0))
+        if args.curves:
+            curves_all(args, DEFAULT_UNITS, args.target or tuple(TARGETS))
     except SynthError as e:
         sys.exit(f"fmtforge synth-all: {e}")
     out = Path(args.output_dir)
     print((out / "report.md").read_text())
     print(f"wrote {out / 'report.json'} and {out / 'report.md'}", file=sys.stderr)
+
+
+def _seed_arguments(p):
+    p.add_argument("--seeds", default=",".join(map(str, SEEDS)),
+                   help="nextpnr placement seeds; Fmax is their median (default: 1,2,3)")
+    p.add_argument("--seed", type=int, help="one placement seed only (instead of --seeds)")
 
 
 def add_synth_subparser(subparsers):
@@ -56,18 +107,21 @@ def add_synth_subparser(subparsers):
     units = p.add_subparsers(dest="unit", required=True, metavar="UNIT")
     for q in add_unit_parsers(units):
         q.add_argument("--target", default="ice40", choices=tuple(TARGETS),
-                       help="ice40: HX8K ct256; ecp5: LFE5U-25F CABGA256 (default: ice40)")
-        q.add_argument("--seed", type=int, default=1, help="nextpnr placement seed (default: 1)")
+                       help="ice40: HX8K ct256; ice40-up5k: UP5K sg48 (DSPs); ecp5: LFE5U-25F CABGA256 (default: ice40)")
+        _seed_arguments(q)
         q.add_argument("--output-dir", default="build/synth",
                        help="the flow's files go into OUTPUT_DIR/TARGET/MODULE (default: build/synth)")
         q.add_argument("--json", action="store_true", help="print the whole result as JSON")
+        add_curve_option(q)
         q.set_defaults(func=_cmd_synth)
 
     p = subparsers.add_parser("synth-all", help="synthesise every default unit: build/synth/report.{json,md}")
     p.add_argument("--target", action="append", choices=tuple(TARGETS),
                    help="a target (repeatable; default: all)")
-    p.add_argument("--seed", type=int, default=1, help="nextpnr placement seed (default: 1)")
+    _seed_arguments(p)
     p.add_argument("--output-dir", default="build/synth")
-    p.add_argument("--jobs", type=int, help="flows run at once (default: the number of CPUs)")
+    p.add_argument("--jobs", type=int, help="flows run at once in local processes (default: the number of CPUs)")
+    p.add_argument("--scheduler", help="a Dask scheduler (tcp://host:port) that runs the flows instead")
+    add_curves_all_option(p)
     p.set_defaults(func=_cmd_synth_all)
     return p

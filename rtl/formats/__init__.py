@@ -8,11 +8,12 @@ A new family adds its two components here.
 
 import inspect
 
-from fmtforge.golden import Codebook, Integer, Minifloat, Posit
+from fmtforge.golden import Codebook, Integer, Minifloat, P3109, Posit
 
 from .codebook import CodebookUnpack
 from .integer import IntegerPack, IntegerUnpack
 from .minifloat import MinifloatPack, MinifloatUnpack
+from .p3109 import P3109Pack, P3109Unpack
 from .posit import PositPack, PositUnpack
 
 __all__ = ["DEST_KINDS", "FAMILIES", "SOURCE_KINDS", "needs_normalize", "pack_for", "unpack_for"]
@@ -23,6 +24,7 @@ FAMILIES = {
     Integer: (IntegerUnpack, IntegerPack),
     Codebook: (CodebookUnpack, None),
     Posit: (PositUnpack, PositPack),
+    P3109: (P3109Unpack, P3109Pack),
 }
 SOURCE_KINDS = ("float", "int", "codebook", "posit")
 DEST_KINDS = ("float", "int", "posit")
@@ -54,5 +56,7 @@ def needs_normalize(shape, dst):
     if shape.normalized or isinstance(dst, Integer):
         return False
     if isinstance(dst, Posit):
-        return True
+        return not PositPack.accepts(shape, dst)
+    if isinstance(dst, P3109):
+        dst = P3109Pack.inner_of(dst)  # its pack is the inner minifloat's
     return not (MinifloatPack.aligned(shape, dst) or shape.unnorm_scale_max <= dst.emin)

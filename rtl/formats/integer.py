@@ -1,6 +1,7 @@
 """Unpack and round-and-pack components for integers (every ``golden.Integer``)."""
 
 from amaranth import Cat, Const, Module, Mux, Signal
+from amaranth.hdl import signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -19,12 +20,13 @@ def _check(fmt):
 
 
 class IntegerUnpack(wiring.Component):
-    """Integer bits -> raw form: the magnitude as the significand (not normalised), scale bits - 1."""
+    """Integer bits -> raw form: the magnitude as the significand (not normalised), scale bits - 1 - frac_bits."""
 
     def __init__(self, fmt):
         self.fmt = _check(fmt)
         B = fmt.bits
-        self.shape = RawShape(sig_width=B, exp_min=B - 1, exp_max=B - 1, bias=0, fmt=fmt, unnorm_scale_max=B - 1)
+        top = B - 1 - fmt.frac_bits  # the scale of the significand's top bit
+        self.shape = RawShape(sig_width=B, exp_min=top, exp_max=top, bias=0, fmt=fmt, unnorm_scale_max=top)
         super().__init__({"i": In(B), "o": Out(raw_layout(self.shape))})
 
     def elaborate(self, platform):
@@ -34,7 +36,7 @@ class IntegerUnpack(wiring.Component):
         m.d.comb += [
             self.o.sign.eq(neg),
             self.o.sig.eq(Mux(neg, -self.i, self.i)),  # -(-2**(B-1)) is 2**(B-1): fits B unsigned bits
-            self.o.exp.eq(B - 1),
+            self.o.exp.eq(B - 1 - self.fmt.frac_bits),
             self.o.is_zero.eq(self.i == 0),
         ]
         return m
@@ -43,7 +45,9 @@ class IntegerUnpack(wiring.Component):
 class IntegerPack(wiring.Component):
     """Raw form -> integer bits: round by the mode, then saturate (NV when it must), as ``golden.Integer``.
 
-    NaN gives 0 and +-inf the ends of the range, with NV. Flags: NX and NV (OF and UF stay 0).
+    NaN gives 0 and +-inf the ends of the range, with NV. Flags: NX and NV (OF and UF stay 0). A fixed binary
+    point (``frac_bits``) only moves the scale the rounding position is read from; ``symmetric`` narrows the
+    negative end to ``-max_int``.
     """
 
     def __init__(self, fmt, shape, *, rounding="rne", rand_bits=16, flags=True):
@@ -64,11 +68,16 @@ class IntegerPack(wiring.Component):
         # bits D.. (B of them, and T more above for overflow) and the fraction's first G bits below D.
         # T > 0 only when the significand may carry leading zeros at scales >= B (an integer source wider
         # than the destination): then overflow is read from the bits above, not from the scale.
-        wide_unnorm = not shape.normalized and shape.unnorm_scale_max >= B
-        T = max(0, shape.scale_max - (B - 1)) if wide_unnorm else 0
+        F = fmt.frac_bits
+        wide_unnorm = not shape.normalized and shape.unnorm_scale_max + F >= B
+        T = max(0, shape.scale_max + F - (B - 1)) if wide_unnorm else 0
         if T > 64:
             raise ValueError("IntegerPack: a wide unnormalised raw input needs a Normalize first")
         scale = scale_of(m, raw, shape)
+        if fmt.frac_bits:  # the scale of q = value * 2**frac_bits
+            q_scale = Signal(signed(len(scale) + fmt.frac_bits.bit_length() + 1))
+            m.d.comb += q_scale.eq(scale + fmt.frac_bits)
+            scale = q_scale
         if T:
             W = S + G + B + T
             D = S + G
@@ -98,7 +107,7 @@ class IntegerPack(wiring.Component):
                               frac=vs[D - R:D] if R else None, rand=getattr(self, "rand", None))
         mag = Signal(B + 1)
         m.d.comb += mag.eq(kept + inc)
-        lo_mag = 1 << (B - 1) if fmt.signed else 0  # largest negative magnitude
+        lo_mag = -fmt.min_int  # largest negative magnitude
         hi_mag = fmt.max_int
         finite = ~(raw.is_nan | raw.is_inf | raw.is_zero)
         oor = Signal()

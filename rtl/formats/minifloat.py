@@ -21,17 +21,22 @@ def _check_minifloat(fmt, what):
 class MinifloatUnpack(wiring.Component):
     """Bits of a float -> raw form, with subnormals left unnormalised (exponent field 0, hidden bit 0).
 
+    With ``daz`` (denormals are zero) subnormal patterns read as zeros of their sign (+0 in fnuz formats,
+    which have no -0), as ``golden.convert(..., daz=True)``; the raw form then holds no unnormalised
+    significand.
+
     Ports
     -----
     i : In(fmt.width)
     o : Out(raw_layout(self.shape))
     """
 
-    def __init__(self, fmt):
+    def __init__(self, fmt, *, daz=False):
         self.fmt = _check_minifloat(fmt, "fmt")
+        self.daz = daz = daz and fmt.subnormals
         f = fmt.frac_bits
         self.shape = RawShape(sig_width=f + 1, exp_min=0, exp_max=(1 << fmt.exp_bits) - 1, bias=fmt.bias,
-                              fmt=fmt, unnorm_scale_max=fmt.emin if fmt.subnormals else None,
+                              fmt=fmt, unnorm_scale_max=fmt.emin if fmt.subnormals and not daz else None,
                               ieee_subnormals=True)
         super().__init__({"i": In(fmt.width), "o": Out(raw_layout(self.shape))})
 
@@ -57,9 +62,14 @@ class MinifloatUnpack(wiring.Component):
         else:
             hidden = ~sub
             bad = Const(0)
-        if fmt.subnormals:
+        if fmt.subnormals and not self.daz:
             m.d.comb += self.o.sig.eq(Cat(frac, hidden))
             zero = sub & (frac == 0)
+        elif self.daz:  # every exponent-0 pattern but an x87 pseudo-denormal (a NaN) is a zero
+            m.d.comb += self.o.sig.eq(Mux(sub, 0, Cat(frac, hidden)))
+            zero = sub & ~bad
+            if fmt.specials == "fnuz":
+                m.d.comb += self.o.sign.eq(sign & ~sub)  # fnuz has no -0 (0x80.. is its NaN)
         else:
             m.d.comb += self.o.sig.eq(Mux(sub, 0, Cat(frac, hidden)))
             zero = sub
@@ -99,6 +109,8 @@ class MinifloatPack(wiring.Component):
     saturate : bool
     rand_bits : int
         Width of the ``rand`` port (stochastic rounding only).
+    ftz : bool
+        Flush to zero: a result that would be subnormal (after rounding) is +-0, raising UF and NX.
 
     Ports
     -----
@@ -108,8 +120,9 @@ class MinifloatPack(wiring.Component):
     rand : In(rand_bits)  -- stochastic rounding only
     """
 
-    def __init__(self, fmt, shape, *, rounding="rne", saturate=False, rand_bits=16, flags=True):
+    def __init__(self, fmt, shape, *, rounding="rne", saturate=False, rand_bits=16, flags=True, ftz=False):
         self.fmt = _check_minifloat(fmt, "fmt")
+        self.ftz = ftz
         self.shape = shape
         self.rounding = rounding
         self.saturate = saturate
@@ -130,9 +143,26 @@ class MinifloatPack(wiring.Component):
         return (isinstance(src, Minifloat) and shape.ieee_subnormals and src.exp_bits == fmt.exp_bits
                 and src.bias == fmt.bias and src.subnormals == fmt.subnormals)
 
+    @staticmethod
+    def narrowing(shape, fmt, rounding_bits):
+        """Whether the raw input is an IEEE-style float's own fields (exponent field unchanged, subnormals
+        unnormalised) with more fraction bits than ``fmt`` (``rounding_bits`` of them and a sticky bit to
+        spare) and an exponent field that reaches at least ``fmt.frac_bits + rounding_bits`` binades below
+        ``fmt``'s smallest normal: every case is then decided from the source's exponent field against constants (see
+        :mod:`.minifloat_narrow`)."""
+        src = shape.fmt
+        return (isinstance(src, Minifloat) and shape.ieee_subnormals and not src.explicit_integer
+                and not fmt.explicit_integer and shape.exp_min == 0
+                and shape.sig_width - 1 - fmt.frac_bits >= rounding_bits + 1
+                and shape.bias + fmt.emin >= fmt.frac_bits + rounding_bits + 1)
+
     def elaborate(self, platform):
         if self.aligned(self.shape, self.fmt):
             return self._elaborate_aligned()
+        R = self.rand_bits if self.rounding == "stochastic" else 0
+        if self.narrowing(self.shape, self.fmt, max(R, 1)):
+            from .minifloat_narrow import elaborate_narrow
+            return elaborate_narrow(self)
         return self._elaborate_general()
 
     def _elaborate_general(self):
@@ -217,18 +247,33 @@ class MinifloatPack(wiring.Component):
                               frac=frac_t, rand=getattr(self, "rand", None))
         rounded = Signal(enc_w)
         m.d.comb += rounded.eq((enc + inc)[:enc_w])
-        self._assemble(m, rounded, rbit | sticky, payload=raw.sig[:f_s], payload_bits=f_s)
+        flushed = None
+        if self.ftz:
+            # the source's exponent field is the result's: from field 0 the result is subnormal (flushed: no
+            # fraction bits) or, carried into the exponent, the smallest normal (no fraction bits either)
+            low = raw.exp == 0
+            flushed = Signal()
+            m.d.comb += flushed.eq(low & ~rounded[f_d] & (rounded[:f_d] != 0))
+            masked = Signal(enc_w)
+            m.d.comb += masked.eq(Cat(rounded[:f_d] & ~low.replicate(f_d), rounded[f_d:]))
+            rounded = masked
+        pb = shape.payload_bits  # as the general path: only IEEE-style sources carry a NaN payload
+        self._assemble(m, rounded, rbit | sticky, payload=raw.sig[:pb] if pb else Const(0, 1), payload_bits=pb,
+                       flushed=flushed)
         return m
 
-    def _assemble(self, m, rounded, inexact, *, payload, payload_bits):
-        """Overflow, specials and flags around a rounded magnitude encoding ``rounded``."""
+    def _assemble(self, m, rounded, inexact, *, payload, payload_bits, over=None, tiny=None, flushed=None):
+        """Overflow, specials and flags around a rounded magnitude encoding ``rounded``; ``over`` and
+        ``tiny`` (finite results above max / below the smallest normal), when given, replace the compares
+        on ``rounded``; ``flushed`` (ftz: a subnormal result that ``rounded`` already holds as zero) replaces
+        the flush here."""
         fmt, raw = self.fmt, self.i
         f = fmt.frac_bits
         max_enc = (fmt.max_biased << f) | fmt.max_frac
         all_e = (1 << fmt.exp_bits) - 1
         finite = ~(raw.is_nan | raw.is_inf | raw.is_zero)
-        over = finite & (rounded > max_enc)
-        tiny = finite & (rounded < (1 << f))
+        over = finite & (rounded > max_enc) if over is None else over
+        tiny = finite & (rounded < (1 << f)) if tiny is None else tiny
         toward_zero = {"rtz": Const(1), "rdn": ~raw.sign, "rup": raw.sign}.get(self.rounding, Const(0))
         to_max = Signal()
         m.d.comb += to_max.eq(over & (toward_zero | self.saturate | (fmt.specials == "none")))
@@ -237,6 +282,11 @@ class MinifloatPack(wiring.Component):
         mag = Signal(W)
         nv = Signal()
         m.d.comb += [sign.eq(raw.sign), mag.eq(rounded)]
+        if flushed is None and not self.ftz:
+            flushed = Const(0)
+        elif flushed is None:  # ftz: a nonzero subnormal result, made zero
+            flushed = Signal()
+            m.d.comb += [flushed.eq(tiny & (rounded != 0)), mag.eq(Mux(flushed, 0, rounded))]
         ovf_special = over & ~to_max  # the format's own overflow value: inf or NaN
 
         if fmt.specials == "ieee":
@@ -289,6 +339,7 @@ class MinifloatPack(wiring.Component):
             m.d.comb += self.o.eq(Cat(mag, sign))
         if hasattr(self, "flags"):
             snan = signaling_nan(raw, self.shape)
-            m.d.comb += self.flags.eq(flags_word(nx=(finite & inexact) | over, uf=tiny & inexact, of=over,
+            m.d.comb += self.flags.eq(flags_word(nx=(finite & inexact) | over | flushed,
+                                                 uf=(tiny & inexact) | flushed, of=over,
                                                  nv=nv | snan))
         return m

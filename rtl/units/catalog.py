@@ -11,10 +11,10 @@ __all__ = []
 _STAGES = "0: combinational (ports i, o); N >= 1: pipelined, N register stages"
 
 
-def _convert(src, dst, rounding, saturate, flags, rand_bits, stages):
+def _convert(src, dst, rounding, saturate, flags, rand_bits, stages, ftz, daz):
     from .convert import make_converter
     return make_converter(src, dst, rounding=rounding, saturate=saturate, flags=flags, rand_bits=rand_bits,
-                          stages=stages)
+                          stages=stages, ftz=ftz, daz=daz)
 
 
 register(Unit(
@@ -32,6 +32,9 @@ register(Unit(
         Option("rand_bits", "int", "width of the rand port for stochastic rounding", 16, range=(1, 32),
                metavar="R"),
         Option("stages", "int", _STAGES + " behind valid/ready streams", 0, range=(0, 8), metavar="N"),
+        Option("ftz", "bool", "flush to zero: results that would be subnormal give +-0, raising UF and NX "
+               "(float destinations)", False),
+        Option("daz", "bool", "denormals are zero: subnormal inputs read as +-0 (float sources)", False),
     ),
     examples=(
         dict(src="fp32", dst="bf16"),
@@ -70,10 +73,10 @@ register(Unit(
 ))
 
 
-def _qmac(lanes, a_type, w_type, out_type, acc_bits, per_channel, rounding):
+def _qmac(lanes, a_type, w_type, out_type, acc_bits, per_channel, rounding, requant_cycles):
     from .qmac import QMac
     return QMac(lanes=lanes, a_type=a_type, w_type=w_type, out_type=out_type, acc_bits=acc_bits,
-                per_channel=per_channel, rounding=rounding)
+                per_channel=per_channel, rounding=rounding, requant_cycles=requant_cycles)
 
 
 register(Unit(
@@ -91,7 +94,13 @@ register(Unit(
         Option("per_channel", "bool", "bias, M0, shift come with each dot product", False),
         Option("rounding", "choice", "requantization: gemmlowp (TFLite default) or single (TFLite "
                "single-rounding)", "gemmlowp", choices=REQUANT_MODES, metavar="R"),
+        Option("requant_cycles", "int", "1: pipelined requantizer, a result per cycle; N >= 2: multiply by M0 "
+               "ceil(31/N) bits per cycle, one result per N cycles (shorter dot products back-pressure)", 1,
+               range=(1, 32), metavar="N"),
     ),
-    examples=(dict(lanes=1), dict(lanes=4), dict(lanes=16, a_type="uint8", per_channel=True)),
+    examples=(dict(lanes=1), dict(lanes=4), dict(lanes=16, a_type="uint8", per_channel=True),
+              dict(lanes=1, requant_cycles=8), dict(lanes=4, requant_cycles=8)),
     docs="docs/qmac.md",
 ))
+from . import catalog_mx  # noqa: E402,F401  (OCP MX and NVFP4 units)
+from . import catalog_blocks  # noqa: E402,F401  (w4-dequantize, bfp-encode)

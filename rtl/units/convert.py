@@ -8,25 +8,29 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from fmtforge import golden
-from fmtforge.golden import MODES
+from fmtforge.golden import MODES, Minifloat
+from fmtforge.golden.formats.convert import check_flush
 from fmtforge.golden.validate import check_bool, check_choice, check_int
 
 from ..formats import DEST_KINDS, SOURCE_KINDS, needs_normalize, pack_for, unpack_for
+from ..formats.minifloat import MinifloatUnpack
 from ..formats.raw import Normalize
 from ..formats.rounding import FLAGS_WIDTH, rounding_ports
-from .pipeline import Pipeline
+from ..pipeline import Cuts, Pipeline, place
 
 __all__ = ["ConvertCore", "Converter", "PipelinedConverter", "converter_name", "make_converter"]
 
 
-def converter_name(src, dst, rounding="rne", saturate=False, flags=False, stages=0):
+def converter_name(src, dst, rounding="rne", saturate=False, flags=False, stages=0, ftz=False, daz=False):
     """The Verilog module name of a converter: its parameters, spelled out."""
     return (f"convert_{src.name}_to_{dst.name}_{rounding}" + ("_sat" if saturate else "")
+            + ("_ftz" if ftz else "") + ("_daz" if daz else "")
             + ("_flags" if flags else "") + (f"_s{stages}" if stages else ""))
 
 
-def _check(src, dst, rounding, saturate, rand_bits):
+def _check(src, dst, rounding, saturate, rand_bits, ftz=False, daz=False):
     src, dst = golden.lookup(src), golden.lookup(dst)
+    check_flush(src, dst, ftz, daz)
     check_choice("rounding", rounding, MODES)
     check_bool("saturate", saturate)
     check_int("rand_bits", rand_bits, 1, 32)
@@ -39,25 +43,52 @@ def _check(src, dst, rounding, saturate, rand_bits):
     return src, dst
 
 
-def _datapath(src, dst, rounding, saturate, flags, rand_bits):
-    """(unpack, normalize or None, pack) for a conversion."""
-    unpack = unpack_for(src)
+def _datapath(src, dst, rounding, saturate, flags, rand_bits, ftz=False, daz=False):
+    """(unpack, normalize or None, pack) for a conversion (``ftz``/``daz``: float formats only, checked)."""
+    unpack = MinifloatUnpack(src, daz=True) if daz and isinstance(src, Minifloat) else unpack_for(src)
     shape = unpack.shape
     normalize = Normalize(shape) if needs_normalize(shape, dst) else None
     if normalize is not None:
         shape = normalize.shape
-    pack = pack_for(dst, shape, rounding=rounding, saturate=saturate, rand_bits=rand_bits, flags=flags)
+    extra = dict(ftz=True) if ftz else {}
+    pack = pack_for(dst, shape, rounding=rounding, saturate=saturate, rand_bits=rand_bits, flags=flags, **extra)
     return unpack, normalize, pack
+
+
+#: Estimated logic levels of the components that do not declare theirs (a ``levels`` property: total and
+#: inner cut points); only where the stages of a pipelined converter go depends on them.
+_LEVELS = {"MinifloatUnpack": 2, "IntegerUnpack": 3, "CodebookUnpack": 2, "Normalize": 6, "MinifloatPack": 8,
+           "IntegerPack": 7}
+
+
+def _stage_plan(parts, stages):
+    """Where ``stages`` registers go along ``parts`` (``(name, component or None)`` in path order): the cut
+    points of every component (its ``levels``) and the boundaries between components, chosen to cut the
+    estimated path into nearly equal parts. Returns ``({name: inner points}, {names with a register after
+    them}, registers left for the output)``."""
+    parts = [(name, c) for name, c in parts if c is not None]
+    points, pos = [], 0
+    for k, (name, comp) in enumerate(parts):
+        total, inner = getattr(comp, "levels", None) or (_LEVELS.get(type(comp).__name__, 4), [])
+        points += [((name, point), pos + level) for point, level in inner]
+        pos += total
+        if k < len(parts) - 1:
+            points.append(((name, None), pos))
+    chosen, extra = place(points, pos, stages)
+    inner = {name: {p for c, p in chosen if c == name and p is not None} for name, _ in parts}
+    return inner, {c for c, p in chosen if p is None}, extra
 
 
 class ConvertCore(wiring.Component):
     """The combinational datapath: ``i`` (source bits) -> ``o`` (destination bits), ``flags``, ``rand``."""
 
-    def __init__(self, src, dst, *, rounding="rne", saturate=False, flags=False, rand_bits=16):
-        self.src, self.dst = _check(src, dst, rounding, saturate, rand_bits)
+    def __init__(self, src, dst, *, rounding="rne", saturate=False, flags=False, rand_bits=16, ftz=False,
+                 daz=False):
+        self.src, self.dst = _check(src, dst, rounding, saturate, rand_bits, ftz, daz)
         self.rounding, self.saturate, self.with_flags, self.rand_bits = rounding, saturate, flags, rand_bits
+        self.ftz, self.daz = ftz, daz
         self._unpack, self._normalize, self._pack = _datapath(self.src, self.dst, rounding, saturate, flags,
-                                                              rand_bits)
+                                                              rand_bits, ftz, daz)
         super().__init__(rounding_ports(self.src.width, self.dst.width, flags=flags, rounding=rounding,
                                          rand_bits=rand_bits))
 
@@ -94,6 +125,9 @@ class Converter(ConvertCore):
         Add the ``flags`` port.
     rand_bits : int, 1..32
         Width of ``rand`` with stochastic rounding.
+    ftz, daz : bool
+        Flush subnormal results to zero (raising UF and NX) / read subnormal inputs as zero (float
+        destinations / sources only), as ``golden.convert(..., ftz=, daz=)``.
 
     Ports
     -----
@@ -105,7 +139,8 @@ class Converter(ConvertCore):
 
     @property
     def name(self):
-        return converter_name(self.src, self.dst, self.rounding, self.saturate, self.with_flags)
+        return converter_name(self.src, self.dst, self.rounding, self.saturate, self.with_flags, ftz=self.ftz,
+                              daz=self.daz)
 
 
 class PipelinedConverter(wiring.Component):
@@ -120,17 +155,27 @@ class PipelinedConverter(wiring.Component):
     (and the ``sync`` domain's ``clk`` and ``rst``)
 
     All stages advance together when the output register is free or being read (``~o.valid | o.ready``);
-    ``i.ready`` is that condition, so one result leaves per cycle when ``o.ready`` stays high. With stages
-    >= 2, the first register sits between unpack and pack (the raw form), the others at the output.
+    ``i.ready`` is that condition, so one result leaves per cycle when ``o.ready`` stays high. The registers
+    sit where they cut the datapath into nearly equal parts (:func:`_stage_plan`: between unpack, normaliser
+    and pack, and inside the components that declare cut points, such as the posit unpack and pack); any
+    more than the datapath has points for go at the output.
     """
 
-    def __init__(self, src, dst, *, stages, rounding="rne", saturate=False, flags=False, rand_bits=16):
+    def __init__(self, src, dst, *, stages, rounding="rne", saturate=False, flags=False, rand_bits=16, ftz=False,
+                 daz=False):
         check_int("stages", stages, 1, 8)
-        self.src, self.dst = _check(src, dst, rounding, saturate, rand_bits)
+        self.src, self.dst = _check(src, dst, rounding, saturate, rand_bits, ftz, daz)
+        self.ftz, self.daz = ftz, daz
         self._unpack, self._normalize, self._pack = _datapath(self.src, self.dst, rounding, saturate, flags,
-                                                              rand_bits)
+                                                              rand_bits, ftz, daz)
         self.stages = stages
         self.rounding, self.saturate, self.with_flags, self.rand_bits = rounding, saturate, flags, rand_bits
+        self._advance = Signal()
+        inner, self._after, self._out_regs = _stage_plan(
+            [("unpack", self._unpack), ("normalize", self._normalize), ("pack", self._pack)], stages)
+        for name, comp in (("unpack", self._unpack), ("normalize", self._normalize), ("pack", self._pack)):
+            if inner.get(name):
+                comp.cuts = Cuts(inner[name], en=self._advance)
         in_fields = {"data": self.src.width}
         if rounding == "stochastic":
             in_fields["rand"] = rand_bits
@@ -143,51 +188,57 @@ class PipelinedConverter(wiring.Component):
 
     @property
     def name(self):
-        return converter_name(self.src, self.dst, self.rounding, self.saturate, self.with_flags, self.stages)
+        return converter_name(self.src, self.dst, self.rounding, self.saturate, self.with_flags, self.stages,
+                              ftz=self.ftz, daz=self.daz)
 
     def elaborate(self, platform):
         m = Module()
         m.submodules.unpack = unpack = self._unpack
         m.submodules.pack = pack = self._pack
-        advance = Signal()
+        advance = self._advance
         m.d.comb += [advance.eq(~self.o.valid | self.o.ready), self.i.ready.eq(advance)]
         m.d.comb += unpack.i.eq(self.i.payload.data)
+        regs = Pipeline(m, advance)
+        rand = self.i.payload.rand if self.rounding == "stochastic" else None
         raw = unpack.o
+        if "unpack" in self._after:
+            raw = regs.reg(raw, "raw_q")
+            rand = regs.reg(rand, "rand_q") if rand is not None else None
         if self._normalize is not None:
             m.submodules.normalize = norm = self._normalize
             m.d.comb += norm.i.eq(raw)
             raw = norm.o
-        valid = self.i.valid
-        rand = self.i.payload.rand if self.rounding == "stochastic" else None
-        regs = Pipeline(m, advance)
-        remaining = self.stages
-        if self.stages >= 2:
-            # first register on the raw form
-            raw, valid = regs.regs((raw, "raw_q"), (valid, "valid_q"))
-            if rand is not None:
-                rand = regs.reg(rand, "rand_q")
-            remaining -= 1
+            if "normalize" in self._after:
+                raw = regs.reg(raw, "norm_q")
+                rand = regs.reg(rand, "rand_nq") if rand is not None else None
         m.d.comb += pack.i.eq(raw)
         if rand is not None:
             m.d.comb += pack.rand.eq(rand)
+        valid = self.i.valid
+        for k in range(self.stages - self._out_regs):  # the valid bits beside the registers inside
+            valid = regs.reg(valid, f"valid_q{k}")
         result = Signal(self.out_layout)
         m.d.comb += result.data.eq(pack.o)
         if self.with_flags:
             m.d.comb += result.flags.eq(pack.flags)
-        for k in range(remaining):
-            if k == remaining - 1:  # the last stage is the output port
+        for k in range(self._out_regs):
+            if k == self._out_regs - 1:  # the last stage is the output port
                 regs.load((self.o.payload, result), (self.o.valid, valid))
             else:
-                result, valid = regs.regs((result, f"result_q{k}"), (valid, f"valid_q{k}"))
+                result, valid = regs.regs((result, f"result_q{k}"), (valid, f"valid_oq{k}"))
+        if not self._out_regs:
+            m.d.comb += [self.o.payload.eq(result), self.o.valid.eq(valid)]
         return m
 
 
-def make_converter(src, dst, *, rounding="rne", saturate=False, flags=False, rand_bits=16, stages=0):
+def make_converter(src, dst, *, rounding="rne", saturate=False, flags=False, rand_bits=16, stages=0, ftz=False,
+                   daz=False):
     """A :class:`Converter` (stages=0) or a :class:`PipelinedConverter`."""
     # Checked before the component exists: a component whose constructor raises is left half-built and warns
     # (UnusedElaboratable) when collected.
-    src, dst = _check(src, dst, rounding, saturate, rand_bits)
+    src, dst = _check(src, dst, rounding, saturate, rand_bits, ftz, daz)
     if stages:
         return PipelinedConverter(src, dst, stages=stages, rounding=rounding, saturate=saturate, flags=flags,
-                                  rand_bits=rand_bits)
-    return Converter(src, dst, rounding=rounding, saturate=saturate, flags=flags, rand_bits=rand_bits)
+                                  rand_bits=rand_bits, ftz=ftz, daz=daz)
+    return Converter(src, dst, rounding=rounding, saturate=saturate, flags=flags, rand_bits=rand_bits, ftz=ftz,
+                     daz=daz)

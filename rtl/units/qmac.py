@@ -11,8 +11,9 @@ from amaranth.lib.wiring import In, Out
 
 from fmtforge.golden.validate import check_bool, check_choice, check_int
 
-from .pipeline import Pipeline
+from ..pipeline import Pipeline
 from .requant import M0_SHAPE, MODES, SHIFT_SHAPE, Requantize, int_shape
+from .requant_seq import SeqRequantize, seq_latency
 
 __all__ = ["QMac", "TYPES", "qmac_latency", "qmac_name"]
 
@@ -22,20 +23,23 @@ BIAS_SHAPE = signed(32)
 
 
 def qmac_name(lanes, a_type="int8", w_type="int8", out_type="int8", acc_bits=32, per_channel=False,
-              rounding="gemmlowp"):
-    """Verilog module name of a :class:`QMac`: ``qmac_l4_int8_int8_int8_acc32_gemmlowp`` (+ ``_pc``)."""
+              rounding="gemmlowp", requant_cycles=1):
+    """Verilog module name of a :class:`QMac`: ``qmac_l4_int8_int8_int8_acc32_gemmlowp`` (+ ``_pc``, + ``_rqN``
+    for a multi-cycle requantizer)."""
     return (f"qmac_l{lanes}_{a_type}_{w_type}_{out_type}_acc{acc_bits}_{rounding}"
-            + ("_pc" if per_channel else ""))
+            + ("_pc" if per_channel else "") + (f"_rq{requant_cycles}" if requant_cycles > 1 else ""))
 
 
 def _tree_levels(lanes):
     return (lanes - 1).bit_length()  # ceil(log2(lanes))
 
 
-def qmac_latency(lanes):
-    """Cycles from accepting a dot product's ``last`` beat to its result on ``o`` (nothing stalling):
-    zero-point subtraction 1, multiply 1, adder tree ceil(ceil(log2 lanes) / 2), accumulate 1, requantize 5."""
-    return 2 + (_tree_levels(lanes) + 1) // 2 + 1 + Requantize.LATENCY
+def qmac_latency(lanes, requant_cycles=1):
+    """Cycles from accepting a dot product's ``last`` beat to its result on ``o`` (nothing stalling, and with
+    a multi-cycle requantizer nothing waiting for it): zero-point subtraction 1, multiply 1, adder tree
+    ceil(ceil(log2 lanes) / 2), accumulate 1, requantize 5 (``requant_cycles`` 1) or ``requant_cycles + 4``."""
+    rq = Requantize.LATENCY if requant_cycles == 1 else seq_latency(requant_cycles)
+    return 2 + (_tree_levels(lanes) + 1) // 2 + 1 + rq
 
 
 class QMac(wiring.Component):
@@ -56,6 +60,10 @@ class QMac(wiring.Component):
     rounding : str
         "gemmlowp" (TFLite's default, two roundings) or "single" (TFLite's single-rounding build), as
         ``golden.quant.requantize``'s ``mode``.
+    requant_cycles : int, 1..32
+        1: the pipelined :class:`Requantize` (a result every cycle). N >= 2: :class:`SeqRequantize`, which
+        multiplies by ``M0`` ``ceil(31 / N)`` bits per cycle and takes one accumulator every N cycles: dot
+        products shorter than ``N * lanes`` back-pressure the input (docs/qmac.md).
 
     Ports
     -----
@@ -76,11 +84,13 @@ class QMac(wiring.Component):
 
     Timing: ``i.ready = ~o.valid | o.ready`` (every register advances together), so one beat is accepted
     per cycle unless a result waits on ``o``; a result appears ``latency`` cycles (:func:`qmac_latency`)
-    after its ``last`` beat is accepted. ``i.ready`` depends combinationally on ``o.ready``.
+    after its ``last`` beat is accepted. ``i.ready`` depends combinationally on ``o.ready``. With
+    ``requant_cycles`` N >= 2 the pipeline advances while the register in front of the requantizer is empty
+    or the requantizer takes its accumulator (``i.ready = ~pending | rq.i.ready``).
     """
 
     def __init__(self, *, lanes, a_type="int8", w_type="int8", out_type="int8", acc_bits=32, per_channel=False,
-                 rounding="gemmlowp"):
+                 rounding="gemmlowp", requant_cycles=1):
         self.lanes = check_int("lanes", lanes, 1, 64)
         self.a_type = check_choice("a_type", a_type, TYPES)
         self.w_type = check_choice("w_type", w_type, TYPES)
@@ -89,8 +99,9 @@ class QMac(wiring.Component):
         check_bool("per_channel", per_channel)
         self.per_channel = per_channel
         self.rounding = check_choice("rounding", rounding, MODES)
+        self.requant_cycles = check_int("requant_cycles", requant_cycles, 1, 32)
         self.a_shape, self.w_shape, self.out_shape = int_shape(a_type), int_shape(w_type), int_shape(out_type)
-        self.latency = qmac_latency(lanes)
+        self.latency = qmac_latency(lanes, requant_cycles)
         fields = {"a": data.ArrayLayout(self.a_shape, lanes), "w": data.ArrayLayout(self.w_shape, lanes), "last": 1}
         scale = {"bias": BIAS_SHAPE, "m0": M0_SHAPE, "shift": SHIFT_SHAPE}
         if per_channel:
@@ -109,13 +120,20 @@ class QMac(wiring.Component):
     @property
     def name(self):
         return qmac_name(self.lanes, self.a_type, self.w_type, self.out_type, self.acc_bits, self.per_channel,
-                         self.rounding)
+                         self.rounding, self.requant_cycles)
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.requant = rq = Requantize(acc_bits=self.acc_bits, out_type=self.out_type, mode=self.rounding)
+        if self.requant_cycles == 1:
+            rq = Requantize(acc_bits=self.acc_bits, out_type=self.out_type, mode=self.rounding)
+            advance = rq.i.ready  # ~o.valid | o.ready: the whole pipeline moves together
+        else:  # busy for requant_cycles cycles: the pipeline moves while its input register is free
+            rq = SeqRequantize(cycles=self.requant_cycles, acc_bits=self.acc_bits, out_type=self.out_type,
+                               mode=self.rounding)
+            advance = Signal(name="advance")
+            m.d.comb += advance.eq(~rq.i.valid | rq.i.ready)
+        m.submodules.requant = rq
         wiring.connect(m, rq.o, wiring.flipped(self.o))
-        advance = rq.i.ready  # ~o.valid | o.ready: the whole pipeline moves together
         m.d.comb += self.i.ready.eq(advance)
 
         # What a dot product carries to its requantization, read with its last beat. The bias is added
@@ -131,9 +149,16 @@ class QMac(wiring.Component):
 
         regs = Pipeline(m, advance)
 
+        def data_reg(value, name, shape=None):
+            # Data registers have no reset (only the valid bits and the accumulator need one): a multiply's
+            # operand and product registers without reset are what synth_ice40 -dsp packs into an SB_MAC16.
+            r = Signal(shape if shape is not None else value.shape(), name=name, reset_less=True)
+            regs.load((r, value))
+            return r
+
         def stage(name, valid, last, params, values):
             return (regs.reg(valid, f"{name}_valid"), regs.reg(last, f"{name}_last"),
-                    regs.reg(params, f"{name}_job", job), [regs.reg(v, f"{name}_{k}") for k, v in enumerate(values)])
+                    data_reg(params, f"{name}_job", job), [data_reg(v, f"{name}_{k}") for k, v in enumerate(values)])
 
         # 1: subtract the zero points (9-bit signed differences, exact for both int8 and uint8)
         diffs = [v for k in range(self.lanes) for v in (beat.a[k] - self.za, beat.w[k] - self.zw)]

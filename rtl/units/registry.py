@@ -43,7 +43,10 @@ class Option:
         return self.default is REQUIRED
 
     def check(self, value):
-        """``value`` validated (a format name becomes the format object)."""
+        """``value`` validated (a format name becomes the format object). An option whose default is None
+        (the unit picks it from its other options) takes None too."""
+        if value is None and self.default is None:
+            return None
         if self.kind == "int":
             return check_int(self.name, value, *self.range)
         if self.kind == "bool":

@@ -16,7 +16,7 @@ from amaranth.lib.wiring import In, Out
 from fmtforge.golden.quant import INT32_MAX, INT32_MIN, int_format
 from fmtforge.golden.validate import check_choice, check_int
 
-from .pipeline import Pipeline
+from ..pipeline import Pipeline
 
 __all__ = ["M0_SHAPE", "MODES", "SHIFT_SHAPE", "RequantCore", "Requantize", "SRDHM", "int_shape", "requant_layout",
            "requant_name"]

@@ -10,7 +10,9 @@ through Icarus, which also sees x/z (Verilator is 2-state). A test then reads::
 Buffers: inputs of <= 64 bits are flat ``uint64`` arrays. Outputs of <= 64 bits come back flat in the narrowest
 unsigned dtype that holds them (``uint8`` .. ``uint64``: golden's own convention for patterns, and 8x less memory
 traffic than uint64 for an fp8 result, which is what bounds the loop at 2**26 vectors). Ports wider than 64 bits
-(x87: 80) are object arrays of Python ints at this face, ``(n, words)`` uint64, low word first, inside.
+(x87: 80) are object arrays of Python ints at this face, ``(n, words)`` uint64, low word first, inside; pass
+``words=True`` to get ``o`` in that layout for any width (no Python ints: many units side by side in one module
+make outputs thousands of bits wide, and :func:`batch_build.field` slices each unit's bits out of it).
 """
 
 import ctypes
@@ -24,13 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .batch_build import buffer_dtype, cached_build, content_key, plain, resolve, words_of
+from .batch_build import buffer_dtype, cached_build, content_key, field, plain, resolve, words_of
 from .batch_check import assert_equal, flag_text, mismatches
 from .batch_icarus import simulate_icarus
 from .runner import require
 
-__all__ = ["BatchModel", "CHUNK", "assert_equal", "build_verilator", "flag_text", "mismatches", "model", "simulate",
-           "simulate_icarus"]
+__all__ = ["BatchModel", "CHUNK", "as_words", "assert_equal", "build_verilator", "field", "flag_text", "mismatches",
+           "model", "simulate", "simulate_icarus"]
 
 #: Vectors per call into the C++ loop: bounds the temporary buffers (~100 MB at 2**22 for 128-bit ports).
 CHUNK = 1 << 22
@@ -216,7 +218,14 @@ def _to_words(x, width, name):
     return words_of(x, width, name)
 
 
-def _from_words(buf, width):
+def as_words(buf):
+    """An output buffer as ``(n, words)`` uint64 whatever its width (a flat <= 64-bit buffer becomes one word)."""
+    return buf if buf.ndim == 2 else np.ascontiguousarray(buf, dtype=np.uint64).reshape(-1, 1)
+
+
+def _from_words(buf, width, words=False):
+    if words:
+        return as_words(buf)
     if width <= 64:
         return buf
     out = np.zeros(len(buf), dtype=object)
@@ -272,11 +281,12 @@ class BatchModel:
             raise RuntimeError(f"{self.name}: the batch harness failed")
         return outputs
 
-    def run(self, inputs, rand=None, chunk=CHUNK, threads=1, consts=None):
+    def run(self, inputs, rand=None, chunk=CHUNK, threads=1, consts=None, words=False):
         """(outputs, flags) of the unit for every pattern in ``inputs`` (``rand``: the stochastic rounding input,
         one value per vector). ``flags`` is None when the unit has no flags port. ``threads`` > 1 runs chunks
         on that many threads at once (the C++ loop runs without the GIL). ``consts``: other inputs held at one
-        value for the whole run (``{"mutsel": k}`` selects mutant ``k`` of a mutated design)."""
+        value for the whole run (``{"mutsel": k}`` selects mutant ``k`` of a mutated design). ``words``: outputs
+        as ``(n, words)`` uint64 for any width (see the module docstring)."""
         unit = self.unit
         feed = {"i": _to_words(inputs, unit.port("i").width, f"{self.name}: i")}
         n = len(feed["i"])
@@ -307,7 +317,7 @@ class BatchModel:
         else:
             for span in spans:
                 work(span)
-        return _from_words(outs["o"], unit.port("o").width), outs.get("flags")
+        return _from_words(outs["o"], unit.port("o").width, words), outs.get("flags")
 
 
 _MODELS = {}
@@ -324,10 +334,10 @@ def model(unit):
         return _MODELS[key]
 
 
-def simulate(unit, inputs, rand=None, threads=1):
+def simulate(unit, inputs, rand=None, threads=1, words=False):
     """(outputs, flags) of ``unit`` over ``inputs`` under Verilator (see :meth:`BatchModel.run`).
 
     ``unit``: an Amaranth component with ``.name``, a ``(verilog_text, top)`` pair or a resolved
     :class:`batch_build.Unit` (resolve once to skip regenerating the Verilog on every call).
     """
-    return model(unit).run(inputs, rand=rand, threads=threads)
+    return model(unit).run(inputs, rand=rand, threads=threads, words=words)

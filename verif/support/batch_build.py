@@ -25,7 +25,8 @@ from fmtforge.rtl.flow.wrapper import unit_ports
 
 from .runner import SIM_BUILD
 
-__all__ = ["BATCH_DIR", "Build", "Unit", "buffer_dtype", "cached_build", "content_key", "plain", "resolve", "words_of"]
+__all__ = ["BATCH_DIR", "Build", "Unit", "buffer_dtype", "cached_build", "content_key", "field", "plain", "resolve",
+           "words_of"]
 
 #: The cache (FMTFORGE_BATCH_DIR overrides it: a cold build without touching the shared cache).
 BATCH_DIR = Path(os.environ.get("FMTFORGE_BATCH_DIR") or SIM_BUILD / "batch")
@@ -76,8 +77,8 @@ def buffer_dtype(port):
 def resolve(unit):
     """A :class:`Unit` from an Amaranth component with ``.name`` or a ``(verilog_text, top)`` pair.
 
-    Raises ValueError when the unit has ports other than ``i``/``rand`` in and ``o``/``flags`` out, or when a
-    port is wider than 128 bits.
+    Raises ValueError when the unit has ports other than ``i``/``rand`` in and ``o``/``flags`` out. Ports may be
+    of any width (several 64-bit words per vector beyond 64 bits; see :func:`field`).
     """
     if isinstance(unit, Unit):
         return unit
@@ -96,8 +97,6 @@ def resolve(unit):
             raise ValueError(f"{top}: port {p.name!r} ({p.direction}) is not one the batch lane drives; it takes "
                              f"combinational units with inputs {'/'.join(INPUT_NAMES)} and outputs "
                              f"{'/'.join(OUTPUT_NAMES)} (use the cocotb benches for clocked units)")
-        if p.width > 128:
-            raise ValueError(f"{top}: port {p.name} is {p.width} bits wide; the batch lane handles up to 128")
     if not any(plain(p.name) == "i" for p in ports) or not any(plain(p.name) == "o" for p in ports):
         raise ValueError(f"{top}: the batch lane needs an input port i and an output port o")
     return Unit(verilog, top, ports, src, dst)
@@ -175,3 +174,21 @@ def words_of(x, width, name="patterns"):
     if spare and len(words) and (words[:, -1] >> np.uint64(64 - spare)).any():
         raise ValueError(f"{name}: a pattern does not fit in {width} bits")
     return words
+
+
+def field(words, lo, width):
+    """Bits ``lo .. lo + width - 1`` of each row of ``words`` (``(n, k)`` uint64, low word first: a wide port's
+    buffer) as a flat uint64 array; ``width`` <= 64. Many units side by side in one module concatenate their
+    outputs into one wide port: this pulls one unit's output or flags back out, vectorised."""
+    words = np.asarray(words)
+    if words.ndim != 2 or words.dtype != np.uint64:
+        raise TypeError(f"field needs (n, words) uint64, not {words.dtype} of shape {words.shape}")
+    if not 1 <= width <= 64 or lo < 0 or lo + width > 64 * words.shape[1]:
+        raise ValueError(f"field {lo}+{width} bits does not lie within {64 * words.shape[1]} bits (width 1..64)")
+    q, r = divmod(lo, 64)
+    v = words[:, q] >> np.uint64(r) if r else words[:, q].copy()
+    if r and r + width > 64:  # the field straddles two words
+        v |= words[:, q + 1] << np.uint64(64 - r)
+    if width < 64:
+        v &= np.uint64((1 << width) - 1)
+    return v

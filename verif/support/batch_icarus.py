@@ -125,8 +125,23 @@ def _hex_lines(x, width):
     return table.tobytes()
 
 
+def _digits_to_words(v, width):
+    """Hex digit values ``(n, digits)`` (most significant first) as ``(n, ceil(width / 64))`` uint64, low word
+    first: sixteen digits a word, vectorised over the vectors."""
+    n, d = v.shape
+    nw = (width + 63) // 64
+    low_first = np.zeros((n, 16 * nw), dtype=np.uint64)
+    low_first[:, :d] = v[:, ::-1]
+    groups = low_first.reshape(n, nw, 16)
+    out = np.zeros((n, nw), dtype=np.uint64)
+    for j in range(16):
+        out |= groups[:, :, j] << np.uint64(4 * j)
+    return out
+
+
 def _parse(text, outs, n):
-    """(dict name -> patterns, bad rows) from the bench's output lines; bad rows hold x/z digits."""
+    """(dict name -> patterns, bad rows) from the bench's output lines; bad rows hold x/z digits. Ports over
+    64 bits come back as ``(n, words)`` uint64."""
     digits = [(p.width + 3) // 4 for p in outs]
     width = sum(digits) + len(digits)
     raw = np.frombuffer(text, dtype=np.uint8)
@@ -140,22 +155,15 @@ def _parse(text, outs, n):
         v = vals[:, col:col + d]
         unknown |= (v == 255).any(axis=1)
         v = np.where(v == 255, 0, v).astype(np.uint64)
-        if p.width <= 64:
-            acc = np.zeros(n, dtype=np.uint64)
-            for j in range(d):
-                acc = (acc << np.uint64(4)) | v[:, j]
-            result[plain(p.name)] = acc
-        else:
-            acc = np.zeros(n, dtype=object)
-            for j in range(d):
-                acc = acc * 16 + v[:, j].astype(object)
-            result[plain(p.name)] = acc
+        words = _digits_to_words(v, p.width)
+        result[plain(p.name)] = words[:, 0] if p.width <= 64 else words
         col += d + 1
     return result, unknown, raw
 
 
-def simulate_icarus(unit, inputs, rand=None):
-    """(outputs, flags) of ``unit`` over ``inputs`` under Icarus, like :func:`batch.simulate`.
+def simulate_icarus(unit, inputs, rand=None, words=False):
+    """(outputs, flags) of ``unit`` over ``inputs`` under Icarus, like :func:`batch.simulate` (``words=True``:
+    ``o`` as ``(n, words)`` uint64 for any width).
 
     Raises :class:`UnknownBits` when an output has x or z bits.
     """
@@ -196,6 +204,21 @@ def simulate_icarus(unit, inputs, rand=None):
     cat = {}
     for p in outs:
         chunks = parts[plain(p.name)]
-        whole = np.concatenate(chunks) if chunks else np.zeros(0, np.uint64 if p.width <= 64 else object)
-        cat[plain(p.name)] = whole.astype(buffer_dtype(p)) if p.width <= 64 else whole
+        nw = (p.width + 63) // 64
+        whole = np.concatenate(chunks) if chunks else np.zeros((0,) if p.width <= 64 else (0, nw), np.uint64)
+        if p.width <= 64:
+            whole = whole.astype(buffer_dtype(p))
+            if words and plain(p.name) == "o":
+                whole = whole.astype(np.uint64).reshape(-1, 1)
+        elif not (words and plain(p.name) == "o"):
+            whole = _objects(whole)
+        cat[plain(p.name)] = whole
     return cat["o"], cat.get("flags")
+
+
+def _objects(words):
+    """``(n, words)`` uint64 as an object array of Python ints."""
+    out = np.zeros(len(words), dtype=object)
+    for q in range(words.shape[1]):
+        out = out + (words[:, q].astype(object) << (64 * q))
+    return out

@@ -31,8 +31,12 @@ def _cmd(args):
         given = {k: getattr(v, "name", v) for k, v in options.items() if v != UNITS[args.unit].option(k).default
                  or k in ("src", "dst")}
         scored = (Scored(f"{given['src']} -> {given['dst']}", "convert", given),)
-    rows = [mutate_unit(s, count=args.count, mutant_seed=args.seed, log=lambda m: print(m, file=sys.stderr))
-            for s in scored]
+    from fmtforge.rtl.cli.progress import Progress
+    bar = Progress(len(scored), "mutate", every=0)
+    rows = []
+    for s in scored:
+        rows.append(mutate_unit(s, count=args.count, mutant_seed=args.seed, log=bar.message))
+        bar.step(s.label)
     out = write_report(rows, args.output_dir)
     print((out / "report.md").read_text())
     print(f"wrote {out / 'report.json'} and {out / 'report.md'}", file=sys.stderr)

@@ -22,17 +22,29 @@ except ImportError:  # imported by pytest without cocotb: only the simulator run
 SCALE_PORTS = ("bias", "m0", "shift")
 
 
-def config(lanes, types, *, acc_bits=32, per_channel=False, rounding="gemmlowp", jobs=800, long_k=0, e2e=False):
+def config(lanes, types, *, acc_bits=32, per_channel=False, rounding="gemmlowp", jobs=800, long_k=0, e2e=False,
+           requant_cycles=1, roundings=None):
+    """A regression configuration; ``roundings`` (one per unit of ``types``) mixes requantization modes in
+    one harness (their handshakes are the same), else every unit has ``rounding``."""
     return dict(lanes=lanes, types=types, acc_bits=acc_bits, per_channel=per_channel, rounding=rounding,
-                jobs=jobs, long_k=long_k, e2e=e2e)
+                jobs=jobs, long_k=long_k, e2e=e2e, requant_cycles=requant_cycles,
+                roundings=list(roundings) if roundings else [rounding] * len(types))
+
+
+def unit_roundings(c):
+    """The requantization mode of each unit of configuration ``c``."""
+    return c.get("roundings") or [c["rounding"]] * len(c["types"])
 
 
 def config_id(c):
+    rq = c.get("requant_cycles", 1)
+    modes = unit_roundings(c)
     if len(c["types"]) == 1:
-        return qmac_name(c["lanes"], *c["types"][0], c["acc_bits"], c["per_channel"], c["rounding"])
+        return qmac_name(c["lanes"], *c["types"][0], c["acc_bits"], c["per_channel"], modes[0], rq)
     types = "_".join("".join(t[0] for t in combo) for combo in c["types"])  # "iii_iuu_..."
-    return (f"qmac_bundle_l{c['lanes']}_{types}_acc{c['acc_bits']}_{c['rounding']}"
-            + ("_pc" if c["per_channel"] else ""))
+    mode = c["rounding"] if len(set(modes)) == 1 else "".join(r[0] for r in modes)  # "gssg"
+    return (f"qmac_bundle_l{c['lanes']}_{types}_acc{c['acc_bits']}_{mode}"
+            + ("_pc" if c["per_channel"] else "") + (f"_rq{rq}" if rq > 1 else ""))
 
 
 class QMacBundle(wiring.Component):
@@ -47,9 +59,9 @@ class QMacBundle(wiring.Component):
     ``srdhm_en``, ``srdhm_o`` (it shares the build instead of costing one more).
     """
 
-    def __init__(self, *, lanes, types, acc_bits, per_channel, rounding, srdhm=False):
+    def __init__(self, *, lanes, types, acc_bits, per_channel, roundings, requant_cycles=1, srdhm=False):
         self.cores = [QMac(lanes=lanes, a_type=a, w_type=w, out_type=o, acc_bits=acc_bits, per_channel=per_channel,
-                           rounding=rounding) for a, w, o in types]
+                           rounding=r, requant_cycles=requant_cycles) for (a, w, o), r in zip(types, roundings)]
         c0 = self.cores[0]
         self.out_width = c0.out_shape.width
         n = len(self.cores)
@@ -87,12 +99,14 @@ class QMacBundle(wiring.Component):
 def make_dut(c, srdhm=False):
     """(component, module name) of configuration ``c``: a plain QMac for one type combination, else a
     :class:`QMacBundle` (with a bare SRDHM beside it when ``srdhm``)."""
-    kw = dict(lanes=c["lanes"], acc_bits=c["acc_bits"], per_channel=c["per_channel"], rounding=c["rounding"])
+    kw = dict(lanes=c["lanes"], acc_bits=c["acc_bits"], per_channel=c["per_channel"],
+              requant_cycles=c.get("requant_cycles", 1))
     if len(c["types"]) == 1:
         a, w, o = c["types"][0]
-        dut = QMac(a_type=a, w_type=w, out_type=o, **kw)
+        dut = QMac(a_type=a, w_type=w, out_type=o, rounding=unit_roundings(c)[0], **kw)
         return dut, dut.name
-    return QMacBundle(types=[tuple(t) for t in c["types"]], srdhm=srdhm, **kw), config_id(c)
+    return (QMacBundle(types=[tuple(t) for t in c["types"]], roundings=unit_roundings(c), srdhm=srdhm, **kw),
+            config_id(c))
 
 
 class QMacBench:
@@ -105,7 +119,8 @@ class QMacBench:
         self.lanes = c["lanes"]
         a, w, o = self.types[0]
         core = QMac(lanes=self.lanes, a_type=a, w_type=w, out_type=o, acc_bits=c["acc_bits"],
-                    per_channel=c["per_channel"], rounding=c["rounding"])
+                    per_channel=c["per_channel"], rounding=unit_roundings(c)[0],
+                    requant_cycles=c.get("requant_cycles", 1))
         self.latency = core.latency
         self.off = {name: field.offset for name, field in core.in_layout}
         self.width = core.in_layout.size
@@ -170,7 +185,7 @@ class QMacBench:
         cur = None
         got, t_beat, t_last, t_out = [], [], [], []
         cycle = 0
-        limit = 30 * total + 500
+        limit = (30 + 2 * self.c.get("requant_cycles", 1)) * total + 500
         while len(got) < len(jobs):
             await RisingEdge(dut.clk)
             cycle += 1

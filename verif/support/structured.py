@@ -103,8 +103,9 @@ def exponent_window(src, dst, margin=3):
     return sorted(set(window) | set(exponent_corners(src, dst)))
 
 
-def structured(src, dst=None, exponents=None, signs=(0, 1)):
-    """Every sign x every exponent field value (or ``exponents``) x :func:`mantissas` of float ``src``.
+def structured(src, dst=None, exponents=None, signs=(0, 1), mantissa_set=None):
+    """Every sign x every exponent field value (or ``exponents``) x :func:`mantissas` of float ``src`` (or the
+    fraction patterns ``mantissa_set``: the union over many destinations when one set serves them all).
 
     For a format with an explicit integer bit (x87) the integer bit is set for nonzero exponents (canonical
     patterns); for every exponent, the mantissas zero, one and all ones also come with the integer bit flipped
@@ -119,7 +120,7 @@ def structured(src, dst=None, exponents=None, signs=(0, 1)):
     exps = range(1 << src.exp_bits) if exponents is None else sorted(set(exponents))
     if any(not 0 <= e < 1 << src.exp_bits for e in exps):
         raise ValueError(f"exponent field values of {src.name} lie in 0..{(1 << src.exp_bits) - 1}")
-    mans = sorted(mantissas(f, dst))
+    mans = sorted(mantissas(f, dst) if mantissa_set is None else mantissa_set)
     top = src.width - 1
     if src.width <= 64:
         m = np.array(mans, dtype=np.uint64)

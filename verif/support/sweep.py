@@ -22,7 +22,7 @@ from .batch_build import resolve
 from .structured import structured
 from .vectors import describe
 
-__all__ = ["SweepSpec", "combine", "make_spec", "run_sweep", "shard", "shard_inputs"]
+__all__ = ["SweepSpec", "combine", "make_spec", "run_shards", "run_sweep", "shard", "shard_inputs"]
 
 CHUNK = 1 << 22
 MULT = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: stochastic rounding's rand from the input itself
@@ -45,9 +45,12 @@ class SweepSpec:
     mode: str
     total: int
     seed: int
+    ftz: bool = False
+    daz: bool = False
 
 
-def make_spec(component, *, src, dst, rounding, saturate, flags, rand_bits, inputs="all", seed=0):
+def make_spec(component, *, src, dst, rounding, saturate, flags, rand_bits, inputs="all", seed=0, ftz=False,
+              daz=False):
     """The spec of a converter ``component`` (its Verilog is generated here, once)."""
     from fmtforge.rtl.flow import to_verilog
     src_fmt = golden.lookup(src)
@@ -62,7 +65,7 @@ def make_spec(component, *, src, dst, rounding, saturate, flags, rand_bits, inpu
         mode = "random" if src_fmt.width <= 32 else "structured"
     return SweepSpec(verilog=to_verilog(component, component.name), top=component.name, src=src_fmt.name,
                      dst=golden.lookup(dst).name, rounding=rounding, saturate=saturate, flags=flags,
-                     rand_bits=rand_bits, mode=mode, total=total, seed=seed)
+                     rand_bits=rand_bits, mode=mode, total=total, seed=seed, ftz=ftz, daz=daz)
 
 
 _STRUCTURED = {}
@@ -132,7 +135,8 @@ def shard(spec, lo, hi, keep=5):
         rand = _rand_for(spec, x)
         got, got_flags = m.run(x, rand=rand)
         kw = dict(rand=rand, rand_bits=spec.rand_bits) if rand is not None else {}
-        want, want_flags = golden.convert_flags(x, spec.src, spec.dst, spec.rounding, spec.saturate, **kw)
+        want, want_flags = golden.convert_flags(x, spec.src, spec.dst, spec.rounding, spec.saturate, ftz=spec.ftz,
+                                                daz=spec.daz, **kw)
         differ = np.asarray(got != want) if got.dtype != object else np.array([int(g) != int(w) for g, w in zip(got, want)])
         if spec.flags:
             differ |= got_flags.astype(np.uint8) != want_flags
@@ -174,34 +178,48 @@ def run_sweep(spec, lo=0, hi=None, *, jobs=None, scheduler=None, shard_size=1 <<
     (``exc.results``).
     """
     hi = spec.total if hi is None else hi
-    spans = _spans(lo, hi, shard_size)
-    total = hi - lo
+    try:
+        results = run_shards(shard, [(spec, a, z) for a, z in _spans(lo, hi, shard_size)], jobs=jobs,
+                             scheduler=scheduler, progress=progress, total=hi - lo)
+    except KeyboardInterrupt as e:
+        e.results = sorted(e.results, key=lambda r: r["lo"])
+        raise
+    return sorted(results, key=lambda r: r["lo"])
+
+
+def run_shards(fn, tasks, *, jobs=None, scheduler=None, progress=None, total=None, count=lambda r: r["count"]):
+    """``fn(*args)`` for every ``args`` in ``tasks``, in a local process pool (``jobs`` processes) or on Dask
+    (``scheduler``: an address or a ``distributed.Client``); returns the results in completion order.
+
+    ``progress(done, total)`` is called as tasks finish, ``done`` summing ``count(result)``. KeyboardInterrupt
+    cancels what has not started and re-raises with the finished results attached (``exc.results``).
+    """
     results, done = [], 0
     if scheduler is None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
-        futures = [pool.submit(shard, spec, a, z) for a, z in spans]
+        futures = [pool.submit(fn, *args) for args in tasks]
         completed, cancel = as_completed(futures), lambda: pool.shutdown(wait=False, cancel_futures=True)
     else:
         from distributed import Client, as_completed
         client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
-        futures = [client.submit(shard, spec, a, z, pure=True) for a, z in spans]
+        futures = [client.submit(fn, *args, pure=True) for args in tasks]
         completed, cancel = as_completed(futures), lambda: client.cancel(futures)
     try:
         for f in completed:
             r = f.result()
             results.append(r)
-            done += r["count"]
+            done += count(r)
             if progress:
                 progress(done, total)
     except KeyboardInterrupt as e:
         cancel()
-        e.results = sorted(results, key=lambda r: r["lo"])
+        e.results = results
         raise
     finally:
         if scheduler is None:
             pool.shutdown(wait=True, cancel_futures=True)
         elif not isinstance(scheduler, Client):
             client.close()
-    return sorted(results, key=lambda r: r["lo"])
+    return results

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from fmtforge import golden
+from fmtforge.rtl.cli.progress import Progress
 from fmtforge.rtl.units.registry import build_unit
 
 from .sweep import combine, make_spec, run_sweep
@@ -33,7 +34,9 @@ def main(argv=None):
     rows = []
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
-    for dst in args.only or destinations():
+    dsts = args.only or destinations()
+    bar = Progress(len(dsts) * len(MODES) * 2, "make sweep", every=0)
+    for dst in dsts:
         for rounding in MODES:
             for saturate in (False, True):
                 options = dict(src="fp32", dst=dst, rounding=rounding, saturate=saturate, flags=True, rand_bits=16)
@@ -46,8 +49,8 @@ def main(argv=None):
                        "seconds": round(time.perf_counter() - t, 1),
                        "first": [ln for r in results for ln in r["first"]][:5]}
                 rows.append(row)
-                print(f"{spec.top}: {row['inputs']} inputs, {row['mismatches']} mismatches, {row['seconds']} s",
-                      flush=True)
+                bar.message(f"{spec.top}: {row['inputs']} inputs, {row['mismatches']} mismatches, {row['seconds']} s")
+                bar.step(spec.top)
                 out.write_text(json.dumps({"results": rows}, indent=1) + "\n")
     bad = sum(r["mismatches"] for r in rows)
     print(f"{len(rows)} sweeps, {bad} mismatches; wrote {out}")

@@ -25,27 +25,18 @@ def _parse_range(text, total):
 
 
 class Progress:
-    """Vectors/s and ETA: one updating line on a terminal, a plain line every ``every`` seconds otherwise."""
+    """``run_sweep``'s ``progress(done, total)`` callback on the shared helper (fmtforge.rtl.cli.progress): one
+    updating line on a terminal, a plain line every ``every`` seconds otherwise, with vectors/s and the ETA."""
 
-    def __init__(self, stream=sys.stderr, every=15.0):
-        self.stream, self.every = stream, every
-        self.tty = stream.isatty()
-        self.t0 = self.last = time.perf_counter()
+    def __init__(self, stream=None, every=15.0):
+        self.stream, self.every, self.bar = stream, every, None
 
     def __call__(self, done, total):
-        now = time.perf_counter()
-        if not self.tty and now - self.last < self.every and done < total:
-            return
-        self.last = now
-        rate = done / max(now - self.t0, 1e-9)
-        eta = (total - done) / rate if rate else float("inf")
-        width = 30
-        bar = "#" * int(width * done / total) + "." * (width - int(width * done / total))
-        line = f"[{bar}] {done}/{total} {100 * done / total:5.1f}%  {rate / 1e6:7.2f} M/s  ETA {eta:6.0f} s"
-        self.stream.write(("\r" + line) if self.tty else line + "\n")
-        if self.tty and done >= total:
-            self.stream.write("\n")
-        self.stream.flush()
+        from fmtforge.rtl.cli.progress import Progress as Bar
+        if self.bar is None:
+            self.bar = Bar(total, "sweep", stream=self.stream, every=self.every,
+                           rate=lambda n, s: f"{n / max(s, 1e-9) / 1e6:.2f} M vectors/s")
+        self.bar.update(done)
 
 
 def _cmd_sweep(args):
@@ -71,7 +62,8 @@ def _cmd_sweep(args):
         component, _ = build_unit("convert", **options)
         spec = make_spec(component, src=options["src"].name, dst=options["dst"].name,
                          rounding=options["rounding"], saturate=options["saturate"], flags=options["flags"],
-                         rand_bits=options["rand_bits"], inputs=args.inputs, seed=args.seed)
+                         rand_bits=options["rand_bits"], inputs=args.inputs, seed=args.seed, ftz=options["ftz"],
+                         daz=options["daz"])
         lo, hi = _parse_range(args.range, spec.total) if args.range else (0, spec.total)
     except ValueError as e:
         raise CliError(str(e)) from None

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fmtforge import golden
+from fmtforge.golden.block import SCALE_MODES
 from fmtforge.rtl.cli.main import main
 from fmtforge.rtl.flow import lint
 from fmtforge.rtl.units.registry import UNITS, build_unit
@@ -201,6 +202,23 @@ _VALID = {
     "qmac": st.fixed_dictionaries({"--lanes": st.integers(1, 3).map(str), "--a-type": st.sampled_from(["int8", "uint8"]),
                                    "--acc-bits": st.integers(16, 32).map(str),
                                    "--rounding": st.sampled_from(["gemmlowp", "single"])}),
+    "w4-dequantize": st.fixed_dictionaries({
+        "--lanes": st.sampled_from(["1", "2", "4"]), "--group": st.sampled_from(["8", "16"]),
+        "--codes": st.sampled_from(["uint4", "int4", "uint3", "nf4"]),
+        "--zero": st.sampled_from(["none", "group", "gptq", "mlc"]),  # int4 / nf4 with a zero point: refused
+        "--scale": st.sampled_from(["fp16", "bf16", "fp32"]), "--out": st.sampled_from(["fp16", "bf16"])}),
+    "bfp-encode": st.fixed_dictionaries({
+        "--lanes": st.sampled_from(["1", "2"]), "--block": st.sampled_from(["2", "4"]),
+        "--src": st.sampled_from(["bf16", "fp32"]), "--man-bits": st.integers(1, 15).map(str),
+        "--rounding": st.sampled_from(["rtz", "rne"])}),
+    # (nvfp4 with an mx option, or an element nvfp4 does not take: refusals)
+    "mx-quantize": st.fixed_dictionaries({
+        "--scheme": st.sampled_from(["mx", "nvfp4"]), "--element": st.sampled_from(["fp8_e4m3", "fp4_e2m1", "int8"]),
+        "--src": st.sampled_from(["fp32", "bf16"]), "--block-size": st.sampled_from(["16", "32"]),
+        "--lanes": st.sampled_from(["1", "2", "4"]), "--scale-mode": st.sampled_from(list(SCALE_MODES))}),
+    "mx-dequantize": st.fixed_dictionaries({
+        "--scheme": st.sampled_from(["mx", "nvfp4"]), "--element": st.sampled_from(["fp8_e5m2", "fp6_e2m3", "fp4_e2m1"]),
+        "--dst": st.sampled_from(["fp32", "bf16"]), "--lanes": st.sampled_from(["1", "2", "4"])}),
 }
 
 

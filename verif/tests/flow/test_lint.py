@@ -28,7 +28,12 @@ VARIANTS = [("convert", dict(src=s, dst=d, rounding=r, saturate=sat, flags=fl, s
                 ("int32", "bf16", "rup", False, False, 0), ("fp8_e5m2", "int16", "rmm", True, True, 0),
                 ("fp16", "posit8", "stochastic", False, True, 0), ("posit32", "fp4_e2m1", "rne", True, True, 3),
                 ("nf4", "int8", "rne", False, False, 1), ("cfloat8_1_5_2_b20", "x87", "rne", False, True, 0),
-                ("uint8", "posit16_es1", "rtz", False, True, 2), ("fp32", "fp6_e3m2", "stochastic", True, True, 2)]]
+                ("uint8", "posit16_es1", "rtz", False, True, 2), ("fp32", "fp6_e3m2", "stochastic", True, True, 2),
+                ("fp32", "p3109_k8p3", "rne", False, True, 0), ("bf16", "p3109_k8p4_unsigned", "stochastic", True, False, 0),
+                ("p3109_k8p1", "mxint8", "rup", False, True, 0), ("int1", "p3109_k6p3_unsigned_finite", "rne", True, True, 0)]]
+# pipelined posit datapaths: registers at every cut point of the posit pack (with rand) and the decoder
+VARIANTS += [("convert", dict(src="fp16", dst="posit16", rounding="stochastic", flags=True, stages=3)),
+             ("posit-decode", dict(n=16, es=2, stages=3)), ("posit-decode", dict(n=32, es=2, stages=1))]
 
 
 @pytest.mark.parametrize("unit", DEFAULT_UNITS + VARIANTS, ids=unit_id)

@@ -54,7 +54,7 @@ def test_lint_catches(verilog, message):
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_fp32_to_bf16_flow(target):
-    row = synth_one(*synth_jobs([("convert", dict(src="fp32", dst="bf16"))])[0], target, out_dir=OUT)
+    row = synth_one(*synth_jobs([("convert", dict(src="fp32", dst="bf16"))])[0], target, seeds=(1,), out_dir=OUT)
     assert KEYS <= row.keys()
     assert row["unit"] == "convert" and row["options"] == {"src": "fp32", "dst": "bf16"}
     assert row["luts"] > 0 and row["fmax_mhz"] > 0 and row["flat_fmax_mhz"] > 0
@@ -175,7 +175,7 @@ def synth_cli(argv):
 
 
 def test_cli_synth_prints_the_row(capsys):
-    synth_cli(["synth", "convert", "--src", "fp32", "--dst", "bf16", "--target", "ecp5",
+    synth_cli(["synth", "convert", "--src", "fp32", "--dst", "bf16", "--target", "ecp5", "--seed", "1",
                "--output-dir", str(OUT / "cli")])
     assert "| convert_fp32_to_bf16_rne | ecp5 |" in capsys.readouterr().out
 
@@ -203,7 +203,7 @@ def test_cli_synth_all_writes_reports(capsys, monkeypatch):
     out = OUT / "all"
     for f in ("report.json", "report.md"):
         (out / f).unlink(missing_ok=True)
-    synth_cli(["synth-all", "--target", "ecp5", "--output-dir", str(out)])
+    synth_cli(["synth-all", "--target", "ecp5", "--seed", "1", "--output-dir", str(out)])
     report = json.loads((out / "report.json").read_text())
     assert [(r["unit"], r["options"], r["target"]) for r in report["results"]] == [(*units[0], "ecp5")]
     assert KEYS <= report["results"][0].keys() and report["tools"]["yosys"].startswith("Yosys ")

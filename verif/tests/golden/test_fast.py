@@ -1,5 +1,7 @@
 """The table fast paths of golden (golden/fast.py) equal the exact models they are built from."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -8,6 +10,12 @@ from fmtforge.golden.formats.tables import key_bits
 from fmtforge.verif.support.vectors import seed
 
 TABLED = [f for f in golden.CATALOG.values() if key_bits(f) is not None] + [golden.posit(8, 0), golden.posit(10, 1)]
+
+# issue 16's catalog formats take the plans of the families above (key table, binade): two modes in `make test`,
+# every mode with FMTFORGE_FULL=1 (verif/tests/golden/test_small_formats.py checks their exact paths)
+ISSUE16 = {"p3109_k8p1", "p3109_k8p3", "p3109_k8p4", "p3109_k8p3_unsigned", "p3109_k8p4_unsigned", "mxint8", "int1",
+           "uint1"}
+FULL = os.environ.get("FMTFORGE_FULL") == "1"
 
 
 def values(fmt, rng):
@@ -27,9 +35,10 @@ def test_some_formats_are_tabled():
     assert {"fp8_e4m3", "fp8_e5m2", "bf16", "fp4_e2m1", "e8m0", "posit8"} <= names
 
 
-@pytest.mark.parametrize("saturate", [False, True])
-@pytest.mark.parametrize("mode", ["rne", "rtz", "rdn", "rup", "rmm"])
-@pytest.mark.parametrize("fmt", TABLED, ids=str)
+# issue 16's formats in two modes in make test (FMTFORGE_FULL=1: every mode)
+@pytest.mark.parametrize("fmt, mode, saturate", [
+    pytest.param(f, m, s, id=f"{f}-{m}-{s}") for f in TABLED for m in ["rne", "rtz", "rdn", "rup", "rmm"]
+    for s in (False, True) if FULL or f.name not in ISSUE16 or m in ("rne", "rup")])
 def test_table_encode_equals_exact(fmt, mode, saturate):
     rng = np.random.default_rng([seed(), fmt.width])
     x = values(fmt, rng)

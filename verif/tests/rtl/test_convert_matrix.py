@@ -3,8 +3,9 @@ converters against golden.convert_flags (bits and flags), under Icarus and Veril
 
 Converters from one source are simulated together (verif.harness.Bundle): one build and one sweep of the
 source's patterns per (source, simulator). Sources of <= 16 bits are swept exhaustively; wider ones get
-directed corners plus seeded random patterns. `make test` runs a rotation that puts every destination, mode
-and saturation setting in the matrix; FMTFORGE_FULL=1 (`make regress`) runs every destination in every mode
+directed corners plus seeded random patterns (10,000; 100,000 under FMTFORGE_FULL: the bulk of wide-source
+vectors runs through the batch lane). `make test` runs a rotation that puts every destination, mode and
+saturation setting in the matrix; FMTFORGE_FULL=1 (`make regress-cocotb`) runs every destination in every mode
 with and without saturation for every source.
 """
 
@@ -136,7 +137,9 @@ def test_matrix(src, sim):
     top = Bundle(src, configs)
     name = f"bundle_{golden.lookup(src).name}" + ("_full" if FULL else "")
     print(f"seed {seed()}; converters: {', '.join(conv_id(c) for c in configs)}")
-    n_random = 100_000 if golden.lookup(src).width > 16 else 0
+    # the bulk of wide-source vectors runs through the batch lane (test_batch, test_regress, make regress);
+    # the cocotb matrix keeps the corners plus a seeded random sample (100,000 under FMTFORGE_FULL)
+    n_random = (100_000 if FULL else 10_000) if golden.lookup(src).width > 16 else 0
     run(sim, to_verilog(top, name), name, "fmtforge.verif.tests.rtl.test_convert_matrix", name,
         extra_env={ENV: json.dumps({"src": src, "configs": configs, "random": n_random}),
                    "FMTFORGE_SEED": str(seed())})

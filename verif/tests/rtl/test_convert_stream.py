@@ -25,6 +25,9 @@ CONFIGS = [
     config("fp16", "int8", 3, rounding="stochastic", n=8000),
     config("int16", "fp8_e5m2", 2, rounding="rmm", n=8000),
     config("posit16", "fp32", 2, n=8000),
+    # registers inside the posit pack (its cut points), with rand carried beside them
+    config("fp32", "posit16", 3, saturate=True, n=3000),
+    config("fp16", "posit8", 2, rounding="stochastic", n=3000),
 ]
 
 

@@ -121,7 +121,9 @@ if cocotb is not None:
 CONFIGS = [dict(n=8, es=[0, 1, 2], stages=0), dict(n=16, es=[0, 1, 2], stages=0), dict(n=16, es=[2], stages=2),
            dict(n=3, es=[0, 1, 2, 3, 4], stages=0), dict(n=6, es=[0, 1, 2, 3, 4], stages=0),
            dict(n=17, es=[2, 4], stages=0, random=20_000),
-           dict(n=32, es=[2, 3], stages=0, random=30_000), dict(n=64, es=[2], stages=1, random=10_000)]
+           dict(n=32, es=[2, 3], stages=0, random=30_000), dict(n=64, es=[2], stages=1, random=10_000),
+           # registers inside the decoder (after the count, in and after the shifter): latency and bits
+           dict(n=8, es=[0, 2], stages=1), dict(n=12, es=[2, 3], stages=3)]
 
 
 def cid(c):

@@ -1,0 +1,70 @@
+"""One lane of the MX units: an element scaled by a power of two on the way in or out.
+
+Both directions are the converter's pieces: the source family's unpack, a Normalize, an exponent offset added
+to the raw form (the scale: exact, a power of two), then the destination family's round-and-pack.
+"""
+
+from amaranth import Module, Signal, signed
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from fmtforge import golden
+
+from ..formats import pack_for, unpack_for
+from ..formats.raw import Normalize, RawShape, raw_layout
+
+__all__ = ["ScaledConvert"]
+
+
+def _normalized(m, fmt, bits, name):
+    """(raw signal, shape) of ``bits`` of ``fmt``, normalised."""
+    unpack = unpack_for(fmt)
+    m.submodules[f"{name}_unpack"] = unpack
+    m.d.comb += unpack.i.eq(bits)
+    if unpack.shape.normalized:
+        return unpack.o, unpack.shape
+    norm = Normalize(unpack.shape)
+    m.submodules[f"{name}_norm"] = norm
+    m.d.comb += norm.i.eq(unpack.o)
+    return norm.o, norm.shape
+
+
+class ScaledConvert(wiring.Component):
+    """``i`` (bits of ``src``) times ``2**(offset + shift)`` rounded into ``dst`` (bits on ``o``).
+
+    ``offset`` is a signed input in ``offset_range`` (inclusive); ``shift`` a constant. The pack rounds to
+    nearest, ties to even (``saturate`` as the converter's option). ``is_nan`` is 1 when the source is a NaN.
+
+    Ports
+    -----
+    i : In(src.width)
+    offset : In(signed)
+    o : Out(dst.width)
+    is_nan : Out(1)
+    """
+
+    def __init__(self, src, dst, *, offset_range, shift=0, saturate=False):
+        self.src, self.dst = golden.lookup(src), golden.lookup(dst)
+        self.offset_range, self.shift, self.saturate = offset_range, shift, saturate
+        lo, hi = offset_range
+        self.offset_shape = signed(max(lo.bit_length(), hi.bit_length(), (-lo - 1).bit_length(),
+                                       (-hi - 1).bit_length()) + 1)
+        super().__init__({"i": In(self.src.width), "offset": In(self.offset_shape), "o": Out(self.dst.width),
+                          "is_nan": Out(1)})
+
+    def elaborate(self, platform):
+        m = Module()
+        raw, shape = _normalized(m, self.src, self.i, "src")
+        lo, hi = self.offset_range
+        scaled_shape = RawShape(sig_width=shape.sig_width, exp_min=shape.exp_min + lo + self.shift,
+                                exp_max=shape.exp_max + hi + self.shift, bias=shape.bias, fmt=shape.fmt)
+        scaled = Signal(raw_layout(scaled_shape))
+        m.d.comb += [scaled.sig.eq(raw.sig), scaled.sign.eq(raw.sign), scaled.is_zero.eq(raw.is_zero),
+                     scaled.is_inf.eq(raw.is_inf), scaled.is_nan.eq(raw.is_nan),
+                     scaled.exp.eq(raw.exp + self.offset + self.shift)]
+        pack = pack_for(self.dst, scaled_shape, rounding="rne", saturate=self.saturate, flags=False)
+        m.submodules.pack = pack
+        m.d.comb += [pack.i.eq(scaled), self.o.eq(pack.o), self.is_nan.eq(raw.is_nan)]
+        return m
+
+

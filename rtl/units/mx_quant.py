@@ -1,0 +1,304 @@
+"""mx-quantize: a stream of fp32 or bf16 elements in, OCP MX blocks (E8M0 scale + element codes) out.
+
+Bit for bit ``golden.block.MX(element, block_size).quantize(x, scale_mode=...)``. docs/mx.md has the ports,
+the payload layouts, the protocol and the latency.
+"""
+
+from fractions import Fraction
+
+from amaranth import Cat, Const, Module, Mux, Signal, signed
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from fmtforge import golden
+from fmtforge.golden.block import MX, SCALE_MODES
+from fmtforge.golden.validate import check_choice, check_int
+
+from .max_tree import max_tree
+from .mx_lane import ScaledConvert, _normalized
+from .nvfp4_lane import RatioPack, normalized_product
+
+__all__ = ["BLOCK_SIZES", "MXQuantize", "SCHEMES", "SOURCES", "check_lanes", "mx_quantize_name"]
+
+SOURCES = ("fp32", "bf16")
+BLOCK_SIZES = (16, 32, 64)
+SCHEMES = ("mx", "nvfp4")
+E8M0_NAN = 0xFF
+E4M3_NAN = 0x7F
+
+
+def select(values, index):
+    """``values[index]`` as a binary tree of 2-way multiplexers on the bits of ``index`` (len(values) a power
+    of two): plain ``?:`` in the Verilog, which every simulator reads."""
+    for bit in range(len(index)):
+        values = [Mux(index[bit], values[k + 1], values[k]) for k in range(0, len(values), 2)]
+    assert len(values) == 1
+    return values[0]
+
+
+def check_lanes(lanes, block_size):
+    check_int("lanes", lanes, 1, block_size)
+    if block_size % lanes:
+        divisors = [str(d) for d in range(1, block_size + 1) if block_size % d == 0]
+        raise ValueError(f"lanes must divide the block size {block_size} (one of {', '.join(divisors)}), "
+                         f"not {lanes}")
+    return lanes
+
+
+def check_block_size(block_size):
+    if block_size not in BLOCK_SIZES:
+        raise ValueError(f"block_size must be one of {', '.join(map(str, BLOCK_SIZES))}, not {block_size!r}")
+    return block_size
+
+
+def mx_quantize_name(src, element, block_size, lanes, scale_mode, scheme="mx"):
+    if scheme == "nvfp4":
+        return f"mx_quantize_{src}_to_nvfp4_l{lanes}_{scale_mode}"
+    return f"mx_quantize_{src}_to_{element}_k{block_size}_l{lanes}_{scale_mode}"
+
+
+def resolve(scheme, element, block_size, scale_mode, scale_rounding):
+    """(element, block_size, scale rule) of a scheme, the options it does not take rejected by name."""
+    from fmtforge.golden.block.nvfp4 import NVFP4_SCALE_ROUNDING
+    check_choice("scheme", scheme, SCHEMES)
+    if scheme == "nvfp4":
+        for name, value, want in (("element", element, "fp4_e2m1"), ("block_size", block_size, 16)):
+            if value is not None and value != want:
+                raise ValueError(f"{name} must be {want} with scheme nvfp4 (or left out), not {value!r}")
+        if scale_mode is not None:
+            raise ValueError("scale_mode applies to scheme mx; nvfp4 takes scale_rounding (rne, rup)")
+        return "fp4_e2m1", 16, check_choice("scale_rounding", scale_rounding or "rne", NVFP4_SCALE_ROUNDING)
+    if scale_rounding is not None:
+        raise ValueError("scale_rounding applies to scheme nvfp4; mx takes scale_mode "
+                         f"({', '.join(SCALE_MODES)})")
+    return (element or "fp8_e4m3", 32 if block_size is None else block_size,
+            check_choice("scale_mode", scale_mode or "floor", SCALE_MODES))
+
+
+class MXQuantize(wiring.Component):
+    """OCP MX quantizer: blocks of ``block_size`` elements of ``src`` -> an E8M0 scale and element codes.
+
+    Parameters
+    ----------
+    element : str
+        One of ``golden.block.mx.ELEMENTS`` (fp8_e4m3, fp8_e5m2, fp6_e2m3, fp6_e3m2, fp4_e2m1, int8).
+    src : str, "fp32" or "bf16"
+    block_size : int, 16, 32 or 64
+    lanes : int, dividing block_size -- elements per beat
+    scale_mode : str, one of ``golden.block.SCALE_MODES`` ("floor": the spec; torchao's "ceil", "even",
+        "rceil")
+
+    Ports
+    -----
+    i : In(stream.Signature(in_layout)) -- payload ``data``: ``lanes`` elements, lane 0 in the low bits. A
+        block is ``block_size // lanes`` consecutive beats (counted from reset; no ``last`` on the input).
+    o : Out(stream.Signature(out_layout)) -- payload, from bit 0 up: ``codes`` (``lanes`` element codes,
+        lane 0 lowest), ``scale`` (the block's E8M0 pattern, the same on each of its beats), ``last`` (1 on a
+        block's final beat).
+
+    Two block buffers: one fills while the other drains, so one beat per cycle both ways. ``i.ready`` is low
+    only while both buffers hold blocks not yet sent, and never depends on ``o.ready`` combinationally. The
+    first beat of a block is on ``o`` :attr:`LATENCY` cycles after its last input beat was accepted (when the
+    previous block has left).
+    """
+
+    LATENCY = 2
+
+    def __init__(self, *, scheme="mx", element=None, src="fp32", block_size=None, lanes=4, scale_mode=None,
+                 scale_rounding=None):
+        try:
+            self._setup(scheme=scheme, element=element, src=src, block_size=block_size, lanes=lanes,
+                        scale_mode=scale_mode, scale_rounding=scale_rounding)
+        except Exception:  # refused options: the half-built component must not warn UnusedElaboratable later
+            self._MustUse__silence = True
+            raise
+
+    def _setup(self, *, scheme="mx", element=None, src="fp32", block_size=None, lanes=4, scale_mode=None,
+               scale_rounding=None):
+        element, block_size, rule = resolve(scheme, element, block_size, scale_mode, scale_rounding)
+        self.nvfp4 = scheme == "nvfp4"
+        self.scheme_name = scheme
+        self.scheme = MX(element=element, block_size=check_block_size(block_size))
+        self.src = golden.lookup(check_choice("src", src, SOURCES))
+        self.lanes = check_lanes(lanes, block_size)
+        self.scale_mode = rule
+        self.element, self.block_size = element, block_size
+        self.elem = self.scheme.elem
+        self.beats = block_size // lanes
+        self.in_layout = data.StructLayout({"data": data.ArrayLayout(self.src.width, lanes)})
+        self.out_layout = data.StructLayout({"codes": data.ArrayLayout(self.elem.width, lanes), "scale": 8,
+                                             "last": 1})
+        ports = {"i": In(stream.Signature(self.in_layout)), "o": Out(stream.Signature(self.out_layout))}
+        if self.nvfp4:
+            ports["tensor_scale"] = In(32)
+        super().__init__(ports)
+
+    @property
+    def name(self):
+        return mx_quantize_name(self.src.name, self.element, self.block_size, self.lanes, self.scale_mode,
+                                self.scheme_name)
+
+    def _key(self, m, bits, k):
+        """{round-up flag, exponent field} of one element: the max over a block gives amax's exponent field
+        and the scale mode's flag of amax's fraction (each flag is monotonic in the fraction)."""
+        F = self.src.man_bits
+        if self.nvfp4:  # the magnitude itself: amax, exactly (inf and NaN above every finite value)
+            key = Signal(self.src.width - 1, name=f"key{k}")
+            m.d.comb += key.eq(bits[:-1])
+            return key
+        frac, expf = bits[:F], bits[F:F + 8]
+        if self.scheme.emax_elem == 0:
+            # INT8 (emax 0) is the only element whose scale can tell fp32 subnormals apart: a subnormal amax
+            # >= 2**-127 is 1.f * 2**-127 with f the field shifted up by one; a smaller one gives -127 anyway.
+            sub = expf == 0
+            frac = Mux(sub, Cat(Const(0, 1), frac[:F - 1]), frac)
+            keep = ~sub | bits[F - 1]
+        else:
+            keep = Const(1)
+        mode, mb = self.scale_mode, self.scheme.elem_frac_bits
+        if mode == "floor":
+            flag = Const(0)
+        elif mode == "ceil":
+            flag = frac != 0
+        elif mode == "even":
+            flag = frac >= (1 << F) - (1 << (F - 1 - mb))
+        else:
+            top = Fraction(self.scheme.max_elem) / 2 ** self.scheme.emax_elem - 1
+            t = top * (1 << F)
+            assert t.denominator == 1
+            flag = frac > int(t)
+        key = Signal(9, name=f"key{k}")
+        m.d.comb += key.eq(Mux(keep, Cat(flag, expf), 0))
+        return key
+
+    def _scale(self, m, key):
+        """E8M0 pattern from the block's max key: exponent field + flag - emax_elem, clamped below at 0
+        (2**-127), NaN (0xFF) for an inf/NaN element or beyond 2**127."""
+        raw = Signal(signed(11), name="scale_raw")
+        m.d.comb += raw.eq(key[1:] + key[0] - self.scheme.emax_elem)
+        scale = Signal(8, name="scale_new")
+        m.d.comb += scale.eq(Mux((key[1:] == 0xFF) | (raw > 254), E8M0_NAN, Mux(raw < 0, 0, raw[:8])))
+        return scale
+
+    def elaborate(self, platform):
+        m = Module()
+        L, nb = self.lanes, self.beats
+        W = self.src.width * L
+        bufs = [[Signal(W, name=f"buf{b}_{j}") for j in range(nb)] for b in range(2)]
+        full = [Signal(name=f"full{b}") for b in range(2)]
+        scale_q = [Signal(8, name=f"scale{b}") for b in range(2)]
+        wbank, rbank = Signal(name="wbank"), Signal(name="rbank")
+        widx, ridx = Signal(range(nb), name="widx"), Signal(range(nb), name="ridx")
+        KW = self.src.width - 1 if self.nvfp4 else 9
+        acc = Signal(KW, name="acc_key")
+        # the tensor scale's magnitude (its sign bit is ignored: s > 0)
+        ts_q = [Signal(31, name=f"tensor_scale{b}") for b in range(2)] if self.nvfp4 else None
+
+        # input side: write the beat, fold its max key into the block's
+        m.d.comb += self.i.ready.eq(Mux(wbank, full[1], full[0]) == 0)
+        accept = self.i.valid & self.i.ready
+        beat = max_tree(m, [self._key(m, self.i.payload.data[k], k) for k in range(L)], "tree")
+        total = Signal(KW, name="block_key")
+        m.d.comb += total.eq(Mux((widx == 0) | (acc < beat), beat, acc))
+        new_scale = self._nvfp4_scale(m, total) if self.nvfp4 else self._scale(m, total)
+        closing = accept & (widx == nb - 1)
+        with m.If(accept):
+            m.d.sync += acc.eq(total)
+            for b in range(2):
+                for j in range(nb):
+                    with m.If((wbank == b) & (widx == j)):
+                        m.d.sync += bufs[b][j].eq(self.i.payload.data)
+            with m.If(closing):
+                m.d.sync += [widx.eq(0), wbank.eq(~wbank)]
+                for b in range(2):
+                    with m.If(wbank == b):
+                        m.d.sync += scale_q[b].eq(new_scale)
+                        if self.nvfp4:  # the tensor scale travels with the block
+                            m.d.sync += ts_q[b].eq(self.tensor_scale[:31])
+            with m.Else():
+                m.d.sync += widx.eq(widx + 1)
+
+        # output side: scale the buffered beat's elements into the output register
+        advance = ~self.o.valid | self.o.ready
+        ready_block = Mux(rbank, full[1], full[0])
+        send = advance & ready_block
+        draining = send & (ridx == nb - 1)
+        word = Signal(W, name="rd_word")
+        m.d.comb += word.eq(select(bufs[0] + bufs[1], Cat(ridx, rbank) if nb > 1 else rbank))
+        scale = Signal(8, name="rd_scale")
+        m.d.comb += scale.eq(Mux(rbank, scale_q[1], scale_q[0]))
+        words = [word[k * self.src.width:(k + 1) * self.src.width] for k in range(L)]
+        if self.nvfp4:
+            ts = Signal(32, name="rd_tensor_scale")
+            m.d.comb += ts.eq(Cat(Mux(rbank, ts_q[1], ts_q[0]), Const(0, 1)))
+            codes = self._nvfp4_lanes(m, words, scale, ts)
+        else:
+            codes = self._mx_lanes(m, words, scale)
+        with m.If(advance):
+            m.d.sync += self.o.valid.eq(ready_block)
+        with m.If(send):
+            m.d.sync += [self.o.payload.codes.eq(Cat(*codes)), self.o.payload.scale.eq(scale),
+                         self.o.payload.last.eq(ridx == nb - 1)]
+            with m.If(draining):
+                m.d.sync += [ridx.eq(0), rbank.eq(~rbank)]
+            with m.Else():
+                m.d.sync += ridx.eq(ridx + 1)
+
+        for b in range(2):
+            set_b = closing & (wbank == b)
+            clr_b = draining & (rbank == b)
+            m.d.sync += full[b].eq((full[b] | set_b) & ~clr_b)
+        return m
+
+    def _mx_lanes(self, m, words, scale):
+        nan_block = scale == E8M0_NAN
+        shift = self.scheme.int_frac_bits
+        codes = []
+        for k in range(self.lanes):
+            lane = ScaledConvert(self.src, self.elem, offset_range=(-127, 127), shift=shift, saturate=True)
+            m.submodules[f"lane{k}"] = lane
+            m.d.comb += [lane.i.eq(words[k]), lane.offset.eq(127 - scale)]
+            code = lane.o
+            if self.elem.kind == "int":  # symmetric range: -2**(bits-1) is never produced
+                lowest = 1 << (self.elem.bits - 1)
+                code = Mux(lane.o == lowest, lowest + 1, lane.o)
+            codes.append(Mux(nan_block, 0, code))
+        return codes
+
+    def _den(self, m, ts, name):
+        """The tensor scale, normalised: (significand, scale of its top bit, its shape)."""
+        t, shape = _normalized(m, golden.lookup("fp32"), ts, name)
+        return t, t.exp - shape.bias, shape
+
+    def _nvfp4_scale(self, m, amax_bits):
+        """UE4M3 code of amax / (6 s), rounded by scale_rounding and saturated; 0x7F for a NaN block."""
+        amax, a_shape = _normalized(m, self.src, Cat(amax_bits, Const(0, 1)), "amax")
+        t, ts, t_shape = self._den(m, self.tensor_scale, "ts_in")
+        d3 = Signal(26, name="six_s")
+        m.d.comb += d3.eq(t.sig * 3)  # 6 s = 3 t_sig * 2**(ts - 22)
+        lo, hi = t_shape.exp_min - t_shape.bias + 2, t_shape.exp_max - t_shape.bias + 3
+        div = RatioPack(a_shape, 26, (lo, hi), "fp8_e4m3", rounding=self.scale_mode)
+        m.submodules.block_scale = div
+        m.d.comb += [div.num.eq(amax), div.den_sig.eq(Mux(d3[25], d3, d3 << 1)), div.den_scale.eq(ts + 2 + d3[25])]
+        code = Signal(8, name="scale_new")
+        m.d.comb += code.eq(Mux(amax.is_nan | amax.is_inf, E4M3_NAN, div.o))
+        return code
+
+    def _nvfp4_lanes(self, m, words, scale, ts):
+        """Each element / (S s), rounded to E2M1 (ties to even, clamped to 6); +-0 when S is 0."""
+        e4m3 = golden.lookup("fp8_e4m3")
+        sb, sb_shape = _normalized(m, e4m3, scale, "scale")
+        t, t_scale, t_shape = self._den(m, ts, "ts_out")
+        d_sig, d_scale = normalized_product(m, sb.sig, sb.exp - sb_shape.bias, t.sig, t_scale, "d")
+        lo = sb_shape.exp_min - sb_shape.bias + t_shape.exp_min - t_shape.bias
+        hi = sb_shape.exp_max - sb_shape.bias + t_shape.exp_max - t_shape.bias + 1
+        nan_block = scale == E4M3_NAN
+        codes = []
+        for k in range(self.lanes):
+            x, x_shape = _normalized(m, self.src, words[k], f"x{k}")
+            div = RatioPack(x_shape, len(d_sig), (lo, hi), "fp4_e2m1", rounding="rne")
+            m.submodules[f"lane{k}"] = div
+            m.d.comb += [div.num.eq(x), div.den_sig.eq(d_sig), div.den_scale.eq(d_scale)]
+            code = Mux(sb.is_zero, x.sign << 3, div.o)
+            codes.append(Mux(nan_block, 0, code))
+        return codes

@@ -1,0 +1,80 @@
+"""NVFP4's quantizer pieces: an exact quotient rounded into a format (restoring division to a few bits and a
+sticky bit, then the format's round-and-pack), the block scale amax / (6 s) and the element v / (S s)."""
+
+from amaranth import Cat, Const, Module, Mux, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from fmtforge import golden
+
+from ..formats import pack_for
+from ..formats.raw import RawShape, raw_layout
+
+__all__ = ["RatioPack", "normalized_product"]
+
+
+class RatioPack(wiring.Component):
+    """``num / den`` rounded into ``fmt`` by ``rounding`` (saturating): exact, as if the quotient were known to
+    infinite precision.
+
+    ``num`` is a normalised raw value of ``num_shape`` (its sign is the result's); ``den_sig`` a
+    ``den_width``-bit significand with its top bit set and ``den_scale`` the scale of that bit (so den =
+    den_sig * 2**(den_scale - den_width + 1)), with ``den_scale`` in ``den_range``. The quotient of the two
+    significands, in (1/2, 2), is computed by restoring division to ``bits`` + 1 quotient bits plus a sticky
+    bit (the remainder is not zero): enough that the pack's round and sticky bits are those of the exact
+    quotient whenever ``bits`` exceeds ``fmt``'s significand bits by 2.
+    """
+
+    def __init__(self, num_shape, den_width, den_range, fmt, *, rounding="rne", bits=None):
+        self.num_shape, self.den_width, self.den_range = num_shape, den_width, den_range
+        self.fmt = golden.lookup(fmt)
+        self.rounding = rounding
+        self.bits = bits if bits is not None else self.fmt.frac_bits + 3
+        lo, hi = den_range
+        n_lo, n_hi = num_shape.exp_min - num_shape.bias, num_shape.exp_max - num_shape.bias
+        self.q_shape = RawShape(sig_width=self.bits + 2, exp_min=n_lo - hi - 1, exp_max=n_hi - lo, bias=0,
+                                fmt=self.fmt)
+        scale_shape = RawShape(sig_width=1, exp_min=lo, exp_max=hi, bias=0, fmt=self.fmt).exp_shape
+        super().__init__({"num": In(raw_layout(num_shape)), "den_sig": In(den_width), "den_scale": In(scale_shape),
+                          "o": Out(self.fmt.width)})
+
+    def elaborate(self, platform):
+        m = Module()
+        P, w = self.bits, max(self.num_shape.sig_width, self.den_width)
+        n = Cat(Const(0, w - self.num_shape.sig_width), self.num.sig)  # both w bits, top bit set
+        d = Cat(Const(0, w - self.den_width), self.den_sig)
+        rem = Cat(Const(0, P), n)  # n * 2**P, below 2 * (d << P)
+        q = []
+        for i in range(P, -1, -1):
+            t = Signal(w + P + 1, name=f"div_t{i}")
+            m.d.comb += t.eq(d << i)
+            bit = Signal(name=f"div_q{i}")
+            nxt = Signal(w + P + 1, name=f"div_r{i}")
+            m.d.comb += [bit.eq(rem >= t), nxt.eq(Mux(bit, rem - t, rem))]
+            q.append(bit)
+            rem = nxt
+        quo = Cat(*reversed(q))  # P + 1 bits, >= 2**(P - 1): its top or next bit is set
+        sig = Cat(rem != 0, quo)  # (2 * quo + sticky) * 2**(scale - P - 1)
+        raw = Signal(raw_layout(self.q_shape))
+        top = quo[P]
+        scale = Signal(self.q_shape.exp_shape)
+        m.d.comb += scale.eq(self.num.exp - self.num_shape.bias - self.den_scale)
+        m.d.comb += [
+            raw.sig.eq(Mux(top, sig, sig << 1)), raw.exp.eq(scale - ~top), raw.sign.eq(self.num.sign),
+            raw.is_zero.eq(self.num.is_zero), raw.is_inf.eq(self.num.is_inf), raw.is_nan.eq(self.num.is_nan),
+        ]
+        pack = pack_for(self.fmt, self.q_shape, rounding=self.rounding, saturate=True, flags=False)
+        m.submodules.pack = pack
+        m.d.comb += [pack.i.eq(raw), self.o.eq(pack.o)]
+        return m
+
+
+def normalized_product(m, a_sig, a_scale, b_sig, b_scale, name):
+    """(significand with its top bit set, scale of that bit) of the product of two normalised significands
+    (each with its top bit set; scale = the exponent of the top bit)."""
+    W = len(a_sig) + len(b_sig)
+    p = Signal(W, name=f"{name}_p")
+    m.d.comb += p.eq(a_sig * b_sig)
+    sig = Signal(W, name=f"{name}_sig")
+    m.d.comb += sig.eq(Mux(p[W - 1], p, p << 1))
+    return sig, a_scale + b_scale + p[W - 1]
