@@ -5,7 +5,8 @@ low) and records, per cycle, what the ports hold just before the rising edge tha
 that edge when valid and ready are both 1). :func:`wavedrom` turns a trace into WaveDrom's JSON;
 ``python -m fmtforge.verif.support.waves`` (``make waves``) writes docs/waves/<unit>.json and, with yowasp-wavedrom
 (the test extra), the SVG rendered from it. verif/tests/rtl/test_waves.py re-simulates and checks that the
-committed JSON equals the trace, and checks the trace itself against golden and the units' latencies.
+committed JSON equals the trace, and checks the trace itself against golden and the units' latencies. The block
+units' traces (mx-quantize, mx-dequantize, w4-dequantize, bfp-encode) are in waves_blocks.py; ``TRACES`` holds all.
 """
 
 import argparse
@@ -15,7 +16,10 @@ from pathlib import Path
 
 from amaranth.sim import Simulator
 
-__all__ = ["TRACES", "dumps", "trace_convert", "trace_posit_decode", "trace_qmac", "wavedrom", "write_waves"]
+from .waves_blocks import trace_bfp_encode, trace_mx_dequantize, trace_mx_quantize, trace_w4_dequantize
+
+__all__ = ["TRACES", "dumps", "trace_bfp_encode", "trace_convert", "trace_mx_dequantize", "trace_mx_quantize",
+           "trace_posit_decode", "trace_qmac", "trace_w4_dequantize", "wavedrom", "write_waves"]
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "waves"
 
@@ -39,11 +43,12 @@ def _run(dut, cycles, drive, probes):
     return trace
 
 
-def wavedrom(trace, buses=(), head="", foot="", hexwidth=None, handshake=None):
+def wavedrom(trace, buses=(), head="", foot="", hexwidth=None, handshake=None, hscale=None):
     """WaveDrom JSON (a dict) of ``trace``: 1-bit signals as 0/1 levels, ``buses`` as labelled values (hex when
     ``hexwidth`` gives the label's digit count) and ``x`` where the value is None (not valid). A bus in
     ``handshake`` (label -> (valid label, ready label)) starts a new value after every transfer, so that two
-    equal beats in a row show as two; any other bus starts one every cycle (a new result each cycle)."""
+    equal beats in a row show as two; any other bus starts one every cycle (a new result each cycle).
+    ``hscale`` (WaveDrom's config) widens the cycles, for labels longer than about four digits."""
     n = len(next(iter(trace.values())))
     signal = [{"name": "clk", "wave": "p" + "." * (n - 1)}]
     handshake = handshake or {}
@@ -74,6 +79,8 @@ def wavedrom(trace, buses=(), head="", foot="", hexwidth=None, handshake=None):
         out["head"] = {"text": head}
     if foot:
         out["foot"] = {"text": foot}
+    if hscale:
+        out["config"] = {"hscale": hscale}
     return out
 
 
@@ -196,7 +203,10 @@ def trace_posit_decode():
                            foot="1, 3.25 = 2**1 * 1.625, minpos, NaR, 0, -1, maxpos (sig in hex, hidden bit on top)")
 
 
-TRACES = {"qmac": trace_qmac, "convert": trace_convert, "posit_decode": trace_posit_decode}
+#: The block units' traces are in :mod:`fmtforge.verif.support.waves_blocks`.
+TRACES = {"qmac": trace_qmac, "convert": trace_convert, "posit_decode": trace_posit_decode,
+          "mx_quantize": trace_mx_quantize, "mx_dequantize": trace_mx_dequantize,
+          "w4_dequantize": trace_w4_dequantize, "bfp_encode": trace_bfp_encode}
 
 
 def write_waves(out_dir=DOCS, svg=True):
