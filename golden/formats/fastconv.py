@@ -61,7 +61,8 @@ from .integer import Integer
 from .minifloat import FP64, Minifloat
 from .posit import Posit
 
-from .fastconv_binade import _Binade, _Wide
+from .fastconv_binade import _Binade
+from .fastconv_wide import _Wide
 from .fastconv_tables import (CHUNK, DETERMINISTIC, KEY_TABLE_MAX_BITS, SOURCE_TABLE_MAX_BITS, _U8, _U32, _U64,  # noqa: F401
                               _KeyTable, _SourceTable, key_bits)
 

@@ -24,6 +24,12 @@ def _pack(values, width):
     return sum(int(v) << (width * k) for k, v in enumerate(values))
 
 
+def _fp32_beats(blocks, lanes):
+    """Beats of ``lanes`` fp32 elements (one integer each, lane 0 lowest) of ``blocks`` (lists of floats)."""
+    bits = [_fp32(block) for block in blocks]
+    return [_pack(b[j:j + lanes], 32) for b in bits for j in range(0, len(b), lanes)]
+
+
 def _fp32(values):
     """fp32 patterns of ``values`` (rounded to nearest even)."""
     return [int(b) for b in golden.lookup("fp32").encode(np.array(values, dtype=np.float64))]
@@ -97,8 +103,7 @@ MXQ_CYCLES = 18
 
 def mxq_beats():
     """The input payloads: ``MXQ_BLOCK // MXQ_LANES`` beats per block, lane 0 lowest."""
-    bits = [_fp32(block) for block in MXQ_BLOCKS]
-    return [_pack(b[j:j + MXQ_LANES], 32) for b in bits for j in range(0, MXQ_BLOCK, MXQ_LANES)]
+    return _fp32_beats(MXQ_BLOCKS, MXQ_LANES)
 
 
 def trace_mx_quantize():
@@ -212,8 +217,8 @@ BFP_CYCLES = 12
 
 
 def bfp_beats():
-    bits = [_fp32(block) for block in BFP_BLOCKS]
-    return [_pack(b[j:j + BFP_LANES], 32) for b in bits for j in range(0, BFP_BLOCK, BFP_LANES)]
+    """The input payloads: ``BFP_BLOCK // BFP_LANES`` beats per block, lane 0 lowest."""
+    return _fp32_beats(BFP_BLOCKS, BFP_LANES)
 
 
 def trace_bfp_encode():
