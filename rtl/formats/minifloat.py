@@ -6,6 +6,7 @@ from amaranth.lib.wiring import In, Out
 
 from fmtforge.golden import Minifloat
 
+from ..pipeline import NO_CUTS
 from .raw import RawShape, raw_layout, signaling_nan
 from .rounding import flags_word, round_increment, rounding_ports
 
@@ -120,6 +121,8 @@ class MinifloatPack(wiring.Component):
     rand : In(rand_bits)  -- stochastic rounding only
     """
 
+    cuts = NO_CUTS
+
     def __init__(self, fmt, shape, *, rounding="rne", saturate=False, rand_bits=16, flags=True, ftz=False):
         self.fmt = _check_minifloat(fmt, "fmt")
         self.ftz = ftz
@@ -155,6 +158,16 @@ class MinifloatPack(wiring.Component):
                 and not fmt.explicit_integer and shape.exp_min == 0
                 and shape.sig_width - 1 - fmt.frac_bits >= rounding_bits + 1
                 and shape.bias + fmt.emin >= fmt.frac_bits + rounding_bits + 1)
+
+    @property
+    def levels(self):
+        """Estimated logic levels, and the cut points (``(name, levels before it)``) where a pipelined unit
+        may put registers: the narrowing path has two (after the classification of the input, before the
+        rounding adder); the other paths none."""
+        R = self.rand_bits if self.rounding == "stochastic" else 0
+        if not self.aligned(self.shape, self.fmt) and self.narrowing(self.shape, self.fmt, max(R, 1)):
+            return 9, [("classify", 3), ("round", 6)]
+        return 8, []
 
     def elaborate(self, platform):
         if self.aligned(self.shape, self.fmt):

@@ -79,8 +79,20 @@ def _nan_mag(fmt, shape, raw):
     return Const(0, W), Const(0)  # no NaN: +0 (and NV)
 
 
+def _cut(pack, m, point, **values):
+    """``values`` past the cut point ``point`` (registered when the pipelined unit put a register there; see
+    :meth:`MinifloatPack.levels`), as a dict; constants pass as they are."""
+    keys = [k for k, v in values.items() if not isinstance(v, (int, Const))]
+    regs = pack.cuts.at(m, point, *(values[k] for k in keys))
+    return {**values, **dict(zip(keys, regs))}
+
+
 def elaborate_narrow(pack):
-    """The body of ``pack`` (a MinifloatPack whose input passes ``MinifloatPack.narrowing``)."""
+    """The body of ``pack`` (a MinifloatPack whose input passes ``MinifloatPack.narrowing``).
+
+    Three parts, with the cut points ``classify`` and ``round`` between them: the class of the input from its
+    exponent field and the sticky OR (comparisons with constants); the denormalising shift and the rounding
+    decision; the rounding adder and the flags."""
     m = Module()
     fmt, shape, raw = pack.fmt, pack.shape, pack.i
     ftz = getattr(pack, "ftz", False)
@@ -116,10 +128,28 @@ def elaborate_narrow(pack):
     db = (c - sub_lo).bit_length()
     d = Signal(db)
     m.d.comb += d.eq(Mux(sub, _add_const(~E[:db], c + 1), 0))
+    # overflow beyond the top binade, decided before rounding
+    top_frac = t[G:G + f]  # the fraction at the top binade (a normal: no shift)
+    # (a top binade whose every fraction is finite cannot overflow before rounding: no comparison to make)
+    frac_over = f and fmt.max_frac < (1 << f) - 1
+    over_early = Signal()
+    m.d.comb += over_early.eq(big | (at_top & (top_frac > fmt.max_frac)) if frac_over else big)
+    at_max = Signal()
+    m.d.comb += at_max.eq(at_top & (top_frac == fmt.max_frac) if f else at_top)  # overflows when it rounds up
+    nan_mag, _ = _nan_mag(fmt, shape, raw)
+    e_field = Signal(k)
+    m.d.comb += e_field.eq(Mux(normal, _add_const(E[:k], -(c - 1)), 0))
+    v = _cut(pack, m, "classify", t=t, d=d, shifted=normal | sub, normal=normal, special=special, is_nan=is_nan,
+             is_inf=is_inf, over_early=over_early, at_max=at_max, nan_mag=nan_mag,
+             e_field=e_field, sign=raw.sign, snan=signaling_nan(raw, shape), rand=getattr(pack, "rand", None)
+             if R else Const(0))
+    t, d, normal, special, is_nan, is_inf = v["t"], v["d"], v["normal"], v["special"], v["is_nan"], v["is_inf"]
+    over_early, at_max, sign_in = v["over_early"], v["at_max"], v["sign"]
+
     ts = Signal(T)
     lost = Signal()
     ones = Const((1 << T) - 1, T)
-    with m.If(normal | sub):
+    with m.If(v["shifted"]):
         m.d.comb += [ts.eq(t >> d), lost.eq((t & ~(ones << d)[:T]) != 0)]
     with m.Else():  # below half the smallest subnormal: all sticky (nothing for a zero)
         m.d.comb += [ts.eq(0), lost.eq(t != 0)]
@@ -130,43 +160,41 @@ def elaborate_narrow(pack):
     frac_t = ts[G - R:G] if R else None
 
     # results decided before rounding: NaN, infinity, overflow beyond the top binade (forced encodings)
-    toward_zero = {"rtz": Const(1), "rdn": ~raw.sign, "rup": raw.sign}.get(pack.rounding, Const(0))
+    toward_zero = {"rtz": Const(1), "rdn": ~sign_in, "rup": sign_in}.get(pack.rounding, Const(0))
     to_max = Signal()
     m.d.comb += to_max.eq(toward_zero | pack.saturate | (fmt.specials == "none"))
     sat_inf = pack.saturate or fmt.specials == "none"
     max_enc = (fmt.max_biased << f) | fmt.max_frac
-    over_early = Signal()
-    top_frac = t[G:G + f]  # the fraction at the top binade (a normal: no shift)
-    # (a top binade whose every fraction is finite cannot overflow before rounding: no comparison to make)
-    frac_over = f and fmt.max_frac < (1 << f) - 1
-    m.d.comb += over_early.eq(big | (at_top & (top_frac > fmt.max_frac)) if frac_over else big)
-    at_max = at_top & (top_frac == fmt.max_frac) if f else at_top  # overflows when it rounds up
-    nan_mag, nan_sign = _nan_mag(fmt, shape, raw)
     forced = Signal(W)
     ovf_nan = fmt.specials in ("fn", "fnuz")  # the format's own overflow value is NaN (else inf, or max)
     nan_res = Signal()
     m.d.comb += nan_res.eq(is_nan | (ovf_nan & ((is_inf & ~sat_inf) | (over_early & ~to_max))))
     with m.If(nan_res):
-        m.d.comb += forced.eq(nan_mag)
+        m.d.comb += forced.eq(v["nan_mag"])
     with m.Elif((is_inf & (not sat_inf)) | (over_early & ~to_max)):
         m.d.comb += forced.eq(((1 << k) - 1) << f)  # inf (ieee; the others have no inf or go to max)
     with m.Else():
         m.d.comb += forced.eq(max_enc)
     force = special | over_early
-    e_field = Signal(k)
-    m.d.comb += e_field.eq(Mux(normal, _add_const(E[:k], -(c - 1)), 0))
     enc_in = Signal(W)
-    m.d.comb += enc_in.eq(Mux(force, forced, Cat(kept, e_field)))
+    m.d.comb += enc_in.eq(Mux(force, forced, Cat(kept, v["e_field"])))
 
-    inc = round_increment(m, pack.rounding, sign=raw.sign, lsb=kept[0] if f else e_field[0], rbit=rbit,
-                          sticky=sticky, frac=frac_t, rand=getattr(pack, "rand", None))
+    inc = round_increment(m, pack.rounding, sign=sign_in, lsb=kept[0] if f else v["e_field"][0], rbit=rbit,
+                          sticky=sticky, frac=frac_t, rand=v["rand"] if R else None)
     inc_in = Signal()
     m.d.comb += inc_in.eq(inc & ~force & ~(at_max & to_max))
-    # fnuz keeps one spare bit: a carry out of the top is its NaN, 0x80 (elsewhere overflow is decided above)
-    rounded = Signal(W + 1 if fmt.specials == "fnuz" else W)
-    m.d.comb += rounded.eq(enc_in + inc_in)
     over = Signal()
     m.d.comb += over.eq(over_early | (at_max & inc))
+    inexact = Signal()
+    m.d.comb += inexact.eq(~special & (rbit | sticky))
+    v = _cut(pack, m, "round", enc_in=enc_in, inc_in=inc_in, over=over, inexact=inexact, normal=normal,
+             nan_res=nan_res, is_nan=is_nan, sign=sign_in, nv=_invalid(fmt, special, is_inf, sat_inf, ovf_nan)
+             | v["snan"])
+    normal, sign_in = v["normal"], v["sign"]
+
+    # fnuz keeps one spare bit: a carry out of the top is its NaN, 0x80 (elsewhere overflow is decided above)
+    rounded = Signal(W + 1 if fmt.specials == "fnuz" else W)
+    m.d.comb += rounded.eq(v["enc_in"] + v["inc_in"])
 
     mag = Signal(W)
     flushed = Signal()  # a subnormal result that ftz turns into zero
@@ -178,26 +206,29 @@ def elaborate_narrow(pack):
         m.d.comb += mag.eq(rounded[:W])
     sign = Signal()
     if fmt.specials == "fnuz":
-        m.d.comb += sign.eq(nan_res | rounded[W] | (raw.sign & (mag != 0)))  # no -0; 0x80 is NaN
+        m.d.comb += sign.eq(v["nan_res"] | rounded[W] | (sign_in & (mag != 0)))  # no -0; 0x80 is NaN
     elif fmt.specials == "none":
-        m.d.comb += sign.eq(raw.sign & ~is_nan)
+        m.d.comb += sign.eq(sign_in & ~v["is_nan"])
     else:
-        m.d.comb += sign.eq(raw.sign)
+        m.d.comb += sign.eq(sign_in)
     m.d.comb += pack.o.eq(Cat(mag, sign))
 
     if hasattr(pack, "flags"):
-        inexact = rbit | sticky
+        inexact = v["inexact"]
         # tiny: the rounded result is subnormal or zero (golden's rule); without fraction bits every nonzero
         # result is normal, so only a result rounded to zero is tiny
         tiny = ~normal & ~rounded[f] if f else rounded[:W] == 0
-        if fmt.specials == "none":
-            nv = special
-        elif ovf_nan and not sat_inf:
-            nv = is_inf
-        else:
-            nv = Const(0)
         ftz_nx = flushed if ftz else Const(0)
-        m.d.comb += pack.flags.eq(flags_word(nx=(~special & inexact) | over | ftz_nx,
-                                             uf=(~special & tiny & inexact) | ftz_nx, of=over,
-                                             nv=nv | signaling_nan(raw, shape)))
+        m.d.comb += pack.flags.eq(flags_word(nx=inexact | v["over"] | ftz_nx,
+                                             uf=(tiny & inexact) | ftz_nx, of=v["over"], nv=v["nv"]))
     return m
+
+
+def _invalid(fmt, special, is_inf, sat_inf, ovf_nan):
+    """NV from the input's class (a signaling NaN aside): a NaN or infinity into a format without them, an
+    infinity into a format whose overflow value is NaN."""
+    if fmt.specials == "none":
+        return special
+    if ovf_nan and not sat_inf:
+        return is_inf
+    return Const(0)

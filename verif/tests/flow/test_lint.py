@@ -34,6 +34,9 @@ VARIANTS = [("convert", dict(src=s, dst=d, rounding=r, saturate=sat, flags=fl, s
 # pipelined posit datapaths: registers at every cut point of the posit pack (with rand) and the decoder
 VARIANTS += [("convert", dict(src="fp16", dst="posit16", rounding="stochastic", flags=True, stages=3)),
              ("posit-decode", dict(n=16, es=2, stages=3)), ("posit-decode", dict(n=32, es=2, stages=1))]
+# the narrowing float pack with registers at both its cut points: flush to zero, fnuz's spare carry bit
+VARIANTS += [("convert", dict(src="fp32", dst="fp8_e4m3", saturate=True, ftz=True, flags=True, stages=3)),
+             ("convert", dict(src="fp32", dst="fp8_e5m2fnuz", rounding="stochastic", flags=True, stages=2))]
 
 
 @pytest.mark.parametrize("unit", DEFAULT_UNITS + VARIANTS, ids=unit_id)

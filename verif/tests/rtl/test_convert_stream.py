@@ -14,9 +14,9 @@ from fmtforge.verif.support.vectors import (describe, float_corners, int_corners
 ENV = "FMTFORGE_STREAM"
 
 
-def config(src, dst, stages, rounding="rne", saturate=False, flags=True, rand_bits=8, n=20_000):
+def config(src, dst, stages, rounding="rne", saturate=False, flags=True, rand_bits=8, n=20_000, ftz=False):
     return dict(src=src, dst=dst, stages=stages, rounding=rounding, saturate=saturate, flags=flags,
-                rand_bits=rand_bits, n=n)
+                rand_bits=rand_bits, n=n, ftz=ftz)
 
 
 CONFIGS = [
@@ -28,11 +28,17 @@ CONFIGS = [
     # registers inside the posit pack (its cut points), with rand carried beside them
     config("fp32", "posit16", 3, saturate=True, n=3000),
     config("fp16", "posit8", 2, rounding="stochastic", n=3000),
+    # registers inside the narrowing float pack (its cut points classify and round): rand carried across
+    # both, fnuz's spare carry bit; one register at the classify point
+    config("fp32", "fp8_e5m2fnuz", 3, rounding="stochastic", n=6000),
+    config("fp16", "fp8_e4m3", 1, rounding="rtz", n=6000),
+    config("fp32", "fp8_e4m3", 2, saturate=True, ftz=True, n=6000),
 ]
 
 
 def config_id(c):
-    return f"{c['src']}_{c['dst']}_{c['rounding']}_s{c['stages']}" + ("_sat" if c["saturate"] else "")
+    return (f"{c['src']}_{c['dst']}_{c['rounding']}_s{c['stages']}" + ("_sat" if c["saturate"] else "")
+            + ("_ftz" if c["ftz"] else ""))
 
 
 def vectors(src, dst, n, rng):
@@ -96,6 +102,8 @@ if cocotb is not None:
         xs = vectors(src, dst, c["n"], rng)
         rands = rng.integers(0, 1 << c["rand_bits"], len(xs), dtype=np.uint64)
         kw = dict(rand=rands, rand_bits=c["rand_bits"]) if c["rounding"] == "stochastic" else {}
+        if c["ftz"]:
+            kw["ftz"] = True
         want, want_flags = golden.convert_flags(xs, src, dst, c["rounding"], c["saturate"], **kw)
         cocotb.start_soon(Clock(dut.clk, 10, "ns").start())
         dut.rst.value = 1
@@ -136,7 +144,7 @@ def test_stream(c, sim):
     from fmtforge.verif.support.runner import run
 
     dut = make_converter(c["src"], c["dst"], rounding=c["rounding"], saturate=c["saturate"], flags=c["flags"],
-                         rand_bits=c["rand_bits"], stages=c["stages"])
+                         rand_bits=c["rand_bits"], stages=c["stages"], ftz=c["ftz"])
     print(f"seed {seed()}")
     run(sim, to_verilog(dut, dut.name), dut.name, "fmtforge.verif.tests.rtl.test_convert_stream", dut.name,
         extra_env={ENV: json.dumps(c), "FMTFORGE_SEED": str(seed())})

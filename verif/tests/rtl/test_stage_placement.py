@@ -79,3 +79,16 @@ def test_posit_converters_register_inside(src, dst, stages):
         comp._MustUse__silence = True  # built to be inspected, not elaborated
     inner = sum(len(getattr(comp, "cuts", NO_CUTS).points) for comp in parts)
     assert c._out_regs == 0 and inner + len(c._after) == stages
+
+
+@pytest.mark.parametrize("src, dst, stages, cuts", [
+    ("fp32", "fp8_e4m3", 1, {"classify"}), ("fp32", "fp8_e4m3", 2, {"classify", "round"}),
+    ("fp32", "fp8_e5m2fnuz", 3, {"classify", "round"}), ("fp16", "fp8_e4m3", 2, {"classify", "round"})])
+def test_narrowing_pack_registers_sit_inside(src, dst, stages, cuts):
+    """The narrowing float pack (fp32 -> fp8 and the like) takes registers after the input's classification and
+    before the rounding adder: at 2 stages both sit inside the pack, none at the output."""
+    c = make_converter(src, dst, saturate=True, stages=stages)
+    for comp in (c, c._unpack, c._pack):
+        comp._MustUse__silence = True  # built to be inspected, not elaborated
+    assert c._pack.cuts.points == cuts
+    assert c._out_regs == 0 and len(cuts) + len(c._after) == stages
