@@ -28,8 +28,17 @@ def _job(kind, options):
 
 
 def synth_jobs(units):
-    """Flow jobs ``(unit, options, build)`` of ``(kind, options)`` pairs (what ``synth_all`` takes)."""
-    return [_job(kind, options) for kind, options in units]
+    """Flow jobs ``(unit, options, build, targets)`` of ``(kind, options)`` pairs (what ``synth_all`` takes):
+    ``targets`` are those the configuration is written for (None: any), as its unit declares."""
+    return [(*_job(kind, options), UNITS[kind].targets_for(options)) for kind, options in units]
+
+
+def _check_target(kind, options, target):
+    allowed = UNITS[kind].targets_for(options)
+    if allowed is not None and target not in allowed:
+        given = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in _given(kind, options).items())
+        raise CliError(f"target: {kind} {given} is written for {', '.join(allowed)} (it instantiates that "
+                       f"part's primitives), not {target}")
 
 
 def with_peer_variants(units):
@@ -68,6 +77,7 @@ def _cmd_synth(args):
         return cmd_curve(args, options)
     try:
         UNITS[args.unit].resolve(options)  # bad options: one line, before any tool runs
+        _check_target(args.unit, UNITS[args.unit].resolve(options), args.target)
         seeds = _seeds(args)
         row = synth_one(*_job(args.unit, options), args.target, seeds=seeds, out_dir=args.output_dir)
     except (ValueError, TypeError, NotImplementedError) as e:

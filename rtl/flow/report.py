@@ -156,14 +156,17 @@ def comparison_table(entries):
 
 def synth_all(jobs, targets=tuple(TARGETS), out_dir="build/synth", seeds=SEEDS, workers=None, scheduler=None,
               progress=None):
-    """:func:`synth_one` every ``(unit, options, build)`` of ``jobs`` on every target, sharded like sweeps
+    """:func:`synth_one` every ``(unit, options, build)`` of ``jobs`` on every target (a job's optional fourth
+    item: the targets it is written for, the others skipped), sharded like sweeps
     (:func:`.shard.run_all`: ``workers`` local processes, or the Dask scheduler ``scheduler``); writes
     ``out_dir/report.json`` (``{"tools", "method", "results": rows, "peers": comparison rows}``) and
     ``out_dir/report.md``; returns the rows. Each ``build`` must pickle (a ``functools.partial``, not a
     lambda) unless the flows run in this process (``workers=1``, no scheduler). ``progress(total)``, when given,
     returns an object whose ``step(note)`` is called as each flow ends (``fmtforge.rtl.cli.progress.Progress``)."""
     out = Path(out_dir)
-    work = [(*job, target, tuple(seeds), str(out)) for job in jobs for target in targets]
+    # a job may name the targets it is written for (a fourth item; None or absent: any)
+    work = [(*job[:3], target, tuple(seeds), str(out)) for job in jobs for target in targets
+            if len(job) < 4 or job[3] is None or target in job[3]]
     bar = progress(len(work)) if progress else None
 
     def step(row):

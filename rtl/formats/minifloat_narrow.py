@@ -21,46 +21,11 @@ class above, beside the rounding carry chain instead of after it.
 
 from amaranth import Cat, Const, Module, Mux, Signal
 
+from ..gates import add_const
 from .raw import signaling_nan
 from .rounding import flags_word, round_increment
 
 __all__ = ["elaborate_narrow"]
-
-
-def _ge_const(x, c):
-    """``x >= c`` for an unsigned ``x`` and a constant ``c``, as plain gates: a comparison with a constant
-    that Yosys would map to a carry chain, opaque to ABC's logic optimisation."""
-    n = len(x)
-    if c <= 0:
-        return Const(1)
-    if c >= 1 << n:
-        return Const(0)
-    ge = 1  # the empty low part compares equal
-    for i in range(n):  # LSB first: x[:i+1] >= c[:i+1]
-        if (c >> i) & 1:
-            ge = x[i] if isinstance(ge, int) else x[i] & ge
-        else:
-            ge = 1 if isinstance(ge, int) else x[i] | ge
-    return Const(ge) if isinstance(ge, int) else ge
-
-
-def _add_const(x, K):
-    """``(x + K) mod 2**len(x)`` for a constant ``K``, as plain gates (a ripple with the constant's bits
-    folded in)."""
-    out, carry = [], 0
-    for i in range(len(x)):
-        kb = (K >> i) & 1
-        if isinstance(carry, int):
-            if carry == 0:
-                out.append(x[i] if not kb else ~x[i])
-                carry = x[i] if kb else 0
-            else:
-                out.append(~x[i] if not kb else x[i])
-                carry = x[i] if not kb else 1
-        else:
-            out.append(x[i] ^ carry if not kb else ~(x[i] ^ carry))
-            carry = (x[i] & carry) if not kb else (x[i] | carry)
-    return Cat(*out)
 
 
 def _nan_mag(fmt, shape, raw):
@@ -127,7 +92,7 @@ def elaborate_narrow(pack):
     # the subnormal shift, 1 .. f + R, from the low bits of E
     db = (c - sub_lo).bit_length()
     d = Signal(db)
-    m.d.comb += d.eq(Mux(sub, _add_const(~E[:db], c + 1), 0))
+    m.d.comb += d.eq(Mux(sub, add_const(~E[:db], c + 1), 0))
     # overflow beyond the top binade, decided before rounding
     top_frac = t[G:G + f]  # the fraction at the top binade (a normal: no shift)
     # (a top binade whose every fraction is finite cannot overflow before rounding: no comparison to make)
@@ -138,7 +103,7 @@ def elaborate_narrow(pack):
     m.d.comb += at_max.eq(at_top & (top_frac == fmt.max_frac) if f else at_top)  # overflows when it rounds up
     nan_mag, _ = _nan_mag(fmt, shape, raw)
     e_field = Signal(k)
-    m.d.comb += e_field.eq(Mux(normal, _add_const(E[:k], -(c - 1)), 0))
+    m.d.comb += e_field.eq(Mux(normal, add_const(E[:k], -(c - 1)), 0))
     v = _cut(pack, m, "classify", t=t, d=d, shifted=normal | sub, normal=normal, special=special, is_nan=is_nan,
              is_inf=is_inf, over_early=over_early, at_max=at_max, nan_mag=nan_mag,
              e_field=e_field, sign=raw.sign, snan=signaling_nan(raw, shape), rand=getattr(pack, "rand", None)

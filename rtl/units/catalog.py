@@ -2,7 +2,7 @@
 
 from fmtforge.golden import MODES
 
-from .qmac import TYPES as QMAC_TYPES
+from .qmac import DSP_CHOICES, TYPES as QMAC_TYPES
 from .registry import Option, Unit, register
 from .requant import MODES as REQUANT_MODES
 
@@ -73,10 +73,10 @@ register(Unit(
 ))
 
 
-def _qmac(lanes, a_type, w_type, out_type, acc_bits, per_channel, rounding, requant_cycles):
+def _qmac(lanes, a_type, w_type, out_type, acc_bits, per_channel, rounding, requant_cycles, dsp):
     from .qmac import QMac
     return QMac(lanes=lanes, a_type=a_type, w_type=w_type, out_type=out_type, acc_bits=acc_bits,
-                per_channel=per_channel, rounding=rounding, requant_cycles=requant_cycles)
+                per_channel=per_channel, rounding=rounding, requant_cycles=requant_cycles, dsp=dsp)
 
 
 register(Unit(
@@ -97,9 +97,14 @@ register(Unit(
         Option("requant_cycles", "int", "1: pipelined requantizer, a result per cycle; N >= 2: multiply by M0 "
                "ceil(31/N) bits per cycle, one result per N cycles (shorter dot products back-pressure)", 1,
                range=(1, 32), metavar="N"),
+        Option("dsp", "choice", "lane multipliers: infer (a registered multiply, mapped by synthesis) or ecp5 "
+               "(instantiated MULT18X18D blocks holding the operand and product registers; ECP5 only)", "infer",
+               choices=DSP_CHOICES, metavar="D"),
     ),
     examples=(dict(lanes=1), dict(lanes=4), dict(lanes=16, a_type="uint8", per_channel=True),
-              dict(lanes=1, requant_cycles=8), dict(lanes=4, requant_cycles=8)),
+              dict(lanes=1, requant_cycles=8), dict(lanes=4, requant_cycles=8),
+              dict(lanes=4, requant_cycles=32, dsp="ecp5")),
+    targets=lambda options: ("ecp5",) if options.get("dsp") == "ecp5" else None,
     docs="docs/qmac.md",
 ))
 from . import catalog_mx  # noqa: E402,F401  (OCP MX and NVFP4 units)

@@ -12,6 +12,7 @@ from amaranth.lib.wiring import In, Out
 from fmtforge.golden.validate import check_bool, check_choice, check_int
 
 from ..pipeline import Pipeline
+from .ecp5_dsp import ecp5_mult
 from .requant import M0_SHAPE, MODES, SHIFT_SHAPE, Requantize, int_shape
 from .requant_seq import SeqRequantize, seq_latency
 
@@ -22,24 +23,39 @@ TYPES = ("int8", "uint8")
 BIAS_SHAPE = signed(32)
 
 
+#: How the lane multipliers are built: ``infer`` (a registered multiply that synthesis maps as it can: LUTs,
+#: SB_MAC16 with ``synth_ice40 -dsp``, MULT18X18D with fabric registers on the ECP5) or ``ecp5`` (an instantiated
+#: MULT18X18D with its operand and product registers inside the block: ECP5 only).
+DSP_CHOICES = ("infer", "ecp5")
+
+
 def qmac_name(lanes, a_type="int8", w_type="int8", out_type="int8", acc_bits=32, per_channel=False,
-              rounding="gemmlowp", requant_cycles=1):
+              rounding="gemmlowp", requant_cycles=1, dsp="infer"):
     """Verilog module name of a :class:`QMac`: ``qmac_l4_int8_int8_int8_acc32_gemmlowp`` (+ ``_pc``, + ``_rqN``
-    for a multi-cycle requantizer)."""
+    for a multi-cycle requantizer, + ``_ecp5dsp`` for instantiated ECP5 multipliers)."""
     return (f"qmac_l{lanes}_{a_type}_{w_type}_{out_type}_acc{acc_bits}_{rounding}"
-            + ("_pc" if per_channel else "") + (f"_rq{requant_cycles}" if requant_cycles > 1 else ""))
+            + ("_pc" if per_channel else "") + (f"_rq{requant_cycles}" if requant_cycles > 1 else "")
+            + ("_ecp5dsp" if dsp == "ecp5" else ""))
 
 
 def _tree_levels(lanes):
     return (lanes - 1).bit_length()  # ceil(log2(lanes))
 
 
-def qmac_latency(lanes, requant_cycles=1):
+def _tree_stages(lanes, dsp="infer"):
+    """Registers in the adder tree: after every second level and after the last one; with ``dsp="ecp5"``
+    after every level (the route out of a MULT18X18D takes about one adder's time)."""
+    levels = _tree_levels(lanes)
+    return levels if dsp == "ecp5" else (levels + 1) // 2
+
+
+def qmac_latency(lanes, requant_cycles=1, dsp="infer"):
     """Cycles from accepting a dot product's ``last`` beat to its result on ``o`` (nothing stalling, and with
     a multi-cycle requantizer nothing waiting for it): zero-point subtraction 1, multiply 1, adder tree
-    ceil(ceil(log2 lanes) / 2), accumulate 1, requantize 5 (``requant_cycles`` 1) or ``requant_cycles + 4``."""
+    ceil(ceil(log2 lanes) / 2) (``dsp="ecp5"``: ceil(log2 lanes)), accumulate 1, requantize 5
+    (``requant_cycles`` 1) or ``requant_cycles + 6``."""
     rq = Requantize.LATENCY if requant_cycles == 1 else seq_latency(requant_cycles)
-    return 2 + (_tree_levels(lanes) + 1) // 2 + 1 + rq
+    return 2 + _tree_stages(lanes, dsp) + 1 + rq
 
 
 class QMac(wiring.Component):
@@ -64,6 +80,10 @@ class QMac(wiring.Component):
         1: the pipelined :class:`Requantize` (a result every cycle). N >= 2: :class:`SeqRequantize`, which
         multiplies by ``M0`` ``ceil(31 / N)`` bits per cycle and takes one accumulator every N cycles: dot
         products shorter than ``N * lanes`` back-pressure the input (docs/qmac.md).
+    dsp : str, one of :data:`DSP_CHOICES`
+        ``infer``: the lane multiply is written as a registered ``*``. ``ecp5``: each lane is an instantiated
+        ECP5 ``MULT18X18D`` holding the operand and product registers (:mod:`.ecp5_dsp`): same timing and
+        bits, Verilog for the ECP5 only (simulated with ``verif/support/models/MULT18X18D.v``).
 
     Ports
     -----
@@ -90,8 +110,9 @@ class QMac(wiring.Component):
     """
 
     def __init__(self, *, lanes, a_type="int8", w_type="int8", out_type="int8", acc_bits=32, per_channel=False,
-                 rounding="gemmlowp", requant_cycles=1):
+                 rounding="gemmlowp", requant_cycles=1, dsp="infer"):
         self.lanes = check_int("lanes", lanes, 1, 64)
+        self.dsp = check_choice("dsp", dsp, DSP_CHOICES)
         self.a_type = check_choice("a_type", a_type, TYPES)
         self.w_type = check_choice("w_type", w_type, TYPES)
         self.out_type = check_choice("out_type", out_type, TYPES)
@@ -101,7 +122,7 @@ class QMac(wiring.Component):
         self.rounding = check_choice("rounding", rounding, MODES)
         self.requant_cycles = check_int("requant_cycles", requant_cycles, 1, 32)
         self.a_shape, self.w_shape, self.out_shape = int_shape(a_type), int_shape(w_type), int_shape(out_type)
-        self.latency = qmac_latency(lanes, requant_cycles)
+        self.latency = qmac_latency(lanes, requant_cycles, dsp)
         fields = {"a": data.ArrayLayout(self.a_shape, lanes), "w": data.ArrayLayout(self.w_shape, lanes), "last": 1}
         scale = {"bias": BIAS_SHAPE, "m0": M0_SHAPE, "shift": SHIFT_SHAPE}
         if per_channel:
@@ -120,7 +141,7 @@ class QMac(wiring.Component):
     @property
     def name(self):
         return qmac_name(self.lanes, self.a_type, self.w_type, self.out_type, self.acc_bits, self.per_channel,
-                         self.rounding, self.requant_cycles)
+                         self.rounding, self.requant_cycles, self.dsp)
 
     def elaborate(self, platform):
         m = Module()
@@ -160,23 +181,31 @@ class QMac(wiring.Component):
             return (regs.reg(valid, f"{name}_valid"), regs.reg(last, f"{name}_last"),
                     data_reg(params, f"{name}_job", job), [data_reg(v, f"{name}_{k}") for k, v in enumerate(values)])
 
-        # 1: subtract the zero points (9-bit signed differences, exact for both int8 and uint8)
-        diffs = [v for k in range(self.lanes) for v in (beat.a[k] - self.za, beat.w[k] - self.zw)]
-        valid, last, params, diffs = stage("sub", self.i.valid, beat.last, params, diffs)
-        # 2: lane multipliers, |(a - Za)(w - Zw)| <= 255 * 255 < 2**16
         # Sums are kept to at most acc_bits bits: the accumulator wraps modulo 2**acc_bits anyway.
         def fit(value, width):
             return value[:min(width, self.acc_bits)].as_signed()
 
-        prods = [fit(diffs[2 * k] * diffs[2 * k + 1], 17) for k in range(self.lanes)]
-        valid, last, params, terms = stage("mul", valid, last, params, prods)
-        # adder tree, a register after every second level (and after the last)
+        # 1: subtract the zero points (9-bit signed differences, exact for both int8 and uint8)
+        diffs = [v for k in range(self.lanes) for v in (beat.a[k] - self.za, beat.w[k] - self.zw)]
+        if self.dsp == "ecp5":  # the difference and product registers are inside each MULT18X18D
+            prods = [ecp5_mult(m, diffs[2 * k], diffs[2 * k + 1], advance, f"lane{k}_mult")
+                     for k in range(self.lanes)]
+            valid, last, params, _ = stage("sub", self.i.valid, beat.last, params, [])
+            valid, last, params, _ = stage("mul", valid, last, params, [])
+            terms = [fit(p, 17) for p in prods]
+        else:
+            valid, last, params, diffs = stage("sub", self.i.valid, beat.last, params, diffs)
+            # 2: lane multipliers, |(a - Za)(w - Zw)| <= 255 * 255 < 2**16
+            prods = [fit(diffs[2 * k] * diffs[2 * k + 1], 17) for k in range(self.lanes)]
+            valid, last, params, terms = stage("mul", valid, last, params, prods)
+        # adder tree, a register after every second level (and after the last; ecp5: after every level)
         level = 0
+        every = 1 if self.dsp == "ecp5" else 2
         while len(terms) > 1:
             terms = ([fit(terms[k] + terms[k + 1], 18 + level) for k in range(0, len(terms) - 1, 2)]
                      + terms[len(terms) & ~1:])
             level += 1
-            if level % 2 == 0 or len(terms) == 1:
+            if level % every == 0 or len(terms) == 1:
                 valid, last, params, terms = stage(f"tree{level}", valid, last, params, terms)
         # accumulate: acc + tree + bias (bias is 0 but on last beats); a last beat hands the sum on and
         # restarts from 0. Wrapping to acc_bits is the truncation of the sum.

@@ -76,6 +76,12 @@ class Unit:
     examples: tuple = ()  # option dicts that `make verilog` and `make synth` write
     docs: str = ""  # where the unit is documented at length
     extra: dict = field(default_factory=dict)
+    # options -> the synthesis targets a configuration is written for (a tuple of target names), or None: any
+    targets: object = None
+
+    def targets_for(self, options):
+        """The synthesis targets the configuration ``options`` can be placed on (None: every target)."""
+        return self.targets(options) if self.targets is not None else None
 
     def option(self, name):
         return next(o for o in self.options if o.name == name)

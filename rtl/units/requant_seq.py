@@ -19,11 +19,12 @@ digits shifted out are the product's low bits:
 
 Stages: ``M`` (the multiply, ``cycles`` cycles, the last step written straight into ``P1``), ``P1`` (the
 high word, with the low bits in single mode), ``P2`` (the right shift and rounding bit), ``P3`` (saturation to
-a few bits more than the result, plus the rounding bit), ``O`` (zero point and clamp: the output register).
-Latency from an accumulator's valid on ``i`` to its result's on ``o``: ``cycles + 4`` (the pipelined
-Requantize: 5).
+a few bits more than the result), ``P4`` (plus the rounding bit), ``P5`` (the zero point added, and the
+comparisons with the clamp's bounds), ``O`` (the clamp's choice: the output register). Each stage is at most
+one short carry chain and a few LUTs, for the ECP5 at 150 MHz. Latency from an accumulator's valid on ``i``
+to its result's on ``o``: ``cycles + 6`` (the pipelined Requantize: 5).
 One accumulator is accepted every ``cycles`` cycles at most: ``i.ready = ~busy | (last step & advance)``,
-where ``advance = ~o.valid | o.ready`` moves ``P1``, ``P2``, ``O`` together.
+where ``advance = ~o.valid | o.ready`` moves ``P1`` .. ``P5`` and ``O`` together.
 """
 
 from amaranth import Cat, Const, Module, Mux, Signal, signed, unsigned
@@ -32,6 +33,7 @@ from amaranth.lib.wiring import In, Out
 
 from fmtforge.golden.validate import check_choice, check_int
 
+from ..gates import ge_const
 from .requant import MODES, _shift, int_shape, requant_layout, requant_name
 
 __all__ = ["SeqRequantize", "digit_bits", "seq_latency"]
@@ -44,8 +46,9 @@ def digit_bits(cycles):
 
 def seq_latency(cycles):
     """Cycles from an accumulator's valid on ``i`` (the requantizer idle) to its result's valid on ``o``: the
-    edge that takes it, ``cycles - 1`` multiply steps, the last step into ``P1``, ``P2``, ``P3``, ``O``."""
-    return cycles + 4
+    edge that takes it, ``cycles - 1`` multiply steps, the last step into ``P1``, ``P2``, ``P3``, ``P4``,
+    ``P5``, ``O``."""
+    return cycles + 6
 
 
 def _right_window(value, amount, width):
@@ -108,19 +111,21 @@ class SeqRequantize(wiring.Component):
         term = sum(Mux(digits[j], x << j, 0) for j in range(d))  # x * digit, as d rows on the carry chains
         m.d.comb += total.eq(acc + term)
         step = total >> d
-        finishing = busy & (count == C - 1)
+        # the last step, a register (set on the step before it) rather than a compare of the count: it gates
+        # the ready that every stage in front of the requantizer advances on
+        finishing = Signal()
         m.d.comb += self.i.ready.eq(~busy | (finishing & advance))
 
         with m.If(busy & ~finishing):
-            m.d.sync += [acc.eq(step), digits.eq(digits >> d), count.eq(count + 1)]
+            m.d.sync += [acc.eq(step), digits.eq(digits >> d), count.eq(count + 1), finishing.eq(count == C - 2)]
             if single:
                 m.d.sync += low.eq(Cat(low[d:], total[:d]) if len(low) > d else total[:d])
         with m.If(finishing & advance):
-            m.d.sync += busy.eq(0)
+            m.d.sync += [busy.eq(0), finishing.eq(0)]
         with m.If(self.i.valid & self.i.ready):
             acc32 = Signal(signed(32))
             m.d.comb += acc32.eq(p.acc)  # sign extension to int32
-            m.d.sync += [busy.eq(1), count.eq(0), digits.eq(p.m0 << pad),
+            m.d.sync += [busy.eq(1), count.eq(0), finishing.eq(0), digits.eq(p.m0 << pad),
                          side.zero_point.eq(p.zero_point), side.qmin.eq(p.qmin), side.qmax.eq(p.qmax)]
             if single:
                 m.d.sync += [x.eq(acc32), acc.eq(0), ctl.eq(p.shift)]
@@ -134,37 +139,37 @@ class SeqRequantize(wiring.Component):
         s1 = Signal(side_layout)
         c1 = Signal(ctl_shape)
         hi = Signal(signed(32)) if not single else Signal(signed(32 + d * C))
+        below = Signal(30)  # gemmlowp: the bits of y under the round bit, as a mask (e <= 31)
         with m.If(advance):
             m.d.sync += [v1.eq(finishing), s1.eq(side), c1.eq(ctl)]
             if single:  # P * 2**pad: the high word above all d * C low bits
                 m.d.sync += hi.eq(Cat(low, total[:d], step[:32]).as_signed())
             else:
-                m.d.sync += hi.eq(step[:32])
+                m.d.sync += [hi.eq(step[:32]), below.eq(Cat(ge_const(ctl, j + 2) for j in range(30)))]
 
-        # P2: the right shift and its rounding bit
+        # P2: the right shift, its round bit and sticky bit (combined into the rounding bit in P3)
         v2 = Signal()
         s2 = Signal(side_layout)
         q = Signal(signed(32))
-        bump = Signal()
+        rbit, sticky, neg = Signal(), Signal(), Signal()
         if single:
             # t = P >> (k - 1), k = 31 - shift: hi holds P * 2**pad, so shift by 30 - shift + pad (pad..61+pad)
             amount = Signal(range(62 + pad))
             m.d.comb += amount.eq(30 + pad - c1)
             t = _right_window(hi, amount, 33)
             y = ((t[1:33] + t[0])[:32]).as_signed()  # wrap32(floor(P / 2**k) + bit k-1)
-            rounded, up_bit = y, Const(0, 1)
+            with m.If(advance):
+                m.d.sync += q.eq(y)
         else:
-            e = c1
-            w = _right_window(Cat(Const(0, 1), hi).as_signed(), e, 33)  # 2*y >> e: round bit at the bottom
-            below = Cat(e > j + 1 for j in range(30))  # bits of y under the round bit (e <= 31)
-            sticky = (hi[:30] & below).any()
-            rounded, up_bit = w[1:33].as_signed(), w[0] & (sticky | ~hi[31])
+            w = _right_window(Cat(Const(0, 1), hi).as_signed(), c1, 33)  # 2*y >> e: round bit at the bottom
+            with m.If(advance):
+                m.d.sync += [q.eq(w[1:33].as_signed()), rbit.eq(w[0]), sticky.eq((hi[:30] & below).any()),
+                             neg.eq(hi[31])]
         with m.If(advance):
-            m.d.sync += [v2.eq(v1), s2.eq(s1), q.eq(rounded), bump.eq(up_bit)]
+            m.d.sync += [v2.eq(v1), s2.eq(s1)]
 
         # P3: q saturated to W + 2 bits for a W-bit result (the clamp below comes out alike, since the zero
-        # point and the range lie in -2**(W-1)..2**W - 1), plus the rounding bit; the clamp's bounds moved
-        # by the zero point, so that O compares y itself: y + zp < qmin <=> y < qmin - zp.
+        # point and the range lie in -2**(W-1)..2**W - 1); the rounding bit travels beside it.
         W = self.out_shape.width
         if W + 2 < 32:
             top = q[W + 1:]
@@ -172,14 +177,32 @@ class SeqRequantize(wiring.Component):
             q = Mux(over, Mux(q[31], -(1 << (W + 1)), (1 << (W + 1)) - 1), q[:W + 2].as_signed())
         v3 = Signal()
         s3 = Signal(side_layout)
-        y3 = Signal(signed(min(W + 3, 33)))
-        lo3, hi3 = Signal(signed(W + 2)), Signal(signed(W + 2))
+        q3 = Signal(q.shape())
+        bump3 = Signal()
         with m.If(advance):
-            m.d.sync += [v3.eq(v2), s3.eq(s2), y3.eq(q + bump), lo3.eq(s2.qmin - s2.zero_point),
-                         hi3.eq(s2.qmax - s2.zero_point)]
+            # ties away from zero: a tie rounds up unless y < 0 (single mode: no bit, rounded in P2)
+            m.d.sync += [v3.eq(v2), s3.eq(s2), q3.eq(q), bump3.eq(rbit & (sticky | ~neg))]
 
-        # O: clamp(y + zp, qmin, qmax), the three candidates side by side
-        clamped = Mux(y3 < lo3, s3.qmin, Mux(y3 > hi3, s3.qmax, (y3 + s3.zero_point)[:W]))
+        # P4: plus the rounding bit; the clamp's bounds moved by the zero point, so that O compares y itself:
+        # y + zp < qmin <=> y < qmin - zp.
+        v4 = Signal()
+        s4 = Signal(side_layout)
+        y4 = Signal(signed(min(W + 3, 33)))
+        lo4, hi4 = Signal(signed(W + 2)), Signal(signed(W + 2))
         with m.If(advance):
-            m.d.sync += [self.o.valid.eq(v3), self.o.payload.eq(clamped)]
+            m.d.sync += [v4.eq(v3), s4.eq(s3), y4.eq(q3 + bump3), lo4.eq(s3.qmin - s3.zero_point),
+                         hi4.eq(s3.qmax - s3.zero_point)]
+
+        # P5: the clamp's three candidates side by side: y below qmin - zp, above qmax - zp, and y + zp
+        v5 = Signal()
+        s5 = Signal(side_layout)
+        lt5, gt5, sum5 = Signal(), Signal(), Signal(W)
+        with m.If(advance):
+            m.d.sync += [v5.eq(v4), s5.eq(s4), lt5.eq(y4 < lo4), gt5.eq(y4 > hi4),
+                         sum5.eq((y4 + s4.zero_point)[:W])]
+
+        # O: clamp(y + zp, qmin, qmax), chosen
+        clamped = Mux(lt5, s5.qmin, Mux(gt5, s5.qmax, sum5))
+        with m.If(advance):
+            m.d.sync += [self.o.valid.eq(v5), self.o.payload.eq(clamped)]
         return m

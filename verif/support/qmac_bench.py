@@ -23,12 +23,12 @@ SCALE_PORTS = ("bias", "m0", "shift")
 
 
 def config(lanes, types, *, acc_bits=32, per_channel=False, rounding="gemmlowp", jobs=800, long_k=0, e2e=False,
-           requant_cycles=1, roundings=None):
+           requant_cycles=1, roundings=None, dsp="infer"):
     """A regression configuration; ``roundings`` (one per unit of ``types``) mixes requantization modes in
     one harness (their handshakes are the same), else every unit has ``rounding``."""
     return dict(lanes=lanes, types=types, acc_bits=acc_bits, per_channel=per_channel, rounding=rounding,
                 jobs=jobs, long_k=long_k, e2e=e2e, requant_cycles=requant_cycles,
-                roundings=list(roundings) if roundings else [rounding] * len(types))
+                roundings=list(roundings) if roundings else [rounding] * len(types), dsp=dsp)
 
 
 def unit_roundings(c):
@@ -37,14 +37,15 @@ def unit_roundings(c):
 
 
 def config_id(c):
-    rq = c.get("requant_cycles", 1)
+    rq, dsp = c.get("requant_cycles", 1), c.get("dsp", "infer")
     modes = unit_roundings(c)
     if len(c["types"]) == 1:
-        return qmac_name(c["lanes"], *c["types"][0], c["acc_bits"], c["per_channel"], modes[0], rq)
+        return qmac_name(c["lanes"], *c["types"][0], c["acc_bits"], c["per_channel"], modes[0], rq, dsp)
     types = "_".join("".join(t[0] for t in combo) for combo in c["types"])  # "iii_iuu_..."
     mode = c["rounding"] if len(set(modes)) == 1 else "".join(r[0] for r in modes)  # "gssg"
     return (f"qmac_bundle_l{c['lanes']}_{types}_acc{c['acc_bits']}_{mode}"
-            + ("_pc" if c["per_channel"] else "") + (f"_rq{rq}" if rq > 1 else ""))
+            + ("_pc" if c["per_channel"] else "") + (f"_rq{rq}" if rq > 1 else "")
+            + ("_ecp5dsp" if dsp == "ecp5" else ""))
 
 
 class QMacBundle(wiring.Component):
@@ -59,9 +60,11 @@ class QMacBundle(wiring.Component):
     ``srdhm_en``, ``srdhm_o`` (it shares the build instead of costing one more).
     """
 
-    def __init__(self, *, lanes, types, acc_bits, per_channel, roundings, requant_cycles=1, srdhm=False):
+    def __init__(self, *, lanes, types, acc_bits, per_channel, roundings, requant_cycles=1, srdhm=False,
+                 dsp="infer"):
         self.cores = [QMac(lanes=lanes, a_type=a, w_type=w, out_type=o, acc_bits=acc_bits, per_channel=per_channel,
-                           rounding=r, requant_cycles=requant_cycles) for (a, w, o), r in zip(types, roundings)]
+                           rounding=r, requant_cycles=requant_cycles, dsp=dsp)
+                      for (a, w, o), r in zip(types, roundings)]
         c0 = self.cores[0]
         self.out_width = c0.out_shape.width
         n = len(self.cores)
@@ -100,7 +103,7 @@ def make_dut(c, srdhm=False):
     """(component, module name) of configuration ``c``: a plain QMac for one type combination, else a
     :class:`QMacBundle` (with a bare SRDHM beside it when ``srdhm``)."""
     kw = dict(lanes=c["lanes"], acc_bits=c["acc_bits"], per_channel=c["per_channel"],
-              requant_cycles=c.get("requant_cycles", 1))
+              requant_cycles=c.get("requant_cycles", 1), dsp=c.get("dsp", "infer"))
     if len(c["types"]) == 1:
         a, w, o = c["types"][0]
         dut = QMac(a_type=a, w_type=w, out_type=o, rounding=unit_roundings(c)[0], **kw)
@@ -120,7 +123,7 @@ class QMacBench:
         a, w, o = self.types[0]
         core = QMac(lanes=self.lanes, a_type=a, w_type=w, out_type=o, acc_bits=c["acc_bits"],
                     per_channel=c["per_channel"], rounding=unit_roundings(c)[0],
-                    requant_cycles=c.get("requant_cycles", 1))
+                    requant_cycles=c.get("requant_cycles", 1), dsp=c.get("dsp", "infer"))
         self.latency = core.latency
         self.off = {name: field.offset for name, field in core.in_layout}
         self.width = core.in_layout.size

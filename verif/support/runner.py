@@ -84,7 +84,8 @@ def run(sim, verilog, top, test_module, config, extra_env=None, testcase=None):
         # Lint is checked separately (verif/test_lint.py, -Wall with explained waivers); a simulation
         # build should not stop on a style warning.
         build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style"]
-    runner.build(sources=[vfile], hdl_toplevel=top, build_dir=build_dir, always=changed,
+    from .models import models_for
+    runner.build(sources=[vfile, *models_for(verilog)], hdl_toplevel=top, build_dir=build_dir, always=changed,
                  timescale=("1ns", "1ps"), build_args=build_args, log_file=build_dir / "build.log")
     env = {"PYTHONPATH": os.pathsep.join([str(ROOT)] + sys.path)}
     env.update(extra_env or {})

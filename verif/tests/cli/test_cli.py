@@ -106,3 +106,11 @@ def test_bad_outputs_are_one_line_and_write_nothing(tmp_path, args, message):
 def test_generate_without_output_writes_stdout():
     p = run("generate", "convert", "--src", "fp32", "--dst", "bf16")
     assert p.returncode == 0 and "module convert_fp32_to_bf16_rne(" in p.stdout and "endmodule" in p.stdout
+
+
+def test_synth_on_a_part_the_unit_is_not_written_for_is_one_line():
+    """qmac --dsp ecp5 instantiates ECP5 MULT18X18D blocks: synthesising it for an iCE40 is refused before any
+    tool runs."""
+    p = run("synth", "qmac", "--lanes", "4", "--dsp", "ecp5", "--target", "ice40")
+    assert p.returncode == 2 and "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
+    assert "target: qmac --lanes 4 --dsp ecp5 is written for ecp5" in p.stderr and p.stdout == ""

@@ -144,3 +144,21 @@ def test_mutate_all_reports_each_unit(tmp_path, monkeypatch, capsys):
     progress = [ln for ln in err if ln.startswith("mutate: ")]
     assert len(progress) == n and progress[-1].startswith(f"mutate: {n}/{n} (100%)") and " done  " in progress[-1]
     assert err.index(f"{mutate.SCORED[0].label}: scored") < err.index(progress[0])
+
+
+def test_synth_all_skips_targets_a_job_is_not_written_for(tmp_path, monkeypatch):
+    """A job naming its targets (qmac --dsp ecp5 instantiates ECP5 primitives) runs on those only; the flow
+    itself is a stub here."""
+    from fmtforge.rtl.cli.synth import synth_jobs
+    from fmtforge.rtl.flow import report
+
+    monkeypatch.setattr(report, "_synth_or_report", lambda unit, options, build, target, seed, out_dir:
+                        dict(unit=unit, options=options, target=target, module=f"m_{unit}", error=None))
+    monkeypatch.setattr(report, "tool_versions", lambda: {"yosys": "stub"})
+    monkeypatch.setattr(report, "markdown_table", lambda rows: "")
+    rows = report.synth_all([("a", {}, None, ("ecp5",)), ("b", {}, None, None), ("c", {}, None)],
+                            ("ice40", "ecp5"), out_dir=tmp_path, workers=1)
+    assert sorted((r["unit"], r["target"]) for r in rows) == [("a", "ecp5"), ("b", "ecp5"), ("b", "ice40"),
+                                                              ("c", "ecp5"), ("c", "ice40")]
+    jobs = synth_jobs([("qmac", dict(lanes=4, requant_cycles=32, dsp="ecp5")), ("qmac", dict(lanes=4))])
+    assert [job[3] for job in jobs] == [("ecp5",), None]

@@ -10,6 +10,7 @@ import pytest
 
 from fmtforge.rtl.units.registry import DEFAULT_UNITS, build_unit
 from fmtforge.rtl.flow.verilog import to_verilog
+from fmtforge.verif.support.models import models_for
 from fmtforge.verif.support.runner import ROOT, SIM_BUILD, require
 
 WAIVERS = Path(__file__).parents[2] / "support" / "lint.vlt"
@@ -45,8 +46,10 @@ def test_verilator_lint_wall(unit):
     component, name = build_unit(unit[0], **unit[1])
     out = SIM_BUILD / "lint" / f"{name}.v"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(to_verilog(component, name))
-    proc = subprocess.run(["verilator", "--lint-only", "-Wall", str(WAIVERS), str(out)],
+    text = to_verilog(component, name)
+    out.write_text(text)
+    models = [str(p) for p in models_for(text)]  # instantiated FPGA primitives: their simulation models
+    proc = subprocess.run(["verilator", "--lint-only", "-Wall", str(WAIVERS), str(out), *models, "--top-module", name],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
 

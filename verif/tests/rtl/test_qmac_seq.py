@@ -41,6 +41,9 @@ CONFIGS = [
     # make test: the configuration `make synth` measures (N = 8: 4 bits of M0 per cycle, one padding bit)
     config(1, MIXED, per_channel=True, requant_cycles=8, roundings=("gemmlowp", "single", "gemmlowp", "single"),
            jobs=40),
+    # the ECP5 configuration `make synth` measures: MULT18X18D lanes (simulated by their model), 1 bit of M0 per
+    # cycle, a register after every tree level
+    config(4, MIXED[:2], requant_cycles=32, roundings=("gemmlowp", "single"), jobs=30, dsp="ecp5"),
 ]
 if FULL:
     CONFIGS += [
@@ -70,7 +73,7 @@ if cocotb is not None:
         tb = QMacBench(dut, c, used_seed)
         rng = np.random.default_rng([used_seed, c["lanes"], c["requant_cycles"]])
         types, L, N = tb.types, c["lanes"], c["requant_cycles"]
-        assert tb.latency == qmac_latency(L, N)
+        assert tb.latency == qmac_latency(L, N, c.get("dsp", "infer"))
         await tb.reset()
         dut._log.info("%s: seed %d, latency %d, one result per %d cycles", config_id(c), used_seed, tb.latency, N)
         stats = []
@@ -80,7 +83,7 @@ if cocotb is not None:
         got, t_beat, t_last, t_out = await tb.run(jobs, 0.0, 0.0, rng)
         assert t_beat == list(range(t_beat[0], t_beat[0] + len(t_beat))), "a beat was refused at K = N * lanes"
         lat = sorted(set(b - a for a, b in zip(t_last, t_out)))
-        assert lat == [tb.latency], f"latency {lat}, expected [{tb.latency}] (qmac_latency({L}, {N}))"
+        assert lat == [tb.latency], f"latency {lat}, expected [{tb.latency}] (qmac_latency({L}, {N}, {c.get('dsp', 'infer')!r}))"
         assert set(np.diff(t_out)) == {N}, f"K = N * lanes: results {sorted(set(np.diff(t_out)))} cycles apart"
         stats.append(tb.check(jobs, got, "K = N * lanes"))
         await _drain(dut, 2 * tb.latency)
@@ -140,9 +143,12 @@ def test_seq_names_and_latency():
     assert QMac(lanes=1, requant_cycles=8).name == "qmac_l1_int8_int8_int8_acc32_gemmlowp_rq8"
     assert QMac(lanes=4, requant_cycles=1).name == "qmac_l4_int8_int8_int8_acc32_gemmlowp"
     # subtract 1, multiply 1, tree, accumulate 1, then the requantizer takes it (1), N - 1 more multiply steps,
-    # the last into P1 (1), shift/round (1), saturate + round bit (1), clamp (1)
-    assert [qmac_latency(1, n) for n in (2, 8, 32)] == [9, 15, 39]
-    assert [qmac_latency(n, 8) for n in (1, 4, 16, 64)] == [15, 16, 17, 18]
+    # the last into P1 (1), shift/round (1), saturate (1), + round bit (1), compare (1), clamp (1)
+    assert [qmac_latency(1, n) for n in (2, 8, 32)] == [11, 17, 41]
+    assert [qmac_latency(n, 8) for n in (1, 4, 16, 64)] == [17, 18, 19, 20]
+    # ECP5 DSP lanes: a register after every tree level instead of every second one
+    assert [qmac_latency(n, 8, "ecp5") for n in (1, 4, 16, 64)] == [17, 19, 21, 23]
+    assert QMac(lanes=4, requant_cycles=32, dsp="ecp5").name == "qmac_l4_int8_int8_int8_acc32_gemmlowp_rq32_ecp5dsp"
 
 
 @pytest.mark.parametrize("kwargs", [
