@@ -53,7 +53,7 @@ regress-cocotb: tools
 # Every fp32-source conversion x every mode x saturation over all 2**32 inputs, through the batch lane
 # (build/sweep/report.json). One conversion: .venv/bin/fmtforge sweep convert --src fp32 --dst D ...
 sweep: tools
-	$(PY) -m fmtforge.verif.support.sweep_all --output build/sweep/report.json
+	$(PY) -m fmtforge.verif.support.campaigns.sweep_all --output build/sweep/report.json
 
 # The regression's mutation score on every unit of the study: build/mutate/report.{json,md}
 mutate: tools

@@ -8,7 +8,7 @@ import venv
 import zipfile
 from pathlib import Path
 
-from fmtforge.verif.support.runner import ROOT
+from fmtforge.verif.support.sim.runner import ROOT
 
 
 def test_wheel_installs_into_a_fresh_venv(tmp_path):
@@ -19,7 +19,7 @@ def test_wheel_installs_into_a_fresh_venv(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     tops = {n.split("/")[0] for n in names}
     assert {t for t in tops if not t.endswith(".dist-info")} == {"fmtforge"}, tops
-    assert "fmtforge/golden/__init__.py" in names and "fmtforge/verif/support/lint.vlt" in names
+    assert "fmtforge/golden/__init__.py" in names and "fmtforge/verif/support/sim/lint.vlt" in names
 
     # A fresh venv whose only view of this venv is its third-party packages (a path line, so this venv's
     # editable fmtforge finder is not activated there): numpy and amaranth, but fmtforge only from the wheel.
@@ -36,7 +36,7 @@ def test_wheel_installs_into_a_fresh_venv(tmp_path):
     work = tmp_path / "work"  # outside the checkout: its folders must not be what gets imported
     work.mkdir()
     run = dict(capture_output=True, text=True, cwd=work)
-    p = subprocess.run([str(py), "-c", "import fmtforge.golden, fmtforge.rtl.units, fmtforge.verif.support.vectors;"
+    p = subprocess.run([str(py), "-c", "import fmtforge.golden, fmtforge.rtl.units, fmtforge.verif.support.vectors.patterns;"
                         " print(fmtforge.golden.__file__)"], **run)
     assert p.returncode == 0 and str(fresh_site) in p.stdout, p.stderr
     p = subprocess.run([str(py), "-c", "import golden"], **run)

@@ -7,7 +7,7 @@ import pytest
 
 from fmtforge import golden
 from fmtforge.golden.formats.tables import key_bits
-from fmtforge.verif.support.vectors import seed
+from fmtforge.verif.support.vectors.patterns import seed
 
 TABLED = [f for f in golden.CATALOG.values() if key_bits(f) is not None] + [golden.posit(8, 0), golden.posit(10, 1)]
 

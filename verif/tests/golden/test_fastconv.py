@@ -18,7 +18,7 @@ from fmtforge.golden import NV, NX, OF, UF
 from fmtforge.golden.formats import fastconv
 from fmtforge.golden.formats.convert import convert_flags_exact
 from fmtforge.golden.formats.minifloat import Minifloat
-from fmtforge.verif.support.vectors import seed
+from fmtforge.verif.support.vectors.patterns import seed
 
 MODES = fastconv.DETERMINISTIC
 FP32 = golden.lookup("fp32")

@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 
 from fmtforge import golden
-from fmtforge.verif.support import multibundle
-from fmtforge.verif.support.structured import exponent_corners, strided, structured
-from fmtforge.verif.support.vectors import seed
+from fmtforge.verif.support.batch import multibundle
+from fmtforge.verif.support.vectors.structured import exponent_corners, strided, structured
+from fmtforge.verif.support.vectors.patterns import seed
 
 SIMS = ("verilator", "icarus")
 FULL = os.environ.get("FMTFORGE_FULL") == "1"

@@ -21,8 +21,8 @@ from fmtforge.golden.block.bfp import MSFP, msfp_encode_bits
 from fmtforge.golden.block.weights import dequantize_bits
 from fmtforge.rtl.units.bfp_encode import BfpLane
 from fmtforge.rtl.units.w4_dequant import W4Lane
-from fmtforge.verif.support.batch import assert_equal, simulate, simulate_icarus
-from fmtforge.verif.support.vectors import seed
+from fmtforge.verif.support.batch.lane import assert_equal, simulate, simulate_icarus
+from fmtforge.verif.support.vectors.patterns import seed
 
 FULL = os.environ.get("FMTFORGE_FULL") == "1"
 # make test checks the same datapaths through the stream benches (test_blocks.py); the bulk runs here cost a

@@ -16,10 +16,10 @@ import pytest
 from fmtforge import golden
 from fmtforge.golden import NX, OF, UF
 from fmtforge.rtl.units.convert import make_converter
-from fmtforge.verif.support import batch
-from fmtforge.verif.support.batch_icarus import simulate_icarus
-from fmtforge.verif.support.structured import structured
-from fmtforge.verif.support.vectors import exhaustive, seed
+from fmtforge.verif.support.batch import lane as batch
+from fmtforge.verif.support.batch.icarus import simulate_icarus
+from fmtforge.verif.support.vectors.structured import structured
+from fmtforge.verif.support.vectors.patterns import exhaustive, seed
 
 FULL = bool(os.environ.get("FMTFORGE_FULL"))
 MODES = ("rne", "rtz", "rdn", "rup", "rmm")

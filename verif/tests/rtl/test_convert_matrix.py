@@ -17,8 +17,8 @@ import pytest
 
 from fmtforge import golden
 from fmtforge.rtl.formats.rounding import FLAGS_WIDTH
-from fmtforge.verif.support.harness import Bundle, conv_id
-from fmtforge.verif.support.vectors import (describe, exhaustive, float_corners, int_corners, posit_corners, random_float_bits,
+from fmtforge.verif.support.batch.bundle import Bundle, conv_id
+from fmtforge.verif.support.vectors.patterns import (describe, exhaustive, float_corners, int_corners, posit_corners, random_float_bits,
                            random_width, seed)
 
 ENV = "FMTFORGE_BUNDLE"
@@ -131,7 +131,7 @@ if cocotb is not None:
 @pytest.mark.parametrize("src", SOURCES)
 def test_matrix(src, sim):
     from fmtforge.rtl.flow.verilog import to_verilog
-    from fmtforge.verif.support.runner import run
+    from fmtforge.verif.support.sim.runner import run
 
     configs = configs_for(SOURCES.index(src))
     top = Bundle(src, configs)

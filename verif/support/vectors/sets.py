@@ -16,8 +16,8 @@ import numpy as np
 from fmtforge import golden
 from fmtforge.golden import quant
 
-from .structured import exponent_window, strided, structured
-from .vectors import int_corners, posit_corners, random_width, seed
+from fmtforge.verif.support.vectors.structured import exponent_window, strided, structured
+from fmtforge.verif.support.vectors.patterns import int_corners, posit_corners, random_width, seed
 
 __all__ = ["STRIDED", "requant_golden", "requant_pack", "requant_vectors", "vectors_for"]
 

@@ -3,7 +3,7 @@ on the local process pool or a Dask cluster; writes ``build/regress/report.json`
 
 ``fmtforge regress [--src S ...] [--dst D ...] [--modes M ...] [--saturate off|on|both] [--chunk N] [--random N]
 [--icarus N] [--seed N] [--jobs N] [--scheduler ADDRESS] [--output-dir DIR]``; also
-``python -m fmtforge.verif.support.regress_cli ...``.
+``python -m fmtforge.verif.support.campaigns.regress_cli ...``.
 """
 
 import argparse
@@ -21,8 +21,8 @@ def run_regress(grid, *, chunk=64, random=None, seed=0, icarus=256, jobs=None, s
     """Check every converter of ``grid`` (verif.support.regress.matrix); returns the report (a dict)."""
     from fmtforge import golden
 
-    from .regress import RANDOM, destinations, run_task, source_inputs, tasks
-    from .sweep import run_shards
+    from fmtforge.verif.support.campaigns.regress import RANDOM, destinations, run_task, source_inputs, tasks
+    from fmtforge.verif.support.campaigns.sweep import run_shards
 
     random = RANDOM if random is None else random
     todo = tasks(grid, chunk=chunk, random=random, seed=seed, icarus=icarus)
@@ -101,7 +101,7 @@ def write_reports(report, out_dir):
 def _check(args):
     from fmtforge.rtl.cli.options import CliError
 
-    from .regress import MODES, destinations, matrix, sources
+    from fmtforge.verif.support.campaigns.regress import MODES, destinations, matrix, sources
     for what, given, allowed in (("src", args.src, sources()), ("dst", args.dst, destinations()),
                                  ("modes", args.modes, MODES)):
         bad = [v for v in given or [] if v not in allowed]
@@ -116,7 +116,7 @@ def _check(args):
 
 
 def _cmd(args):
-    from .sweep_cli import Progress
+    from fmtforge.verif.support.campaigns.sweep_cli import Progress
     grid = _check(args)
     n = sum(len(c) for c in grid.values())
     where = f"Dask {args.scheduler}" if args.scheduler else f"{args.jobs or os.cpu_count()} local processes"

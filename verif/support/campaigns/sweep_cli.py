@@ -43,7 +43,7 @@ def _cmd_sweep(args):
     from fmtforge.rtl.cli.options import CliError, unit_options
     from fmtforge.rtl.units.registry import UNITS, build_unit
 
-    from .sweep import combine, make_spec, run_sweep
+    from fmtforge.verif.support.campaigns.sweep import combine, make_spec, run_sweep
 
     if args.unit != "convert":
         raise CliError(f"unit must be convert for a sweep (the batch lane drives combinational converters), "

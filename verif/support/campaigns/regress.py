@@ -33,11 +33,11 @@ from fmtforge.golden.formats.raw import Raw
 from fmtforge.rtl.formats import DEST_KINDS, SOURCE_KINDS
 from fmtforge.rtl.formats.rounding import FLAGS_WIDTH
 
-from .batch import BatchModel, field, flag_text
-from .batch_build import resolve, words_of
-from .batch_icarus import simulate_icarus
-from .structured import exponent_corners, mantissas, strided, structured
-from .vectors import describe, int_corners, posit_corners, random_width
+from fmtforge.verif.support.batch.lane import BatchModel, field, flag_text
+from fmtforge.verif.support.batch.build import resolve, words_of
+from fmtforge.verif.support.batch.icarus import simulate_icarus
+from fmtforge.verif.support.vectors.structured import exponent_corners, mantissas, strided, structured
+from fmtforge.verif.support.vectors.patterns import describe, int_corners, posit_corners, random_width
 
 __all__ = ["RAND_BITS", "Task", "compare", "destinations", "layout", "matrix", "rand_of", "run_task", "source_inputs",
            "sources", "tasks", "expected"]
@@ -232,7 +232,7 @@ def run_task(task):
     icarus_checks, icarus_mismatches, digest, seconds, cpu_seconds, phases, built}``."""
     from fmtforge.rtl.flow import to_verilog
 
-    from .harness import Bundle
+    from fmtforge.verif.support.batch.bundle import Bundle
 
     t0, cpu0 = time.perf_counter(), _cpu()
     phases = {}

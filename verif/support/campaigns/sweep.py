@@ -17,10 +17,10 @@ import numpy as np
 
 from fmtforge import golden
 
-from .batch import flag_text, model
-from .batch_build import resolve
-from .structured import structured
-from .vectors import describe
+from fmtforge.verif.support.batch.lane import flag_text, model
+from fmtforge.verif.support.batch.build import resolve
+from fmtforge.verif.support.vectors.structured import structured
+from fmtforge.verif.support.vectors.patterns import describe
 
 __all__ = ["SweepSpec", "combine", "make_spec", "run_shards", "run_sweep", "shard", "shard_inputs"]
 
@@ -105,7 +105,7 @@ def shard_inputs(spec, lo, hi):
 
 def _random(width, seed, lo, hi):
     """Patterns lo..hi-1 of a seeded random stream (each 2**20 block seeded by its index: shard-invariant)."""
-    from .vectors import random_width
+    from fmtforge.verif.support.vectors.patterns import random_width
     out = []
     block = 1 << 20
     for b in range(lo // block, (hi - 1) // block + 1):

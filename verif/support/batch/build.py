@@ -23,7 +23,7 @@ import numpy as np
 
 from fmtforge.rtl.flow.wrapper import unit_ports
 
-from .runner import SIM_BUILD
+from fmtforge.verif.support.sim.runner import SIM_BUILD
 
 __all__ = ["BATCH_DIR", "Build", "Unit", "buffer_dtype", "cached_build", "content_key", "field", "plain", "resolve",
            "words_of"]

@@ -10,7 +10,7 @@ from amaranth.lib.wiring import In, Out
 
 from fmtforge.rtl.units.qmac import QMac, qmac_name
 from fmtforge.rtl.units.requant import M0_SHAPE, SHIFT_SHAPE, SRDHM, int_shape
-from fmtforge.verif.support.qmac_vectors import int_fmt, model
+from fmtforge.verif.support.vectors.qmac import int_fmt, model
 
 
 try:

@@ -6,7 +6,7 @@ that edge when valid and ready are both 1). :func:`wavedrom` turns a trace into 
 ``python -m fmtforge.verif.support.waves`` (``make waves``) writes docs/waves/<unit>.json and, with yowasp-wavedrom
 (the test extra), the SVG rendered from it. verif/tests/rtl/test_waves.py re-simulates and checks that the
 committed JSON equals the trace, and checks the trace itself against golden and the units' latencies. The block
-units' traces (mx-quantize, mx-dequantize, w4-dequantize, bfp-encode) are in waves_blocks.py; ``TRACES`` holds all.
+units' traces (mx-quantize, mx-dequantize, w4-dequantize, bfp-encode) are in blocks.py; ``TRACES`` holds all.
 """
 
 import argparse
@@ -14,81 +14,13 @@ import json
 import sys
 from pathlib import Path
 
-from amaranth.sim import Simulator
-
-from .waves_blocks import trace_bfp_encode, trace_mx_dequantize, trace_mx_quantize, trace_w4_dequantize
+from fmtforge.verif.support.waves.core import _run, dumps, wavedrom
+from fmtforge.verif.support.waves.blocks import trace_bfp_encode, trace_mx_dequantize, trace_mx_quantize, trace_w4_dequantize
 
 __all__ = ["TRACES", "dumps", "trace_bfp_encode", "trace_convert", "trace_mx_dequantize", "trace_mx_quantize",
            "trace_posit_decode", "trace_qmac", "trace_w4_dequantize", "wavedrom", "write_waves"]
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "waves"
-
-
-def _run(dut, cycles, drive, probes):
-    """Simulate ``dut`` for ``cycles`` cycles: ``drive(ctx, cycle)`` sets the inputs, then every probe
-    ``(label, getter)`` is sampled (``getter(ctx) -> int or None``, None: don't care). Returns {label: [...]}."""
-    trace = {label: [] for label, _ in probes}
-    sim = Simulator(dut)
-    sim.add_clock(1e-6)
-
-    async def bench(ctx):
-        for cycle in range(cycles):
-            drive(ctx, cycle)
-            for label, get in probes:
-                trace[label].append(get(ctx))
-            await ctx.tick()
-
-    sim.add_testbench(bench)
-    sim.run()
-    return trace
-
-
-def wavedrom(trace, buses=(), head="", foot="", hexwidth=None, handshake=None, hscale=None):
-    """WaveDrom JSON (a dict) of ``trace``: 1-bit signals as 0/1 levels, ``buses`` as labelled values (hex when
-    ``hexwidth`` gives the label's digit count) and ``x`` where the value is None (not valid). A bus in
-    ``handshake`` (label -> (valid label, ready label)) starts a new value after every transfer, so that two
-    equal beats in a row show as two; any other bus starts one every cycle (a new result each cycle).
-    ``hscale`` (WaveDrom's config) widens the cycles, for labels longer than about four digits."""
-    n = len(next(iter(trace.values())))
-    signal = [{"name": "clk", "wave": "p" + "." * (n - 1)}]
-    handshake = handshake or {}
-    for label, values in trace.items():
-        wave, data = "", []
-        for t, v in enumerate(values):
-            if label in buses and v is not None:
-                if label in handshake:
-                    valid, ready = handshake[label]
-                    moved = t > 0 and trace[valid][t - 1] and trace[ready][t - 1]
-                    new = t == 0 or moved or values[t - 1] != v
-                else:
-                    new = True
-                if new:
-                    digits = (hexwidth or {}).get(label)
-                    data.append(f"{v:0{digits}x}" if digits else str(v))
-                wave += "=" if new else "."
-            elif t and values[t - 1] == v:
-                wave += "."
-            else:
-                wave += "x" if v is None else str(int(v))
-        entry = {"name": label, "wave": wave}
-        if data:
-            entry["data"] = data
-        signal.append(entry)
-    out = {"signal": signal}
-    if head:
-        out["head"] = {"text": head}
-    if foot:
-        out["foot"] = {"text": foot}
-    if hscale:
-        out["config"] = {"hscale": hscale}
-    return out
-
-
-def dumps(diagram):
-    """The JSON text kept in docs/waves: one signal per line."""
-    lines = ",\n".join("  " + json.dumps(s) for s in diagram["signal"])
-    rest = "".join(f',\n "{k}": {json.dumps(v)}' for k, v in diagram.items() if k != "signal")
-    return "{\"signal\": [\n" + lines + "\n ]" + rest + "\n}\n"
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "waves"
 
 
 def _valid(stream, field=None):
@@ -203,7 +135,7 @@ def trace_posit_decode():
                            foot="1, 3.25 = 2**1 * 1.625, minpos, NaR, 0, -1, maxpos (sig in hex, hidden bit on top)")
 
 
-#: The block units' traces are in :mod:`fmtforge.verif.support.waves_blocks`.
+#: The block units' traces are in :mod:`fmtforge.verif.support.waves.blocks`.
 TRACES = {"qmac": trace_qmac, "convert": trace_convert, "posit_decode": trace_posit_decode,
           "mx_quantize": trace_mx_quantize, "mx_dequantize": trace_mx_dequantize,
           "w4_dequantize": trace_w4_dequantize, "bfp_encode": trace_bfp_encode}

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from fmtforge.verif.support.block_ref import MX_ELEMS, floor_log2, ref_float
+from fmtforge.verif.support.refs.block import MX_ELEMS, floor_log2, ref_float
 
 # element formats: (fraction bits of an element, max) -- INT8's element is q * 2**-6, 6 fraction bits
 FRAC_BITS = {"fp8_e4m3": 3, "fp8_e5m2": 2, "fp6_e2m3": 3, "fp6_e3m2": 2, "fp4_e2m1": 1, "int8": 6}

@@ -1,7 +1,7 @@
 """``make sweep``: every fp32-source conversion (every destination of the catalog, every deterministic mode,
 with and without saturation, flags compared) over all 2**32 inputs, through the batch lane; one JSON report.
 
-Run: ``.venv/bin/python -m fmtforge.verif.support.sweep_all [--jobs N] [--scheduler ADDR] [--only DST ...]``.
+Run: ``.venv/bin/python -m fmtforge.verif.support.campaigns.sweep_all [--jobs N] [--scheduler ADDR] [--only DST ...]``.
 Stochastic rounding is swept with its rand drawn from each input (``fmtforge sweep ... --rounding stochastic``).
 """
 
@@ -15,7 +15,7 @@ from fmtforge import golden
 from fmtforge.rtl.cli.progress import Progress
 from fmtforge.rtl.units.registry import build_unit
 
-from .sweep import combine, make_spec, run_sweep
+from fmtforge.verif.support.campaigns.sweep import combine, make_spec, run_sweep
 
 MODES = ("rne", "rtz", "rdn", "rup", "rmm")
 

@@ -12,7 +12,7 @@ import numpy as np
 from fmtforge import golden
 from fmtforge.golden import block
 from fmtforge.rtl.units.registry import build_unit
-from fmtforge.verif.support.stream_harness import StreamHarness
+from fmtforge.verif.support.benches.stream_harness import StreamHarness
 
 try:
     from cocotb.triggers import ReadOnly, RisingEdge

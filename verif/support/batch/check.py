@@ -12,7 +12,7 @@ import numpy as np
 
 from fmtforge import golden
 
-from .vectors import describe, seed
+from fmtforge.verif.support.vectors.patterns import describe, seed
 
 __all__ = ["assert_equal", "flag_text", "mismatches"]
 

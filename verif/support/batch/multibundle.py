@@ -17,8 +17,8 @@ from fmtforge import golden
 from fmtforge.rtl.formats.rounding import FLAGS_WIDTH
 from fmtforge.rtl.units.convert import ConvertCore
 
-from . import batch
-from .batch_icarus import simulate_icarus
+from fmtforge.verif.support.batch import lane as batch
+from fmtforge.verif.support.batch.icarus import simulate_icarus
 
 __all__ = ["MAX_WIDTH", "MultiBundle", "bundles", "check", "conv_label"]
 

@@ -1,5 +1,5 @@
 """Timing diagrams of the block stream units (mx-quantize, mx-dequantize, w4-dequantize, bfp-encode), made like
-those of :mod:`fmtforge.verif.support.waves` (whose ``TRACES`` holds them too): a short scripted stimulus, gaps
+those of :mod:`fmtforge.verif.support.waves.units` (whose ``TRACES`` holds them too): a short scripted stimulus, gaps
 in ``i.valid``, ``o.ready`` held low, one row per port or payload field, values as they are just before the
 rising edge that ends the cycle. Values in hex; a packed field (several lanes in one label) has lane 0 in its
 rightmost digits.
@@ -9,6 +9,7 @@ import numpy as np
 from amaranth.lib import data
 
 from fmtforge import golden
+from fmtforge.verif.support.waves.core import _run, wavedrom
 
 __all__ = ["BFP_BLOCKS", "MXD_BEATS", "MXQ_BLOCKS", "W4_GROUPS", "bfp_beats", "mxd_beats", "mxq_beats",
            "trace_bfp_encode", "trace_mx_dequantize", "trace_mx_quantize", "trace_w4_dequantize", "w4_beats"]
@@ -108,7 +109,6 @@ def mxq_beats():
 
 def trace_mx_quantize():
     from fmtforge.rtl.units.mx_quant import MXQuantize
-    from .waves import _run, wavedrom
     dut = MXQuantize(src="fp32", element="fp8_e4m3", block_size=MXQ_BLOCK, lanes=MXQ_LANES)
     beats = mxq_beats()
     names = [f"{b}{j}" for b in "AB" for j in range(MXQ_BLOCK // MXQ_LANES)]
@@ -142,7 +142,6 @@ def mxd_beats(layout):
 
 def trace_mx_dequantize():
     from fmtforge.rtl.units.mx_dequant import MXDequantize
-    from .waves import _run, wavedrom
     dut = MXDequantize(scheme="mx", element="fp8_e4m3", dst="fp32", lanes=4)
     lanes = [(f"o.data[{k}]", _field(dut.o, lambda p, k=k: p.data[k])) for k in range(dut.lanes)]
     probes = _handshakes(dut) + [("i.codes", _field(dut.i, lambda p: p.codes)),
@@ -186,7 +185,6 @@ def w4_beats(layout):
 
 def trace_w4_dequantize():
     from fmtforge.rtl.units.w4_dequant import LATENCY, W4Dequantize
-    from .waves import _run, wavedrom
     dut = W4Dequantize(lanes=W4_LANES, group=W4_GROUP, codes="uint4", zero="group", scale="fp16", out="fp16")
     lanes = [(f"o.data[{k}]", _field(dut.o, lambda p, k=k: p.data[k])) for k in range(dut.lanes)]
     probes = _handshakes(dut) + [("i.codes", _field(dut.i, lambda p: p.codes)),
@@ -223,7 +221,6 @@ def bfp_beats():
 
 def trace_bfp_encode():
     from fmtforge.rtl.units.bfp_encode import LATENCY, BfpEncode
-    from .waves import _run, wavedrom
     dut = BfpEncode(lanes=BFP_LANES, block=BFP_BLOCK, src="fp32", man_bits=BFP_MAN_BITS, rounding="rne")
     beats = bfp_beats()
     names = [f"{b}{j}" for b in "ABC" for j in range(BFP_BLOCK // BFP_LANES)]

@@ -14,7 +14,7 @@ def _cmd(args):
     from fmtforge.rtl.cli.options import CliError, unit_options
     from fmtforge.rtl.units.registry import UNITS
 
-    from .mutate import SCORED, Scored, mutate_unit, write_report
+    from fmtforge.verif.support.campaigns.mutate import SCORED, Scored, mutate_unit, write_report
 
     if args.count < 1:
         raise CliError(f"count must be a positive integer, not {args.count}")

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 #: The checkout (an editable install); an installed wheel builds under the working directory instead.
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SIM_BUILD = (ROOT if (ROOT / "pyproject.toml").exists() else Path.cwd()) / "sim_build"
 SIMULATORS = ("icarus", "verilator")
 
@@ -84,7 +84,7 @@ def run(sim, verilog, top, test_module, config, extra_env=None, testcase=None):
         # Lint is checked separately (verif/test_lint.py, -Wall with explained waivers); a simulation
         # build should not stop on a style warning.
         build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style"]
-    from .models import models_for
+    from fmtforge.verif.support.sim.models import models_for
     runner.build(sources=[vfile, *models_for(verilog)], hdl_toplevel=top, build_dir=build_dir, always=changed,
                  timescale=("1ns", "1ps"), build_args=build_args, log_file=build_dir / "build.log")
     env = {"PYTHONPATH": os.pathsep.join([str(ROOT)] + sys.path)}

@@ -18,11 +18,11 @@ import numpy as np
 
 from fmtforge import golden
 
-from .batch import BatchModel
-from .batch_build import resolve
-from .mutants import CTRL, make_mutants, prove_equivalent
-from .runner import SIM_BUILD
-from .vectors import describe, seed
+from fmtforge.verif.support.batch.lane import BatchModel
+from fmtforge.verif.support.batch.build import resolve
+from fmtforge.verif.support.campaigns.mutants import CTRL, make_mutants, prove_equivalent
+from fmtforge.verif.support.sim.runner import SIM_BUILD
+from fmtforge.verif.support.vectors.patterns import describe, seed
 
 __all__ = ["SCORED", "Scored", "mutate_unit", "regression_vectors", "write_report"]
 
@@ -57,7 +57,7 @@ def _component(s):
 
 def regression_vectors(s):
     """The inputs ``make test`` checks unit ``s`` with (verif/tests/rtl/test_batch.py draws on the same)."""
-    from .regression import requant_vectors, vectors_for
+    from fmtforge.verif.support.vectors.sets import requant_vectors, vectors_for
     if s.unit == "requant":
         return requant_vectors()
     return vectors_for(s.options["src"], s.options["dst"])
@@ -65,7 +65,7 @@ def regression_vectors(s):
 
 def _golden(s, x):
     if s.unit == "requant":
-        from .regression import requant_golden
+        from fmtforge.verif.support.vectors.sets import requant_golden
         return requant_golden(x, **s.options), None
     o = s.options
     return golden.convert_flags(x, o["src"], o["dst"], o.get("rounding", "rne"), o.get("saturate", False))
@@ -98,11 +98,11 @@ def _differs(got, got_flags, want, want_flags):
 
 def _probe(s, m, k, n, count=1 << 18):
     """An input on which mutant ``k`` differs from golden among ``count`` fresh random inputs, or None."""
-    from .vectors import random_width
+    from fmtforge.verif.support.vectors.patterns import random_width
     width = m.unit.port("i").width
     x = random_width(width, count, np.random.default_rng([seed(), k, 17]))
     if s.unit == "requant":
-        from .regression import requant_vectors
+        from fmtforge.verif.support.vectors.sets import requant_vectors
         x = requant_vectors(n_random=1 << 16)[-(1 << 16):]
     want, want_flags = _golden(s, x)
     got, got_flags = _run(m, x, k)

@@ -12,7 +12,7 @@ from fmtforge.golden.block.bfp import MSFP, msfp_encode_bits
 from fmtforge.golden.block.weights import CODE_TYPES, dequantize_bits
 from fmtforge.rtl.units.bfp_encode import BfpEncode, bfp_name
 from fmtforge.rtl.units.w4_dequant import W4Dequantize, w4_name
-from fmtforge.verif.support.stream_harness import StreamHarness
+from fmtforge.verif.support.benches.stream_harness import StreamHarness
 
 try:
     from cocotb.triggers import ReadOnly, RisingEdge
