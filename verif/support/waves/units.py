@@ -10,7 +10,6 @@ units' traces (mx-quantize, mx-dequantize, w4-dequantize, bfp-encode) are in blo
 """
 
 import argparse
-import json
 import sys
 from pathlib import Path
 

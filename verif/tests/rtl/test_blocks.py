@@ -37,6 +37,7 @@ from fmtforge.verif.support.benches.blocks import (BlocksHarness, bfp_beats, bfp
                                                  make_unit, run_stream, unit_id, w4_beats, w4_expected, w4_groups,
                                                  w4_split)
 from fmtforge.verif.support.vectors.patterns import seed
+from fmtforge.verif.tests.conftest import FULL
 
 try:
     import cocotb
@@ -46,7 +47,6 @@ except ImportError:
     cocotb = None
 
 ENV = "FMTFORGE_BLOCKS"
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
 
 
 def w4(lanes, group, codes, zero="none", scale="fp16", out="fp16", saturate=False):

@@ -18,12 +18,12 @@ import pytest
 from fmtforge import golden
 from fmtforge.rtl.formats.rounding import FLAGS_WIDTH
 from fmtforge.verif.support.batch.bundle import Bundle, conv_id
-from fmtforge.verif.support.vectors.patterns import (describe, exhaustive, float_corners, int_corners, posit_corners, random_float_bits,
-                           random_width, seed)
+from fmtforge.verif.support.vectors.patterns import (describe, exhaustive, float_corners, int_corners,
+                                                     posit_corners, random_float_bits, random_width, seed)
+from fmtforge.verif.tests.conftest import FULL
 
 ENV = "FMTFORGE_BUNDLE"
 MODES = ["rne", "rtz", "rdn", "rup", "rmm", "stochastic"]
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
 
 SOURCES = ["fp64", "fp32", "fp16", "bf16", "tf32", "fp24", "pxr24", "x87", "fp8_e4m3", "fp8_e5m2", "fp8_e4m3fnuz",
            "fp8_e5m2fnuz", "fp6_e2m3", "fp6_e3m2", "fp4_e2m1", "cfloat8_1_4_3", "cfloat8_1_5_2_b20", "int8",

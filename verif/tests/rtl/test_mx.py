@@ -38,6 +38,7 @@ from fmtforge.verif.support.benches.mx import (MXHarness, Port, drive, every_cod
                                              golden_quantize, monitor, pack_lanes, quantize_blocks, split_lanes,
                                              tensor_scales)
 from fmtforge.verif.support.vectors.patterns import seed
+from fmtforge.verif.tests.conftest import FULL
 
 try:
     import cocotb
@@ -47,7 +48,6 @@ except ImportError:
     cocotb = None
 
 ENV = "FMTFORGE_MX"
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
 Q, D = "mx-quantize", "mx-dequantize"
 
 CONFIGS = [dict(name="mx_ci", blocks=32, exhaustive=False, units=[

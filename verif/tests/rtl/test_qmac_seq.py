@@ -26,6 +26,7 @@ from fmtforge.rtl.units.qmac import QMac, qmac_latency
 from fmtforge.verif.support.benches.qmac import QMacBench, config, config_id, make_dut
 from fmtforge.verif.support.vectors.qmac import edge_jobs, long_job, random_job
 from fmtforge.verif.support.vectors.patterns import seed
+from fmtforge.verif.tests.conftest import FULL
 
 try:
     import cocotb
@@ -35,7 +36,6 @@ except ImportError:
     cocotb = None
 
 ENV = "FMTFORGE_QMAC"
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
 MIXED = [("int8", "int8", "int8"), ("uint8", "int8", "uint8"), ("int8", "uint8", "int8"), ("uint8", "uint8", "uint8")]
 CONFIGS = [
     # make test: the configuration `make synth` measures (N = 8: 4 bits of M0 per cycle, one padding bit)
