@@ -35,6 +35,7 @@ from fmtforge.rtl.formats.rounding import FLAGS_WIDTH
 
 from fmtforge.verif.support.batch.lane import BatchModel, field, flag_text
 from fmtforge.verif.support.batch.build import resolve, words_of
+from fmtforge.verif.support.batch.bundle import conv_id
 from fmtforge.verif.support.batch.icarus import simulate_icarus
 from fmtforge.verif.support.vectors.structured import exponent_corners, mantissas, strided, structured
 from fmtforge.verif.support.vectors.patterns import describe, int_corners, posit_corners, random_width
@@ -57,10 +58,6 @@ def sources():
 
 def destinations():
     return [f.name for f in golden.CATALOG.values() if f.kind in DEST_KINDS]
-
-
-def conv_id(dst, rounding, saturate):
-    return f"{dst}_{rounding}" + ("_sat" if saturate else "")
 
 
 def matrix(srcs=None, dsts=None, modes=MODES, saturate=(False, True), sample=1):

@@ -116,14 +116,14 @@ def _check(args):
 
 
 def _cmd(args):
-    from fmtforge.verif.support.campaigns.sweep_cli import Progress
+    from fmtforge.verif.support.campaigns.sweep_cli import SweepProgress
     grid = _check(args)
     n = sum(len(c) for c in grid.values())
     where = f"Dask {args.scheduler}" if args.scheduler else f"{args.jobs or os.cpu_count()} local processes"
     print(f"regress: {n} converters from {len(grid)} sources, models of <= {args.chunk}, seed {args.seed}, {where}",
           file=sys.stderr)
     report = run_regress(grid, chunk=args.chunk, random=args.random, seed=args.seed, icarus=args.icarus,
-                         jobs=args.jobs, scheduler=args.scheduler, progress=Progress(), sample=args.sample)
+                         jobs=args.jobs, scheduler=args.scheduler, progress=SweepProgress(), sample=args.sample)
     for line in report["failures"][:20]:
         print("  " + line, file=sys.stderr)
     write_reports(report, args.output_dir)

@@ -1,4 +1,4 @@
-"""The table fast paths of golden (golden/fast.py) equal the exact models they are built from."""
+"""The table fast paths of golden (golden/formats/fastconv*.py) equal the exact models they are built from."""
 
 
 import numpy as np

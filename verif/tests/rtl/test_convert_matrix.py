@@ -113,7 +113,7 @@ if cocotb is not None:
                     bad.append((k, got, got_f))
             offset += FLAGS_WIDTH + d.width
             if bad:
-                lines = [f"{src.name} -> {conv_id(c)}: {len(bad)} of {len(xs)} vectors differ (seed {used_seed})"]
+                lines = [f"{src.name} -> {conv_id(c['dst'], c['rounding'], c['saturate'])}: {len(bad)} of {len(xs)} vectors differ (seed {used_seed})"]
                 for k, got, got_f in bad[:8]:
                     extra = f", rand 0x{int(rand[k]):x}" if kw else ""
                     lines.append(f"  in {describe(src, xs[k])}: expected {describe(d, want[k])} flags "
@@ -136,7 +136,7 @@ def test_matrix(src, sim):
     configs = configs_for(SOURCES.index(src))
     top = Bundle(src, configs)
     name = f"bundle_{golden.lookup(src).name}" + ("_full" if FULL else "")
-    print(f"seed {seed()}; converters: {', '.join(conv_id(c) for c in configs)}")
+    print(f"seed {seed()}; converters: {', '.join(conv_id(c['dst'], c['rounding'], c['saturate']) for c in configs)}")
     # the bulk of wide-source vectors runs through the batch lane (test_batch, test_regress, make regress);
     # the cocotb matrix keeps the corners plus a seeded random sample (100,000 under FMTFORGE_FULL)
     n_random = (100_000 if FULL else 10_000) if golden.lookup(src).width > 16 else 0
