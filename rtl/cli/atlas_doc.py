@@ -92,8 +92,8 @@ def atlas_markdown(figure_dir="atlas"):
 
 
 def _cmd_atlas(args):
-    from .main import write_output
-    from .plot import _write_bytes, draw
+    from .output import write_output
+    from .plot import draw
     out = Path(args.output)
     if out.suffix != ".md":
         raise CliError(f"--output must end in .md, not {args.output!r}")
@@ -101,7 +101,8 @@ def _cmd_atlas(args):
     write_output(text, out, "--output")
     if not args.no_figures:
         for stem, _, names, _ in FIGURES:
-            _write_bytes(draw([golden.lookup(n) for n in names], ".png"), out.parent / "atlas" / f"{stem}.png")
+            write_output(draw([golden.lookup(n) for n in names], ".png"), out.parent / "atlas" / f"{stem}.png",
+                         "--output")
 
 
 def add_atlas_subparser(subparsers):

@@ -16,7 +16,7 @@ random; posits and integers: their corners plus strided or random. Stochastic ro
 hash of each input and the seed (pure: a task is a function of its arguments).
 
 A task (one model) is a pure function of its :class:`Task`; tasks run on the local process pool or on Dask
-through :func:`verif.support.sweep.run_shards`.
+through :func:`fmtforge.rtl.flow.shard.run_shards`.
 """
 
 import hashlib

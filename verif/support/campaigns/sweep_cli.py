@@ -91,7 +91,7 @@ def _cmd_sweep(args):
     if bad:
         print("reproduce: fmtforge sweep convert ... --range LO:HI on a failing shard (see --json)", file=sys.stderr)
     if args.json:
-        from fmtforge.rtl.cli.main import write_output
+        from fmtforge.rtl.cli.output import write_output
         write_output(json.dumps(report, indent=1) + "\n", args.json, "--json")
     if interrupted:
         sys.exit(130)
