@@ -2,7 +2,7 @@
 
 The page (:func:`atlas_markdown`) is generated, never edited by hand: one section per family with the figure
 ``fmtforge plot`` draws of it, a few sentences, and a table of each format's facts taken from
-:func:`fmtforge.rtl.cli.atlas.atlas_data` (the numbers the figure shows). ``make atlas`` runs it; a test keeps
+:func:`fmtforge.golden.atlas.atlas_data` (the numbers the figure shows). ``make atlas`` runs it; a test keeps
 the committed docs/atlas.md equal to the generated text.
 """
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 from fmtforge import golden
 
-from .atlas import atlas_data
-from .info import _show as show
+from fmtforge.golden.atlas import atlas_data
+from fmtforge.golden.facts import show_value as show
 from .options import CliError
 
 __all__ = ["FIGURES", "add_atlas_subparser", "atlas_markdown"]

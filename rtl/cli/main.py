@@ -23,7 +23,7 @@ def cmd_generate(args):
     options = unit_options(args)
     if getattr(args, "from_onnx", None) is not None:  # qmac only; onnx is imported in there, not here
         from .onnx_qmac import generate_from_onnx
-        return generate_from_onnx(args, options, build_unit, to_verilog, write_output)
+        return generate_from_onnx(args, options)
     if getattr(args, "node", None) is not None:
         raise CliError("--node needs --from-onnx MODEL")
     try:

@@ -4,13 +4,13 @@ Four panels, one row per format in each: the bit layout of a sample pattern, eve
 (log2 |x|: positive values above each row's line, negative ones below), the dynamic range (smallest positive value to
 the largest, in binades) and the relative precision (spacing to the next value over the value) against
 magnitude -- where posit16's tapered precision shows beside fp8_e4m3's and bf16's flat steps. The data come from
-:func:`fmtforge.rtl.cli.atlas.atlas_data`; matplotlib (Agg, headless) is imported only when the command runs.
+:func:`fmtforge.golden.atlas.atlas_data`; matplotlib (Agg, headless) is imported only when the command runs.
 """
 
 import io
 from pathlib import Path
 
-from .atlas import atlas_data
+from fmtforge.golden.atlas import atlas_data
 from .options import CliError, format_arg
 from .output import write_output
 
