@@ -21,7 +21,10 @@ BLOCKS = re.findall(r"```python\n(.*?)```", PAGE.read_text(), re.S)
 def page(monkeypatch, tmp_path):
     """The page's examples run in order in one namespace; what they register is removed afterwards."""
     monkeypatch.chdir(tmp_path)
+    from fmtforge.golden.formats.families import unregister_family
+    from fmtforge.verif.support.vectors import families as verif_families
     monkeypatch.setattr(formats, "FAMILIES", dict(formats.FAMILIES))
+    monkeypatch.setattr(verif_families, "FAMILIES", dict(verif_families.FAMILIES))
     before_units, before_targets = dict(UNITS), dict(TARGETS)
     ns = {}
     try:
@@ -29,6 +32,7 @@ def page(monkeypatch, tmp_path):
             exec(compile(block, f"docs/architecture.md example {k}", "exec"), ns)
         yield ns
     finally:
+        unregister_family("signmag")
         UNITS.clear(), UNITS.update(before_units)
         TARGETS.clear(), TARGETS.update(before_targets)
 
@@ -55,6 +59,8 @@ def test_worked_examples(page):
     bits = np.arange(256)
     want, want_flags = golden.convert_flags(bits, sm8, "bf16")
     assert golden.lookup("bf16").decode(want)[0x85] == -5.0  # the golden model reads the format as the page says
+    from fmtforge.verif.support.vectors.families import reference_for  # and the page's reference agrees
+    assert [reference_for(sm8)(b) for b in (0x05, 0x85, 0x80)] == [5, -5, 0]
     got, got_flags = simulate(dut, bits)
     assert np.array_equal(got, want) and np.array_equal(got_flags, want_flags)
 
