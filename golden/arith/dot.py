@@ -14,7 +14,7 @@ from ..validate import check_choice, check_int
 from .terms import Terms, float_facts, input_format, output_format, product, round_float, sum_terms
 from .window import window_dot
 
-__all__ = ["DOT_MODES", "TININESS", "dot", "exact_acc_bits"]
+__all__ = ["DOT_MODES", "TININESS", "accumulate", "addend", "dot", "exact_acc_bits"]
 
 #: Accumulation modes of :func:`dot`.
 DOT_MODES = ("exact", "beat", "window")
@@ -112,32 +112,43 @@ def dot(a, b, c=None, *, a_fmt, b_fmt, c_fmt="fp32", out_fmt="fp32", mode="exact
     n = math.prod(lead)
     ra = a_fmt.decode_raw(a.reshape(n, K))
     rb = b_fmt.decode_raw(b.reshape(n, K))
-    if c is None:
-        rc = Raw.make(FINITE, False, 0, 0)
-        rc = Raw(*(np.broadcast_to(x, (n, 1)) for x in rc))
-    else:
-        cb = np.broadcast_to(c_fmt.as_bits(c), lead).reshape(n, 1)
-        rc = c_fmt.decode_raw(cb)
+    rc = addend(c, c_fmt, lead)
     prods, invalid = product(ra, rb)
     nv = invalid.any(axis=1) | signaling(ra).any(axis=1) | signaling(rb).any(axis=1) | signaling(rc)[:, 0]
-    acc = Terms.of(rc)
-    if mode == "exact":
-        if rounding == "stochastic" and rand is not None:
-            rand = np.broadcast_to(np.asarray(rand), lead).reshape(n)
-        raw, nv_sum = sum_terms(acc.join(prods), rounding)
-        bits, flags = round_float(raw, out_fmt, rounding, saturate, tininess, rand, rand_bits)
-        nv |= nv_sum
-    elif mode == "beat":
-        bits, flags, nv_sum = _beats(acc, prods, lanes, out_fmt, rounding, saturate, tininess)
-        nv |= nv_sum
-    else:
-        bits, flags, nv_sum = window_dot(acc, prods, lanes=lanes, out_fmt=out_fmt, rounding=rounding,
-                                         saturate=saturate, tininess=tininess, window=window, acc_fmt=acc_fmt,
-                                         acc_rounding=acc_rounding, promote_every=promote_every, preset=preset)
-        nv |= nv_sum
+    if rounding == "stochastic" and rand is not None:
+        rand = np.broadcast_to(np.asarray(rand), lead).reshape(n)
+    bits, flags, nv_sum = accumulate(Terms.of(rc), prods, mode=mode, lanes=lanes, out_fmt=out_fmt,
+                                     rounding=rounding, saturate=saturate, tininess=tininess, rand=rand,
+                                     rand_bits=rand_bits, window=window, acc_fmt=acc_fmt, acc_rounding=acc_rounding,
+                                     promote_every=promote_every, preset=preset)
+    nv |= nv_sum
     flags = (flags | np.where(nv, NV, 0)).astype(np.uint8)
     bits, flags = bits.reshape(lead), flags.reshape(lead)
     return (bits, flags) if return_flags else bits
+
+
+def addend(c, c_fmt, lead):
+    """The addend's exact values, shape (N, 1) for N = prod(lead): +0 for None, else ``c`` broadcast to
+    ``lead``."""
+    n = math.prod(lead)
+    if c is None:
+        return Raw(*(np.broadcast_to(x, (n, 1)) for x in Raw.make(FINITE, False, 0, 0)))
+    return c_fmt.decode_raw(np.broadcast_to(c_fmt.as_bits(c), lead).reshape(n, 1))
+
+
+def accumulate(acc, prods, *, mode, lanes, out_fmt, rounding, saturate, tininess, rand=None, rand_bits=None,
+               window=None, acc_fmt=None, acc_rounding=None, promote_every=None, preset=None):
+    """Sum the addend ``acc`` (Terms, (N, 1)) and the exact products ``prods`` (Terms, (N, K)) by ``mode``;
+    returns ``(bits, flags, nv)`` (nv: an invalid addition, +inf meeting -inf)."""
+    if mode == "exact":
+        raw, nv = sum_terms(acc.join(prods), rounding)
+        bits, flags = round_float(raw, out_fmt, rounding, saturate, tininess, rand, rand_bits)
+        return bits, flags, nv
+    if mode == "beat":
+        return _beats(acc, prods, lanes, out_fmt, rounding, saturate, tininess)
+    return window_dot(acc, prods, lanes=lanes, out_fmt=out_fmt, rounding=rounding, saturate=saturate,
+                      tininess=tininess, window=window, acc_fmt=acc_fmt, acc_rounding=acc_rounding,
+                      promote_every=promote_every, preset=preset)
 
 
 def _beats(acc, prods, lanes, fmt, rounding, saturate, tininess):

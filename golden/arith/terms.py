@@ -96,7 +96,7 @@ def product(ra, rb):
     inf = ((ra.cls == INF) | (rb.cls == INF)) & ~nan
     cls = np.where(nan, NAN, np.where(inf, INF, FINITE)).astype(np.uint8)
     fin = cls == FINITE
-    sig = np.where(fin, ra.sig * rb.sig, _U64(0))  # <= 16-bit significands: the product fits 32 bits
+    sig = np.where(fin, ra.sig * rb.sig, _U64(0))  # callers keep the product within 64 bits
     return Terms(cls, ra.sign ^ rb.sign, np.where(fin, ra.exp + rb.exp, 0).astype(_I64), sig), invalid
 
 

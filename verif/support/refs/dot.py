@@ -204,6 +204,14 @@ def ref_dot(a, b, c, *, out="fp32", mode="exact", lanes=1, rounding="rne", satur
         p, bad = mul(x, y)
         prods.append(p)
         nv |= bad
+    return ref_accumulate(prods, c, nv, out=out, mode=mode, lanes=lanes, rounding=rounding, saturate=saturate,
+                          tininess=tininess, window=window, acc=acc, acc_rounding=acc_rounding,
+                          promote_every=promote_every)
+
+
+def ref_accumulate(prods, c, nv, *, out="fp32", mode="exact", lanes=1, rounding="rne", saturate=False,
+                   tininess="after", window=None, acc="fp32", acc_rounding="rtz", promote_every=None):
+    """Exact products ``prods`` (V list) and addend ``c`` summed by ``mode`` (``nv``: invalid so far)."""
     flags = 0
 
     def step(terms, fmt, rnd):
@@ -312,3 +320,37 @@ def f64_to_bits(name, vals):
             assert not np.any(out & 0xFFFF & ~np.isnan(vals)), "not a bf16 value"
             out >>= 16
     return np.where(np.isnan(vals), encode(name, NAN), out)
+
+
+def ref_mx_dot(a, b, xa, xb, c, k, *, out="fp32", accumulate="exact", rounding="rne", saturate=False,
+               tininess="after", scale_nan=0xFF, scale_bias=127):
+    """OCP MX 6.1/6.2: block dots X_A X_B sum a_j b_j (E8M0 scales: 2**(x - 127), 0xFF NaN), added exactly or
+    rounding per block."""
+    nv = any(x.snan for x in a + b + [c])
+    prods = []
+    for j, (x, y) in enumerate(zip(a, b)):
+        p, bad = mul(x, y)
+        nv |= bad
+        i = j // k
+        if xa[i] == scale_nan or xb[i] == scale_nan:
+            p = NAN
+        elif p.kind == "num":
+            p = V("num", p.neg, p.mag * Fraction(2) ** (xa[i] + xb[i] - 2 * scale_bias))
+        prods.append(p)
+    return ref_accumulate(prods, c, nv, out=out, mode="exact" if accumulate == "exact" else "beat", lanes=k,
+                          rounding=rounding, saturate=saturate, tininess=tininess)
+
+
+def ref_nvfp4_dot(a, b, sa, sb, ta, tb, c, *, out="fp32", accumulate="exact", rounding="rne"):
+    """NVFP4: products a_j b_j sa_i sb_i ta tb (V values decoded by the caller), 16 per block."""
+    nv = any(x.snan for x in [ta, tb, c])
+    prods = []
+    for j, (x, y) in enumerate(zip(a, b)):
+        p, bad = mul(x, y)
+        nv |= bad
+        for f in (sa[j // 16], sb[j // 16], ta, tb):
+            p, bad = mul(p, f)
+            nv |= bad
+        prods.append(p)
+    return ref_accumulate(prods, c, nv, out=out, mode="exact" if accumulate == "exact" else "beat", lanes=16,
+                          rounding=rounding)
