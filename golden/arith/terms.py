@@ -18,7 +18,7 @@ from ..formats.catalog import lookup
 from ..formats.integer import Integer
 from ..formats.minifloat import Minifloat
 from ..formats.p3109 import P3109
-from ..formats.raw import FINITE, INF, NAN, Raw, bit_length, signaling
+from ..formats.raw import FINITE, INF, NAN, QUIET, Raw, bit_length, signaling
 from ..formats.rounding import NV, NX, UF
 
 __all__ = ["Terms", "exact_sum", "float_facts", "input_format", "output_format", "product", "round_float",
@@ -160,7 +160,9 @@ def sum_terms(t, rounding):
     sign = np.where(sig == 0, zero_sign(fin, rounding), sign)
     cls = np.where(nan | (pinf & ninf), NAN, np.where(pinf | ninf, INF, FINITE)).astype(np.uint8)
     sign = np.where(cls == INF, ninf, sign)
-    return Raw(cls, sign.astype(bool), exp.astype(_I64), np.where(cls == FINITE, sig, _U64(0))), pinf & ninf & ~nan
+    # a NaN result is quiet (its signaling source, if any, was flagged by the caller)
+    sig = np.where(cls == FINITE, sig, np.where(cls == NAN, QUIET, _U64(0)))
+    return Raw(cls, sign.astype(bool), exp.astype(_I64), sig), pinf & ninf & ~nan
 
 
 def round_float(raw, fmt, rounding, saturate=False, tininess="after", rand=None, rand_bits=None):
