@@ -3,8 +3,9 @@
 The rule (docs/dot.md, "window"): each beat, the accumulator and the beat's products are aligned to the largest
 leading-bit position E among the nonzero ones; each term's magnitude is truncated toward zero (its sign kept) to a
 multiple of 2**(E - W + 1); the truncated terms are summed exactly and rounded into the accumulator's format.
-Sign-magnitude truncation, not truncation of the aligned two's complement: Fasi, Higham, Mikaitis and Pranesh
-(2021) observed round-toward-zero behaviour for negative as for positive sums on NVIDIA tensor cores.
+Sign-magnitude truncation (toward zero for either sign), not truncation of the aligned two's complement (toward
+-inf): Fasi, Higham, Mikaitis and Pranesh (2021) describe NVIDIA tensor-core accumulation as truncation,
+round-toward-zero behaviour (docs/dot.md says why this reading).
 """
 
 import numpy as np
