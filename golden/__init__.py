@@ -26,6 +26,6 @@ from . import arith  # dot products, built on the formats above
 from .arith import dot
 
 __all__ = ["ALIASES", "CATALOG", "DZ", "FINITE", "FLAG_NAMES", "INF", "MODES", "NAN", "NV", "QUIET", "NX", "OF", "POLICIES",
-           "UF", "arith", "Codebook", "Format", "Integer", "Minifloat", "P3109", "Posit", "PowerOfTwo", "Raw", "block",
-           "cfloat8", "convert", "dot", "convert_flags", "convert_words", "lookup", "minifloat", "names", "p3109", "posit",
-           "quant", "signaling"]
+           "UF", "Codebook", "Format", "Integer", "Minifloat", "P3109", "Posit", "PowerOfTwo", "Raw", "arith", "block",
+           "cfloat8", "convert", "convert_flags", "convert_words", "dot", "lookup", "minifloat", "names", "p3109",
+           "posit", "quant", "signaling"]

@@ -15,5 +15,5 @@ from .mx_dot import MX_ACCUMULATE, MX_ELEMENTS, mx_dot, nvfp4_dot
 from .posit_dot import exact_quire_bits, posit_dot, quire_bits
 from .window import PRESETS
 
-__all__ = ["DOT_MODES", "MX_ACCUMULATE", "MX_ELEMENTS", "PRESETS", "TININESS", "dot", "exact_acc_bits", "exact_quire_bits",
-           "mx_dot", "nvfp4_dot", "posit_dot", "quire_bits"]
+__all__ = ["DOT_MODES", "MX_ACCUMULATE", "MX_ELEMENTS", "PRESETS", "TININESS", "dot", "exact_acc_bits",
+           "exact_quire_bits", "mx_dot", "nvfp4_dot", "posit_dot", "quire_bits"]

@@ -11,7 +11,7 @@ import numpy as np
 from ..formats.raw import FINITE, Raw, signaling
 from ..formats.rounding import MODES, NV
 from ..validate import check_choice, check_int
-from .terms import Terms, float_facts, input_format, output_format, product, round_float, sum_terms
+from .terms import decode, Terms, float_facts, input_format, output_format, product, round_float, sum_terms
 from .window import window_dot
 
 __all__ = ["DOT_MODES", "TININESS", "accumulate", "addend", "dot", "exact_acc_bits"]
@@ -110,8 +110,8 @@ def dot(a, b, c=None, *, a_fmt, b_fmt, c_fmt="fp32", out_fmt="fp32", mode="exact
                              or acc_fmt is not None or acc_rounding is not None):
         raise ValueError("window, preset, promote_every, acc_fmt and acc_rounding belong to mode='window'")
     n = math.prod(lead)
-    ra = a_fmt.decode_raw(a.reshape(n, K))
-    rb = b_fmt.decode_raw(b.reshape(n, K))
+    ra = decode(a_fmt, a.reshape(n, K))
+    rb = decode(b_fmt, b.reshape(n, K))
     rc = addend(c, c_fmt, lead)
     prods, invalid = product(ra, rb)
     nv = invalid.any(axis=1) | signaling(ra).any(axis=1) | signaling(rb).any(axis=1) | signaling(rc)[:, 0]
@@ -133,7 +133,7 @@ def addend(c, c_fmt, lead):
     n = math.prod(lead)
     if c is None:
         return Raw(*(np.broadcast_to(x, (n, 1)) for x in Raw.make(FINITE, False, 0, 0)))
-    return c_fmt.decode_raw(np.broadcast_to(c_fmt.as_bits(c), lead).reshape(n, 1))
+    return decode(c_fmt, np.broadcast_to(c_fmt.as_bits(c), lead).reshape(n, 1))
 
 
 def accumulate(acc, prods, *, mode, lanes, out_fmt, rounding, saturate, tininess, rand=None, rand_bits=None,
@@ -162,7 +162,7 @@ def _beats(acc, prods, lanes, fmt, rounding, saturate, tininess):
         bits, fl = round_float(raw, fmt, rounding, saturate, tininess)
         flags |= fl
         nv |= nv_j
-        acc = Terms.of(fmt.decode_raw(bits.reshape(n, 1)))
+        acc = Terms.of(decode(fmt, bits.reshape(n, 1)))
     return bits, flags, nv
 
 

@@ -16,7 +16,7 @@ from ..formats.raw import FINITE, NAN, signaling
 from ..formats.rounding import MODES, NV
 from ..validate import check_choice
 from .dot import TININESS, accumulate, addend
-from .terms import Terms, output_format, product
+from .terms import decode, Terms, output_format, product
 
 __all__ = ["MX_ACCUMULATE", "MX_ELEMENTS", "mx_dot", "nvfp4_dot"]
 
@@ -116,7 +116,7 @@ def mx_dot(a, b, xa, xb, c=None, *, a_elem, b_elem, block_size=32, c_fmt="fp32",
     e8m0 = lookup("e8m0")
     xa = np.broadcast_to(e8m0.as_bits(xa), lead + (nb,)).reshape(n, nb).astype(np.int64)
     xb = np.broadcast_to(e8m0.as_bits(xb), lead + (nb,)).reshape(n, nb).astype(np.int64)
-    ra, rb = fa.decode_raw(a.reshape(n, K)), fb.decode_raw(b.reshape(n, K))
+    ra, rb = decode(fa, a.reshape(n, K)), decode(fb, b.reshape(n, K))
     rc = addend(c, c_fmt, lead)
     prods, invalid = product(ra, rb)
     nv = invalid.any(axis=1) | signaling(ra).any(axis=1) | signaling(rb).any(axis=1) | signaling(rc)[:, 0]
@@ -160,10 +160,10 @@ def nvfp4_dot(a, b, sa, sb, ta=None, tb=None, c=None, *, c_fmt="fp32", out_fmt="
         s = np.broadcast_to(e4m3.as_bits(s), lead + (nb,)).reshape(n, nb)
         if np.any(s & 0x80):
             raise ValueError(f"{name} must hold UE4M3 codes (sign bit 0), not 0x{int(s[(s & 0x80) != 0][0]):02X}")
-        scales.append(e4m3.decode_raw(np.repeat(s, k, axis=1)))
-    tens = [fp32.decode_raw(np.broadcast_to(fp32.as_bits(np.uint32(0x3F800000) if t is None else t), lead)
+        scales.append(decode(e4m3, np.repeat(s, k, axis=1)))
+    tens = [decode(fp32, np.broadcast_to(fp32.as_bits(np.uint32(0x3F800000) if t is None else t), lead)
                             .reshape(n, 1)) for t in (ta, tb)]
-    p, inv = product(e2m1.decode_raw(a.reshape(n, K)), e2m1.decode_raw(b.reshape(n, K)))
+    p, inv = product(decode(e2m1, a.reshape(n, K)), decode(e2m1, b.reshape(n, K)))
     nv = inv.any(axis=1) | signaling(tens[0])[:, 0] | signaling(tens[1])[:, 0]
     for f in (scales[0], scales[1], _wide(tens[0], K), _wide(tens[1], K)):
         p, inv = product(p, f)

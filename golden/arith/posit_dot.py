@@ -15,7 +15,7 @@ from ..formats.posit import Posit
 from ..formats.rounding import MODES
 from ..validate import check_choice, check_int
 from .dot import addend
-from .terms import Terms, product, sum_terms
+from .terms import decode, Terms, product, sum_terms
 
 __all__ = ["exact_quire_bits", "posit_dot", "quire_bits"]
 
@@ -84,7 +84,7 @@ def posit_dot(a, b, c=None, *, a_fmt, b_fmt, out_fmt, c_fmt=None, rounding="rne"
         raise ValueError(f"a and b must have one shape (..., K) with K >= 1, not {a.shape} and {b.shape}")
     lead, K = a.shape[:-1], a.shape[-1]
     n = int(np.prod(lead, dtype=np.int64))
-    prods, _ = product(fa.decode_raw(a.reshape(n, K)), fb.decode_raw(b.reshape(n, K)))  # no inf: never invalid
+    prods, _ = product(decode(fa, a.reshape(n, K)), decode(fb, b.reshape(n, K)))  # no inf: never invalid
     raw, _ = sum_terms(Terms.of(addend(c, fc, lead)).join(prods), rounding)
     bits, flags = out.encode_raw(raw, rounding)
     bits, flags = bits.reshape(lead), flags.astype(np.uint8).reshape(lead)

@@ -18,13 +18,14 @@ from ..formats.catalog import lookup
 from ..formats.integer import Integer
 from ..formats.minifloat import Minifloat
 from ..formats.p3109 import P3109
-from ..formats.raw import FINITE, INF, NAN, QUIET, Raw, bit_length, signaling
-from ..formats.rounding import NV, NX, UF
+from ..formats.raw import FINITE, INF, NAN, QUIET, Raw, bit_length
+from ..formats.rounding import NX, UF
 
-__all__ = ["Terms", "exact_sum", "float_facts", "input_format", "output_format", "product", "round_float",
+__all__ = ["Terms", "decode", "exact_sum", "float_facts", "input_format", "output_format", "product", "round_float",
            "sum_terms", "zero_sign"]
 
 _U64, _I64 = np.uint64, np.int64
+_BIT_LENGTH = np.frompyfunc(int.bit_length, 1, 1)
 _KEEP = 62  # significand bits handed to the rounder: int64 sums of up to 62 bits cannot overflow
 
 
@@ -86,6 +87,21 @@ def float_facts(fmt):
     return lsb, top
 
 
+@functools.lru_cache(maxsize=None)
+def _raw_table(fmt):
+    return fmt.decode_raw(fmt.all_bits())
+
+
+def decode(fmt, bits):
+    """``fmt.decode_raw(bits)``, by lookup in a table of every pattern's raw form for formats of <= 16 bits
+    (``bits`` already validated by ``fmt.as_bits``)."""
+    if fmt.width > 16:
+        return fmt.decode_raw(bits)
+    t = _raw_table(fmt)
+    i = np.asarray(bits).astype(np.intp)
+    return Raw(t.cls[i], t.sign[i], t.exp[i], t.sig[i])
+
+
 def product(ra, rb):
     """Exact products of raw values ``ra`` and ``rb`` as :class:`Terms`, and where a product is invalid
     (inf x 0: it is NaN)."""
@@ -131,17 +147,19 @@ def exact_sum(t):
     out_sign = total < 0
     out_sig = np.abs(total).astype(_U64)
     out_exp = e0.copy()
-    for i in np.flatnonzero(~fast):  # a huge term beside a tiny one: Python integers
-        s = 0
-        for j in np.flatnonzero(nz[i]):
-            v = int(sig[i, j]) << int(exp[i, j] - e0[i])
-            s += -v if sign[i, j] else v
-        m, e = abs(s), int(e0[i])
-        drop = max(m.bit_length() - _KEEP, 0)
-        if drop:
-            sticky = (m & ((1 << drop) - 1)) != 0
-            m, e = (m >> drop) | sticky, e + drop
-        out_sign[i], out_sig[i], out_exp[i] = s < 0, m, e
+    slow = np.flatnonzero(~fast)
+    if slow.size:  # a huge term beside a tiny one: Python integers, elementwise in object arrays
+        nzs = nz[slow]
+        sh = np.where(nzs, exp[slow] - e0[slow, None], 0).astype(object)
+        v = np.where(nzs, sig[slow].astype(object) << sh, 0)
+        tot = np.where(sign[slow], -v, v).sum(axis=1)
+        m = np.abs(tot)
+        drop = np.maximum(_BIT_LENGTH(m).astype(_I64) - _KEEP, 0)
+        d = drop.astype(object)
+        sticky = (m & ((1 << d) - 1)) != 0
+        out_sign[slow] = (tot < 0).astype(bool)
+        out_sig[slow] = ((m >> d) | sticky.astype(object)).astype(_U64)
+        out_exp[slow] = e0[slow] + drop
     return out_sign, out_exp, out_sig
 
 
@@ -204,11 +222,3 @@ def round_float(raw, fmt, rounding, saturate=False, tininess="after", rand=None,
 def _unbounded(fmt):
     """``fmt``'s precision with an exponent range no dot product leaves (tininess after rounding)."""
     return Minifloat(exp_bits=15, man_bits=fmt.frac_bits)
-
-
-def signaling_any(raw):
-    """Rows (last axis reduced) holding a signaling NaN."""
-    return signaling(raw).any(axis=-1)
-
-
-__all__ += ["signaling_any", "NV"]

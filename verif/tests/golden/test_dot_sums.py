@@ -321,3 +321,16 @@ def test_exact_acc_bits_from_the_value_tables(fa, fb, fc, terms):
     q = top / lsb
     want = (q.numerator + q.denominator - 1) // q.denominator
     assert golden.arith.exact_acc_bits(fa, fb, fc, terms) == want.bit_length() + 1
+
+
+def test_docs_examples_and_width_table():
+    """docs/dot.md's example runs as written, and its width table is what exact_acc_bits says."""
+    import re
+    from pathlib import Path
+    page = (Path(__file__).resolve().parents[3] / "docs" / "dot.md").read_text()
+    exec(compile(re.findall(r"```python\n(.*?)```", page, re.S)[0], "docs/dot.md example", "exec"), {})
+    rows = re.findall(r"^\| (\S+) x (\S+) \| (\w+) \| (\d+) / (\d+) / (\d+) / (\d+) \|$", page, re.M)
+    assert len(rows) >= 9
+    for fa, fb, fc, *widths in rows:
+        got = [golden.arith.exact_acc_bits(fa, fb, None if fc == "none" else fc, t) for t in (1, 2, 32, 1024)]
+        assert got == [int(w) for w in widths], (fa, fb, fc)
