@@ -14,7 +14,7 @@ from ..validate import check_choice, check_int
 from .terms import decode, Terms, float_facts, input_format, output_format, product, round_float, sum_terms
 from .window import window_dot
 
-__all__ = ["DOT_MODES", "TININESS", "accumulate", "addend", "dot", "exact_acc_bits"]
+__all__ = ["DOT_MODES", "TININESS", "accumulate", "addend", "broadcast", "dot", "exact_acc_bits"]
 
 #: Accumulation modes of :func:`dot`.
 DOT_MODES = ("exact", "beat", "window")
@@ -133,7 +133,15 @@ def addend(c, c_fmt, lead):
     n = math.prod(lead)
     if c is None:
         return Raw(*(np.broadcast_to(x, (n, 1)) for x in Raw.make(FINITE, False, 0, 0)))
-    return decode(c_fmt, np.broadcast_to(c_fmt.as_bits(c), lead).reshape(n, 1))
+    return decode(c_fmt, broadcast("c", c_fmt.as_bits(c), lead).reshape(n, 1))
+
+
+def broadcast(name, x, shape):
+    """``x`` broadcast to ``shape``, or a ValueError naming ``name``."""
+    try:
+        return np.broadcast_to(x, shape)
+    except ValueError:
+        raise ValueError(f"{name} must broadcast to shape {shape}, not {np.shape(x)}") from None
 
 
 def accumulate(acc, prods, *, mode, lanes, out_fmt, rounding, saturate, tininess, rand=None, rand_bits=None,

@@ -15,7 +15,7 @@ from ..formats.catalog import lookup
 from ..formats.raw import FINITE, NAN, signaling
 from ..formats.rounding import MODES, NV
 from ..validate import check_choice
-from .dot import TININESS, accumulate, addend
+from .dot import TININESS, accumulate, addend, broadcast
 from .terms import decode, Terms, output_format, product
 
 __all__ = ["MX_ACCUMULATE", "MX_ELEMENTS", "mx_dot", "nvfp4_dot"]
@@ -114,8 +114,8 @@ def mx_dot(a, b, xa, xb, c=None, *, a_elem, b_elem, block_size=32, c_fmt="fp32",
     lead, K = a.shape[:-1], a.shape[-1]
     nb, n = K // k, math.prod(lead)
     e8m0 = lookup("e8m0")
-    xa = np.broadcast_to(e8m0.as_bits(xa), lead + (nb,)).reshape(n, nb).astype(np.int64)
-    xb = np.broadcast_to(e8m0.as_bits(xb), lead + (nb,)).reshape(n, nb).astype(np.int64)
+    xa = broadcast("xa", e8m0.as_bits(xa), lead + (nb,)).reshape(n, nb).astype(np.int64)
+    xb = broadcast("xb", e8m0.as_bits(xb), lead + (nb,)).reshape(n, nb).astype(np.int64)
     ra, rb = decode(fa, a.reshape(n, K)), decode(fb, b.reshape(n, K))
     rc = addend(c, c_fmt, lead)
     prods, invalid = product(ra, rb)
@@ -157,12 +157,12 @@ def nvfp4_dot(a, b, sa, sb, ta=None, tb=None, c=None, *, c_fmt="fp32", out_fmt="
     nb, n = K // k, math.prod(lead)
     scales = []
     for name, s in (("sa", sa), ("sb", sb)):
-        s = np.broadcast_to(e4m3.as_bits(s), lead + (nb,)).reshape(n, nb)
+        s = broadcast(name, e4m3.as_bits(s), lead + (nb,)).reshape(n, nb)
         if np.any(s & 0x80):
             raise ValueError(f"{name} must hold UE4M3 codes (sign bit 0), not 0x{int(s[(s & 0x80) != 0][0]):02X}")
         scales.append(decode(e4m3, np.repeat(s, k, axis=1)))
-    tens = [decode(fp32, np.broadcast_to(fp32.as_bits(np.uint32(0x3F800000) if t is None else t), lead)
-                            .reshape(n, 1)) for t in (ta, tb)]
+    tens = [decode(fp32, broadcast(tn, fp32.as_bits(np.uint32(0x3F800000) if t is None else t), lead)
+                   .reshape(n, 1)) for tn, t in (("ta", ta), ("tb", tb))]
     p, inv = product(decode(e2m1, a.reshape(n, K)), decode(e2m1, b.reshape(n, K)))
     nv = inv.any(axis=1) | signaling(tens[0])[:, 0] | signaling(tens[1])[:, 0]
     for f in (scales[0], scales[1], _wide(tens[0], K), _wide(tens[1], K)):

@@ -145,6 +145,8 @@ def test_mx_bad_options():
         arith.mx_dot(z[:, :20], z[:, :20], x, x, a_elem="int8", b_elem="int8")
     with pytest.raises(ValueError, match="accumulate must be one of exact, block"):
         arith.mx_dot(z, z, x, x, a_elem="int8", b_elem="int8", accumulate="fp32")
+    with pytest.raises(ValueError, match=r"xb must broadcast to shape \(1, 1\)"):
+        arith.mx_dot(z, z, x, np.zeros((1, 2), np.uint8), a_elem="int8", b_elem="int8")
     with pytest.raises(ValueError, match="sa must hold UE4M3 codes"):
         arith.nvfp4_dot(z[:, :16], z[:, :16], np.array([[0x80]]), x)
 

@@ -289,8 +289,15 @@ def test_stochastic_with_zero_random_is_rtz():
     (dict(window=8), "belong to mode='window'"), (dict(rounding="stochastic", mode="beat"), "mode='exact' only"),
     (dict(mode="window", preset="h100"), "preset must be one of"), (dict(tininess="later"), "tininess must be"),
     (dict(mode="window", window=8, lanes=2, promote_every=3), "promote_every"),
+    (dict(c=np.zeros(3, np.uint32)), r"c must broadcast to shape \(2,\)"),
 ])
 def test_bad_options_name_the_parameter(kw, msg):
+    if kw.get("c") is not None:
+        kw = dict(kw)
+        c = kw.pop("c")
+        with pytest.raises(ValueError, match=msg):
+            golden.dot(np.zeros((2, 4), np.uint8), np.zeros((2, 4), np.uint8), c, a_fmt=E4, b_fmt=E4, **kw)
+        return
     args = {"a_fmt": E4, "b_fmt": E4, **kw}
     with pytest.raises(ValueError, match=msg):
         golden.dot(np.zeros((1, 4), np.uint8), np.zeros((1, 4), np.uint8), **args)
