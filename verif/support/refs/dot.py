@@ -19,6 +19,7 @@ NX, UF, OF, DZ, NV = 1, 2, 4, 8, 16
 # NaN, no -0, no inf), none (every pattern a number), p3109 (0x80 NaN, 0x7F/0xFF +-inf, no -0).
 FLOATS = {
     "fp32": (8, 23, 127, "ieee"), "fp16": (5, 10, 15, "ieee"), "bf16": (8, 7, 127, "ieee"),
+    "e8m13": (8, 13, 127, "ieee"),  # FP22, SageAttention2's description of the Ada / Hopper FP8 accumulator
     "fp8_e4m3": (4, 3, 7, "fn"), "fp8_e5m2": (5, 2, 15, "ieee"),
     "fp8_e4m3fnuz": (4, 3, 8, "fnuz"), "fp8_e5m2fnuz": (5, 2, 16, "fnuz"),
     "float8_e4m3b11fnuz": (4, 3, 11, "fnuz"),
