@@ -36,8 +36,10 @@ def compare_mx(a, b, xa, xb, c, ea, eb, k, **kw):
         if (int(got[i]), int(gfl[i])) != (want, wfl):
             raise AssertionError(
                 f"row {i}: {ea} x {eb}, k={k}, {kw}: a={a[i].tolist()} b={b[i].tolist()} xa={xa[i].tolist()} "
-                f"xb={xb[i].tolist()} c={None if c is None else hex(int(c[i]))}: want 0x{want:X} flags {wfl:#x}, "
-                f"got 0x{int(got[i]):X} flags {int(gfl[i]):#x}; reproduce with golden.arith.mx_dot on this row")
+                f"xb={xb[i].tolist()} c={None if c is None else hex(int(c[i]))}: want 0x{want:X} = "
+                f"{ref.decode(rkw['out'], want)} flags {wfl:#x}, got 0x{int(got[i]):X} = "
+                f"{ref.decode(rkw['out'], got[i])} flags {int(gfl[i]):#x}; reproduce: arith.mx_dot(a[[i]], b[[i]], "
+                f"xa[[i]], xb[[i]], c, a_elem={ea!r}, b_elem={eb!r}, block_size={k}, **{kw}) on this row")
 
 
 def elem_width(e):

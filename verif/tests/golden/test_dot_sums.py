@@ -27,6 +27,12 @@ def ref_rows(a, b, c, fa, fb, fc, **kw):
     return np.array([o[0] for o in out], dtype=np.int64), np.array([o[1] for o in out], dtype=np.int64)
 
 
+def show(name, bits):
+    """A pattern's value, decoded by the reference."""
+    v = ref.decode(name, bits)
+    return "NaN" if v.kind == "nan" else f"{'-' if v.neg else '+'}{'inf' if v.kind == 'inf' else v.mag}"
+
+
 GOLDEN_KW = {"out": "out_fmt", "acc": "acc_fmt"}
 
 
@@ -36,6 +42,7 @@ def compare(a, b, c, fa, fb, fc, **kw):
     if gkw.get("mode") != "window":
         gkw.pop("acc_fmt", None), gkw.pop("acc_rounding", None)
     got, gfl = golden.dot(a, b, c, a_fmt=fa, b_fmt=fb, c_fmt=fc, **gkw)
+    out = kw.get("out", "fp32")
     want, wfl = ref_rows(a, b, c, fa, fb, fc, **kw)
     got, gfl = got.astype(np.int64), gfl.astype(np.int64)
     bad = np.flatnonzero((got != want) | (gfl != wfl))
@@ -44,8 +51,8 @@ def compare(a, b, c, fa, fb, fc, **kw):
         cs = "None" if c is None else f"np.array([0x{int(c[i]):X}])"
         raise AssertionError(
             f"{bad.size}/{len(got)} mismatches; first row {i}: a={[hex(int(x)) for x in a[i]]} ({fa}) "
-            f"b={[hex(int(x)) for x in b[i]]} ({fb}) c={cs} ({fc}) {kw}: want 0x{want[i]:X} flags {wfl[i]:#x}, got "
-            f"0x{got[i]:X} flags {gfl[i]:#x}; reproduce: golden.dot(np.array([{[int(x) for x in a[i]]}]), "
+            f"b={[hex(int(x)) for x in b[i]]} ({fb}) c={cs} ({fc}) {kw}: want 0x{want[i]:X} = {show(out, want[i])} "
+            f"flags {wfl[i]:#x}, got 0x{got[i]:X} = {show(out, got[i])} flags {gfl[i]:#x}; reproduce: golden.dot(np.array([{[int(x) for x in a[i]]}]), "
             f"np.array([{[int(x) for x in b[i]]}]), {cs}, a_fmt={fa!r}, b_fmt={fb!r}, c_fmt={fc!r}, **{gkw})")
 
 
