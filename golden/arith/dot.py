@@ -11,7 +11,7 @@ import numpy as np
 from ..formats.raw import FINITE, Raw, signaling
 from ..formats.rounding import MODES, NV
 from ..validate import check_choice, check_int
-from .terms import decode, Terms, float_facts, input_format, output_format, product, round_float, sum_terms
+from .terms import Terms, decode, float_facts, input_format, output_format, product, round_float, sum_terms
 from .window import window_dot
 
 __all__ = ["DOT_MODES", "TININESS", "accumulate", "addend", "broadcast", "dot", "exact_acc_bits"]

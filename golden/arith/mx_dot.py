@@ -16,7 +16,7 @@ from ..formats.raw import FINITE, NAN, signaling
 from ..formats.rounding import MODES, NV
 from ..validate import check_choice
 from .dot import TININESS, accumulate, addend, broadcast
-from .terms import decode, Terms, output_format, product
+from .terms import Terms, decode, output_format, product
 
 __all__ = ["MX_ACCUMULATE", "MX_ELEMENTS", "mx_dot", "nvfp4_dot"]
 

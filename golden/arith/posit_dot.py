@@ -15,7 +15,7 @@ from ..formats.posit import Posit
 from ..formats.rounding import MODES
 from ..validate import check_choice, check_int
 from .dot import addend
-from .terms import decode, Terms, product, sum_terms
+from .terms import Terms, decode, product, sum_terms
 
 __all__ = ["exact_quire_bits", "posit_dot", "quire_bits"]
 
