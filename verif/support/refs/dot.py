@@ -16,7 +16,8 @@ NX, UF, OF, DZ, NV = 1, 2, 4, 8, 16
 
 # name: (exp_bits, frac_bits, bias, policy). Policies: ieee (inf at all-ones exponent, NaN with a nonzero
 # fraction, quiet bit = top fraction bit), fn (OCP E4M3: only S.1111.111 is NaN, no inf), fnuz (0x80 the only
-# NaN, no -0, no inf), none (every pattern a number), p3109 (0x80 NaN, 0x7F/0xFF +-inf, no -0).
+# NaN, no -0, no inf), none (every pattern a number), p3109 (0x80 NaN, 0x7F/0xFF +-inf, no -0), p3109u (no
+# sign bit, all ones NaN, all ones less one +inf).
 FLOATS = {
     "fp32": (8, 23, 127, "ieee"), "fp16": (5, 10, 15, "ieee"), "bf16": (8, 7, 127, "ieee"),
     "e8m13": (8, 13, 127, "ieee"),  # FP22, SageAttention2's description of the Ada / Hopper FP8 accumulator
@@ -26,6 +27,8 @@ FLOATS = {
     "float8_e3m4": (3, 4, 3, "ieee"), "float8_e4m3": (4, 3, 7, "ieee"),
     "cfloat8_1_4_3": (4, 3, 7, "none"), "cfloat8_1_5_2": (5, 2, 15, "none"),
     "p3109_k8p1": (7, 0, 64, "p3109"), "p3109_k8p3": (5, 2, 16, "p3109"), "p3109_k8p4": (4, 3, 8, "p3109"),
+    # P3109 unsigned (no sign bit): K - P + 1 exponent bits, bias 2**(K - P), 0xFF NaN, 0xFE +inf
+    "p3109_k8p3_unsigned": (6, 2, 32, "p3109u"), "p3109_k8p4_unsigned": (5, 3, 16, "p3109u"),
     "fp6_e2m3": (2, 3, 1, "none"), "fp6_e3m2": (3, 2, 3, "none"), "fp4_e2m1": (2, 1, 1, "none"),
 }
 # name: (bits, signed, frac_bits): value = two's complement integer * 2**-frac_bits
@@ -49,8 +52,8 @@ NAN = V("nan")
 def width(name):
     if name in INTS:
         return INTS[name][0]
-    e, f, _, _ = FLOATS[name]
-    return 1 + e + f
+    e, f, _, pol = FLOATS[name]
+    return (pol != "p3109u") + e + f
 
 
 def decode(name, bits):
@@ -61,8 +64,13 @@ def decode(name, bits):
         q = bits - (1 << n) if signed and bits >> (n - 1) else bits
         return V("num", q < 0, Fraction(abs(q), 1 << fb))
     e, f, bias, pol = FLOATS[name]
-    w = 1 + e + f
-    neg = bool(bits >> (w - 1))
+    w = width(name)
+    if pol == "p3109u":
+        if bits == (1 << w) - 1:
+            return NAN
+        if bits == (1 << w) - 2:
+            return V("inf")
+    neg = pol != "p3109u" and bool(bits >> (w - 1))
     ef = (bits >> f) & ((1 << e) - 1)
     ff = bits & ((1 << f) - 1)
     top_e, top_f = (1 << e) - 1, (1 << f) - 1

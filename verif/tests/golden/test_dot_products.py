@@ -19,11 +19,11 @@ from fmtforge.verif.support.refs import dot as ref
 
 FULL = os.environ.get("FMTFORGE_FULL") == "1"
 EIGHT = ["fp8_e4m3", "fp8_e5m2", "fp8_e4m3fnuz", "fp8_e5m2fnuz", "float8_e4m3b11fnuz", "float8_e3m4",
-         "float8_e4m3", "cfloat8_1_4_3", "cfloat8_1_5_2", "p3109_k8p1", "p3109_k8p3", "p3109_k8p4", "int8", "uint8",
-         "mxint8"]
+         "float8_e4m3", "cfloat8_1_4_3", "cfloat8_1_5_2", "p3109_k8p1", "p3109_k8p3", "p3109_k8p4",
+         "p3109_k8p3_unsigned", "p3109_k8p4_unsigned", "int8", "uint8", "mxint8"]
 ROUNDED_PAIRS = [("fp8_e4m3", "fp8_e4m3"), ("fp8_e5m2", "fp8_e5m2"), ("fp8_e4m3", "fp8_e5m2"),
                  ("p3109_k8p3", "p3109_k8p4"), ("float8_e3m4", "int8"), ("p3109_k8p1", "p3109_k8p1"),
-                 ("cfloat8_1_5_2", "fp8_e5m2fnuz")]
+                 ("cfloat8_1_5_2", "fp8_e5m2fnuz"), ("p3109_k8p4_unsigned", "fp8_e4m3")]
 if FULL:
     ROUNDED_PAIRS = list(itertools.product(EIGHT, EIGHT))
 MODES = ["rne", "rtz", "rdn", "rup", "rmm"]

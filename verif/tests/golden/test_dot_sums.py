@@ -52,7 +52,8 @@ def compare(a, b, c, fa, fb, fc, **kw):
         raise AssertionError(
             f"{bad.size}/{len(got)} mismatches; first row {i}: a={[hex(int(x)) for x in a[i]]} ({fa}) "
             f"b={[hex(int(x)) for x in b[i]]} ({fb}) c={cs} ({fc}) {kw}: want 0x{want[i]:X} = {show(out, want[i])} "
-            f"flags {wfl[i]:#x}, got 0x{got[i]:X} = {show(out, got[i])} flags {gfl[i]:#x}; reproduce: golden.dot(np.array([{[int(x) for x in a[i]]}]), "
+            f"flags {wfl[i]:#x}, got 0x{got[i]:X} = {show(out, got[i])} flags {gfl[i]:#x}; reproduce: "
+            f"golden.dot(np.array([{[int(x) for x in a[i]]}]), "
             f"np.array([{[int(x) for x in b[i]]}]), {cs}, a_fmt={fa!r}, b_fmt={fb!r}, c_fmt={fc!r}, **{gkw})")
 
 
