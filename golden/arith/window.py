@@ -39,6 +39,7 @@ def truncate_window(t, window):
     fin = (t.cls == FINITE) & (t.sig != 0)
     msb = t.exp + bit_length(t.sig) - 1
     E = np.where(fin, msb, np.iinfo(_I64).min).max(axis=1)
+    E = np.where(fin.any(axis=1), E, 0)  # a row of zeros and specials: nothing to truncate
     cut = (E - window + 1)[:, None]
     drop = np.where(fin, np.maximum(cut - t.exp, 0), 0)
     kept, rbit, sticky = shift_right(t.sig, drop)
