@@ -64,7 +64,7 @@ def test_worked_examples(page):
     # the toy target: the flow synthesises the toy unit on it
     from fmtforge.rtl.flow import synth_one
     from fmtforge.rtl.units.registry import build_unit
-    row = synth_one("toy-negate", {"fmt": "bf16"}, lambda: build_unit("toy-negate", fmt="bf16"), "up5k",
+    row = synth_one("toy-negate", {"fmt": "bf16"}, lambda: build_unit("toy-negate", fmt="bf16"), "ice40-hx1k",
                     seeds=(1,), out_dir="build/synth")
-    assert row["device"] == "iCE40 UP5K sg48" and row["module"] == "negate_bf16"
+    assert row["device"] == "iCE40 HX1K vq100" and row["module"] == "negate_bf16"
     assert row["luts"] <= 1 and row["fmax_mhz"] > 0  # a sign flip is one inverter at most

@@ -1,4 +1,4 @@
-"""Every default unit's Verilog is lint-clean under `verilator --lint-only -Wall` (waivers: verif/support/lint.vlt)
+"""Every default unit's Verilog is lint-clean under `verilator --lint-only -Wall` (waivers: verif/support/sim/lint.vlt)
 and deterministic (same parameters, same bytes, in a fresh interpreter too)."""
 
 import os
@@ -10,10 +10,10 @@ import pytest
 
 from fmtforge.rtl.units.registry import DEFAULT_UNITS, build_unit
 from fmtforge.rtl.flow.verilog import to_verilog
-from fmtforge.verif.support.models import models_for
-from fmtforge.verif.support.runner import ROOT, SIM_BUILD, require
+from fmtforge.verif.support.sim.models import models_for
+from fmtforge.verif.support.sim.runner import ROOT, SIM_BUILD, require
 
-WAIVERS = Path(__file__).parents[2] / "support" / "lint.vlt"
+WAIVERS = Path(__file__).parents[2] / "support" / "sim" / "lint.vlt"
 
 
 def unit_id(u):

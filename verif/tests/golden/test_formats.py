@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from fmtforge import golden
-from fmtforge.verif.support import oracle
-from fmtforge.verif.support.vectors import seed
+from fmtforge.verif.support.refs import oracle
+from fmtforge.verif.support.vectors.patterns import seed
 
 MODES = ["rne", "rtz", "rdn", "rup", "rmm"]
 

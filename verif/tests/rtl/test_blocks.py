@@ -2,7 +2,7 @@
 """w4-dequantize and bfp-encode (fmtforge.rtl.units.w4_dequant, bfp_encode) on their streams, against
 golden.block.weights.dequantize_bits and golden.block.bfp.msfp_encode_bits, bit for bit, on both simulators.
 
-A build holds several units side by side (verif/support/blocks_bench.py), each on its own stream, driven
+A build holds several units side by side (verif/support/benches/blocks.py), each on its own stream, driven
 concurrently: in make test five on Icarus and two of them (one per unit kind) on Verilator, whose build is
 most of the cost; FMTFORGE_FULL=1 runs every configuration on both. Per unit:
 
@@ -33,10 +33,11 @@ import pytest
 
 from fmtforge.rtl.units.bfp_encode import LATENCY as BFP_LATENCY
 from fmtforge.rtl.units.w4_dequant import LATENCY as W4_LATENCY
-from fmtforge.verif.support.blocks_bench import (BlocksHarness, bfp_beats, bfp_blocks, bfp_expected, bfp_split,
+from fmtforge.verif.support.benches.blocks import (BlocksHarness, bfp_beats, bfp_blocks, bfp_expected, bfp_split,
                                                  make_unit, run_stream, unit_id, w4_beats, w4_expected, w4_groups,
                                                  w4_split)
-from fmtforge.verif.support.vectors import seed
+from fmtforge.verif.support.vectors.patterns import seed
+from fmtforge.verif.tests.conftest import FULL
 
 try:
     import cocotb
@@ -46,7 +47,6 @@ except ImportError:
     cocotb = None
 
 ENV = "FMTFORGE_BLOCKS"
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
 
 
 def w4(lanes, group, codes, zero="none", scale="fp16", out="fp16", saturate=False):
@@ -168,7 +168,7 @@ if cocotb is not None:
 @pytest.mark.parametrize("build, units, sim", RUNS, ids=[f"{b}-{s}" for b, _, s in RUNS])
 def test_blocks(build, units, sim):
     from fmtforge.rtl.flow.verilog import to_verilog
-    from fmtforge.verif.support.runner import run
+    from fmtforge.verif.support.sim.runner import run
 
     print(f"seed {seed()}; units: {', '.join(unit_id(c) for c in units)}")
     run(sim, to_verilog(BlocksHarness(units), build), build, "fmtforge.verif.tests.rtl.test_blocks", build,
@@ -232,13 +232,13 @@ def test_block_unit_verilog_lint(c):
     from pathlib import Path
 
     from fmtforge.rtl.flow.verilog import to_verilog
-    from fmtforge.verif.support.runner import SIM_BUILD, require
+    from fmtforge.verif.support.sim.runner import SIM_BUILD, require
 
     require("verilator")
     dut = make_unit(c)
     out = SIM_BUILD / "lint" / f"{dut.name}.v"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(to_verilog(dut, dut.name))
-    waivers = Path(__file__).parents[2] / "support" / "lint.vlt"
+    waivers = Path(__file__).parents[2] / "support" / "sim" / "lint.vlt"
     proc = subprocess.run(["verilator", "--lint-only", "-Wall", str(waivers), str(out)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr

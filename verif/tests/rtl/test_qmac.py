@@ -36,10 +36,10 @@ import pytest
 
 from fmtforge.golden import quant as gq
 from fmtforge.rtl.units.qmac import TYPES, QMac, qmac_latency, qmac_name
-from fmtforge.verif.support.vectors import seed
+from fmtforge.verif.support.vectors.patterns import seed
 
-from fmtforge.verif.support.qmac_bench import QMacBench, config, config_id, make_dut
-from fmtforge.verif.support.qmac_vectors import Job, edge_jobs, long_job, random_job
+from fmtforge.verif.support.benches.qmac import QMacBench, config, config_id, make_dut
+from fmtforge.verif.support.vectors.qmac import Job, edge_jobs, long_job, random_job
 
 try:
     import cocotb
@@ -218,7 +218,7 @@ SIMS = ["icarus", "verilator"]
 @pytest.mark.parametrize("c", CONFIGS, ids=config_id)
 def test_qmac(c, sim):
     from fmtforge.rtl.flow.verilog import to_verilog
-    from fmtforge.verif.support.runner import run
+    from fmtforge.verif.support.sim.runner import run
 
     dut, name = make_dut(c, srdhm=c is CONFIGS[SRDHM_CONFIG])
     print(f"seed {seed()}")
@@ -265,18 +265,18 @@ def test_qmac_names_and_latency():
     dict(lanes=64, w_type="uint8", acc_bits=24),
 ], ids=lambda kw: qmac_name(**kw))
 def test_qmac_verilog_lint(kwargs):
-    """`verilator --lint-only -Wall` with the project's waivers (verif/support/lint.vlt) reports nothing."""
+    """`verilator --lint-only -Wall` with the project's waivers (verif/support/sim/lint.vlt) reports nothing."""
     import subprocess
 
     from fmtforge.rtl.flow.verilog import to_verilog
-    from fmtforge.verif.support.runner import SIM_BUILD, require
+    from fmtforge.verif.support.sim.runner import SIM_BUILD, require
 
     require("verilator")
     dut = QMac(**kwargs)
     out = SIM_BUILD / "lint" / f"{dut.name}.v"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(to_verilog(dut, dut.name))
-    proc = subprocess.run(["verilator", "--lint-only", "-Wall", str(Path(__file__).parents[2] / "support" / "lint.vlt"), str(out)],
+    proc = subprocess.run(["verilator", "--lint-only", "-Wall", str(Path(__file__).parents[2] / "support" / "sim" / "lint.vlt"), str(out)],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
 

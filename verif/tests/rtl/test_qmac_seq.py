@@ -23,9 +23,10 @@ import numpy as np
 import pytest
 
 from fmtforge.rtl.units.qmac import QMac, qmac_latency
-from fmtforge.verif.support.qmac_bench import QMacBench, config, config_id, make_dut
-from fmtforge.verif.support.qmac_vectors import edge_jobs, long_job, random_job
-from fmtforge.verif.support.vectors import seed
+from fmtforge.verif.support.benches.qmac import QMacBench, config, config_id, make_dut
+from fmtforge.verif.support.vectors.qmac import edge_jobs, long_job, random_job
+from fmtforge.verif.support.vectors.patterns import seed
+from fmtforge.verif.tests.conftest import FULL
 
 try:
     import cocotb
@@ -35,7 +36,6 @@ except ImportError:
     cocotb = None
 
 ENV = "FMTFORGE_QMAC"
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
 MIXED = [("int8", "int8", "int8"), ("uint8", "int8", "uint8"), ("int8", "uint8", "int8"), ("uint8", "uint8", "uint8")]
 CONFIGS = [
     # make test: the configuration `make synth` measures (N = 8: 4 bits of M0 per cycle, one padding bit)
@@ -124,7 +124,7 @@ if cocotb is not None:
 @pytest.mark.parametrize("c", CONFIGS, ids=config_id)
 def test_qmac_seq(c, sim):
     from fmtforge.rtl.flow.verilog import to_verilog
-    from fmtforge.verif.support.runner import run
+    from fmtforge.verif.support.sim.runner import run
 
     dut, name = make_dut(c)
     print(f"seed {seed()}")
@@ -162,7 +162,7 @@ def test_qmac_seq_verilog_lint(kwargs):
     from pathlib import Path
 
     from fmtforge.rtl.flow.verilog import to_verilog
-    from fmtforge.verif.support.runner import SIM_BUILD, require
+    from fmtforge.verif.support.sim.runner import SIM_BUILD, require
 
     require("verilator")
     text = to_verilog(QMac(**kwargs), QMac(**kwargs).name)
@@ -170,6 +170,6 @@ def test_qmac_seq_verilog_lint(kwargs):
     out = SIM_BUILD / "lint" / f"{QMac(**kwargs).name}.v"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
-    proc = subprocess.run(["verilator", "--lint-only", "-Wall", str(Path(__file__).parents[2] / "support" / "lint.vlt"),
+    proc = subprocess.run(["verilator", "--lint-only", "-Wall", str(Path(__file__).parents[2] / "support" / "sim" / "lint.vlt"),
                            str(out)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
