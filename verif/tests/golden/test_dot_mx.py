@@ -11,7 +11,7 @@ import pytest
 from fmtforge import golden
 from fmtforge.golden import arith
 from fmtforge.verif.support.refs import dot as ref
-from fmtforge.verif.support.vectors import seed
+from fmtforge.verif.support.vectors.patterns import seed
 
 FULL = os.environ.get("FMTFORGE_FULL") == "1"
 REF_NAME = {"int8": "mxint8"}

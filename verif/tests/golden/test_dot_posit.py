@@ -11,7 +11,7 @@ import pytest
 
 from fmtforge.golden import arith
 from fmtforge.verif.support.refs import dot_posit as ref
-from fmtforge.verif.support.vectors import seed
+from fmtforge.verif.support.vectors.patterns import seed
 
 
 def name(n, es):

@@ -10,7 +10,7 @@ import pytest
 
 from fmtforge import golden
 from fmtforge.verif.support.refs import dot as ref
-from fmtforge.verif.support.vectors import seed
+from fmtforge.verif.support.vectors.patterns import seed
 
 FULL = os.environ.get("FMTFORGE_FULL") == "1"
 MODES = ["rne", "rtz", "rdn", "rup", "rmm"]
