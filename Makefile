@@ -53,13 +53,13 @@ regress-cocotb: tools
 # Every fp32-source conversion x every mode x saturation over all 2**32 inputs, through the batch lane
 # (build/sweep/report.json). One conversion: .venv/bin/fmtforge sweep convert --src fp32 --dst D ...
 sweep: tools
-	$(PY) -m fmtforge.verif.support.sweep_all --output build/sweep/report.json
+	$(PY) -m fmtforge.verif.support.campaigns.sweep_all --output build/sweep/report.json
 
 # The regression's mutation score on every unit of the study: build/mutate/report.{json,md}
 mutate: tools
 	$(VENV)/bin/fmtforge mutate all --count 500 --output-dir build/mutate
 
-# Area and Fmax of every unit on iCE40 HX8K and ECP5-25F (Yosys + nextpnr from PyPI): build/synth/report.{json,md}
+# Area and Fmax of every unit on every target it declares (iCE40 HX8K and UP5K, ECP5-25F; Yosys + nextpnr from PyPI): build/synth/report.{json,md}
 synth: $(STAMP)
 	$(VENV)/bin/fmtforge synth-all --output-dir build/synth
 

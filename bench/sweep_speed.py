@@ -14,8 +14,8 @@ import numpy as np
 from fmtforge import golden
 from fmtforge.rtl.flow import to_verilog
 from fmtforge.rtl.units import UNITS
-from fmtforge.verif.support.batch import model
-from fmtforge.verif.support.runner import require, run
+from fmtforge.verif.support.batch.lane import model
+from fmtforge.verif.support.sim.runner import require, run
 
 
 def main(log2_n=26):

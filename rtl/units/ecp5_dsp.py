@@ -5,7 +5,7 @@ Yosys 0.70 maps a multiply on the ECP5 to ``MULT18X18D`` with every ``REG_*_CLK 
 packs registers into this block), so the operand and product registers stay in the fabric and the block's
 combinational delay plus its routing is the path. Instantiating the block with ``REG_INPUTA_CLK``,
 ``REG_INPUTB_CLK`` and ``REG_OUTPUT_CLK`` on ``CLK0`` moves both registers inside. The tests simulate it with
-``verif/support/models/MULT18X18D.v``.
+``verif/support/sim/models/MULT18X18D.v``.
 """
 
 from amaranth import ClockSignal, Const, Instance, Signal, signed

@@ -78,7 +78,7 @@ class QMac(wiring.Component):
     dsp : str, one of :data:`DSP_CHOICES`
         ``infer``: the lane multiply is written as a registered ``*``. ``ecp5``: each lane is an instantiated
         ECP5 ``MULT18X18D`` holding the operand and product registers (:mod:`.ecp5_dsp`): same timing and
-        bits, Verilog for the ECP5 only (simulated with ``verif/support/models/MULT18X18D.v``).
+        bits, Verilog for the ECP5 only (simulated with ``verif/support/sim/models/MULT18X18D.v``).
 
     Ports
     -----

@@ -47,8 +47,8 @@ def no_tools(monkeypatch):
     def stub(*args, **kwargs):
         raise ToolsWouldRun
     import fmtforge.rtl.cli.synth as synth_cli
-    import fmtforge.verif.support.mutate as mutate
-    import fmtforge.verif.support.sweep as sweep
+    import fmtforge.verif.support.campaigns.mutate as mutate
+    import fmtforge.verif.support.campaigns.sweep as sweep
     monkeypatch.setattr(synth_cli, "synth_one", stub)
     monkeypatch.setattr(synth_cli, "synth_all", stub)
     monkeypatch.setattr(sweep, "run_sweep", stub)

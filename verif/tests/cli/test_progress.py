@@ -124,7 +124,7 @@ def test_mutate_all_reports_each_unit(tmp_path, monkeypatch, capsys):
     """`fmtforge mutate all` steps the helper once per scored unit, its log lines above the progress (the study
     itself is replaced by a stub: test_mutate runs the real one)."""
     from fmtforge.rtl.cli.main import main
-    from fmtforge.verif.support import mutate
+    from fmtforge.verif.support.campaigns import mutate
 
     def fake_unit(s, count, mutant_seed, log):
         log(f"{s.label}: scored")

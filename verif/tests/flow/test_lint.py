@@ -1,5 +1,5 @@
 """Every registered configuration's Verilog is lint-clean under `verilator --lint-only -Wall` (waivers:
-verif/support/lint.vlt) and deterministic (same parameters, same bytes, in a fresh interpreter too).
+verif/support/sim/lint.vlt) and deterministic (same parameters, same bytes, in a fresh interpreter too).
 
 The configurations come from the registry (verif/support/contract.py: each unit's ``examples``), so a new unit
 is linted without this file changing; VARIANTS adds the converter's other branches."""
@@ -13,8 +13,8 @@ import pytest
 from fmtforge.rtl.flow.verilog import to_verilog
 from fmtforge.rtl.units.registry import DEFAULT_UNITS, build_unit
 from fmtforge.verif.support.contract import case_id, example_cases
-from fmtforge.verif.support.lint import verilator_lint
-from fmtforge.verif.support.runner import ROOT
+from fmtforge.verif.support.sim.lint import verilator_lint
+from fmtforge.verif.support.sim.runner import ROOT
 
 # Besides the examples, converters of every destination family in every mode, saturating, with flags,
 # stochastic and pipelined: the generator's other branches.

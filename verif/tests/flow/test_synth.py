@@ -17,7 +17,7 @@ from fmtforge.rtl.flow import TARGETS, LintError, lint, synth_one, synthesize, u
 from fmtforge.rtl.units.registry import DEFAULT_UNITS, build_unit
 from fmtforge.verif.tests.flow.test_lint import VARIANTS
 from fmtforge.rtl.flow.verilog import to_verilog
-from fmtforge.verif.support.runner import ROOT, SIM_BUILD, require
+from fmtforge.verif.support.sim.runner import ROOT, SIM_BUILD, require
 
 OUT = SIM_BUILD / "synth"
 KEYS = {"unit", "options", "target", "luts", "ffs", "carries", "dsps", "fmax_mhz", "wrapper_luts",

@@ -1,7 +1,7 @@
 """golden.block.weights.dequantize_bits and golden.block.bfp.msfp_encode_bits (what the w4-dequantize and
 bfp-encode units compute) against exact rational arithmetic, and against the schemes they serve.
 
-The references decode patterns with verif/support/oracle.minifloat_value (the formats' published fields),
+The references decode patterns with ``minifloat_value`` of verif/support/refs/oracle.py (the formats' published fields),
 take the NF4 levels from oracle.NF4_PUBLISHED (bitsandbytes' table), multiply as Fractions, and round with
 block_ref.floor_log2 and Python's round (half to even) on Fractions; rounded values become patterns through
 numpy's float16 and ml_dtypes' bfloat16 (exact: the values are representable)."""
@@ -17,9 +17,9 @@ from fmtforge import golden
 from fmtforge.golden import block
 from fmtforge.golden.block.bfp import MSFP, msfp_encode_bits
 from fmtforge.golden.block.weights import dequantize_bits
-from fmtforge.verif.support import oracle
-from fmtforge.verif.support.block_ref import floor_log2
-from fmtforge.verif.support.vectors import seed
+from fmtforge.verif.support.refs import oracle
+from fmtforge.verif.support.refs.block import floor_log2
+from fmtforge.verif.support.vectors.patterns import seed
 
 # published parameters: (fraction bits, emin, largest finite, quiet NaN pattern); NumPy dtype of the patterns
 OUT = {"fp16": (10, -14, (2 - Fraction(1, 1 << 10)) * 2 ** 15, 0x7E00, np.float16),
@@ -169,7 +169,7 @@ def ref_msfp(block_bits, src, man_bits, rounding):
 @pytest.mark.parametrize("src, man_bits, rounding", [("bf16", 3, "rtz"), ("bf16", 7, "rne"), ("fp32", 7, "rtz"),
                                                      ("fp32", 3, "rne"), ("bf16", 9, "rne")])
 def test_msfp_encode_bits_against_fractions(src, man_bits, rounding):
-    from fmtforge.verif.support.blocks_bench import bfp_blocks
+    from fmtforge.verif.support.benches.blocks import bfp_blocks
     rng = np.random.default_rng([seed(), 16, man_bits, len(rounding)])
     print(f"seed {seed()}")
     c = dict(src=src, block=16, man_bits=man_bits, rounding=rounding)

@@ -1,7 +1,6 @@
-"""golden.block's MX scale rules, NVFP4 and dequantize_to against exact arithmetic (verif/support/mx_ref.py),
+"""golden.block's MX scale rules, NVFP4 and dequantize_to against exact arithmetic (verif/support/refs/mx.py),
 ml_dtypes for the element rounding, and torchao's own formulas for the scale rules named after it."""
 
-import os
 from fractions import Fraction
 
 import numpy as np
@@ -9,12 +8,12 @@ import pytest
 
 from fmtforge import golden
 from fmtforge.golden import block
-from fmtforge.verif.support.block_ref import ML_DTYPES, MX_ELEMS, mx_data
-from fmtforge.verif.support.mx_ref import (BF16, FP32, FRAC_BITS, MAX, ref_ieee, ref_mx, ref_nvfp4_block,
+from fmtforge.verif.support.refs.block import ML_DTYPES, MX_ELEMS, mx_data
+from fmtforge.verif.support.refs.mx import (BF16, FP32, FRAC_BITS, MAX, ref_ieee, ref_mx, ref_nvfp4_block,
                                            torchao_shared)
-from fmtforge.verif.support.vectors import seed
+from fmtforge.verif.support.vectors.patterns import seed
+from fmtforge.verif.tests.conftest import FULL
 
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
 MODES = block.SCALE_MODES
 
 
@@ -120,7 +119,7 @@ def test_nvfp4_against_fractions(rounding):
         ts = t.tensor_scale
         if s is None:  # NVIDIA's per-tensor scale: amax / (6 * 448), rounded to fp32
             amax = max(abs(Fraction(v)) for v in x[np.isfinite(x)])
-            from fmtforge.verif.support.block_ref import ref_float
+            from fmtforge.verif.support.refs.block import ref_float
             assert Fraction(ts) == ref_float(amax / 2688, FP32["frac_bits"], FP32["emin"], FP32["top"])
         y = scheme.dequantize(t)
         e4m3 = golden.lookup("fp8_e4m3")

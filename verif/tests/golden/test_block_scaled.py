@@ -1,6 +1,6 @@
 """golden.block's shared-exponent schemes against exact arithmetic: OCP MX, MSFP, Flexpoint/Autoflex.
 
-The references (verif/support/block_ref.py) are written from the published parameters; ml_dtypes is a
+The references (verif/support/refs/block.py) are written from the published parameters; ml_dtypes is a
 second, independent check of the MX elements."""
 
 import math
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from fmtforge.golden import block
-from fmtforge.verif.support.block_ref import (ML_DTYPES, MX_ELEMS, MX_SCHEMES, floor_log2, mx_data, ref_mx_block)
-from fmtforge.verif.support.vectors import seed
+from fmtforge.verif.support.refs.block import (ML_DTYPES, MX_ELEMS, MX_SCHEMES, floor_log2, mx_data, ref_mx_block)
+from fmtforge.verif.support.vectors.patterns import seed
 
 HALF = Fraction(1, 2)
 

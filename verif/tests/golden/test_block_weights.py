@@ -1,7 +1,7 @@
 """golden.block's weight schemes against exact arithmetic: W4A16, q4f16/q3f16, NF4/FP4 absmax blocks, and
 what every scheme shares.
 
-The references (verif/support/block_ref.py) are written from the published parameters; ml_dtypes is a
+The references (verif/support/refs/block.py) are written from the published parameters; ml_dtypes is a
 second, independent check of the MX elements."""
 
 from fractions import Fraction
@@ -11,9 +11,9 @@ import pytest
 
 from fmtforge import golden
 from fmtforge.golden import block
-from fmtforge.verif.support import oracle
-from fmtforge.verif.support.block_ref import (FP16, FP32, ref_float)
-from fmtforge.verif.support.vectors import seed
+from fmtforge.verif.support.refs import oracle
+from fmtforge.verif.support.refs.block import (FP16, FP32, ref_float)
+from fmtforge.verif.support.vectors.patterns import seed
 
 HALF = Fraction(1, 2)
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from fmtforge import golden
-from fmtforge.verif.support import oracle
-from fmtforge.verif.support.vectors import seed
+from fmtforge.verif.support.refs import oracle
+from fmtforge.verif.support.vectors.patterns import seed
 
 SMALL = [f for f in golden.CATALOG.values() if isinstance(f, golden.Minifloat) and f.width <= 16]
 MODES = ["rne", "rtz", "rdn", "rup", "rmm"]

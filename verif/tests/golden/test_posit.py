@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from fmtforge import golden
-from fmtforge.verif.support import oracle
-from fmtforge.verif.support.vectors import seed
+from fmtforge.verif.support.refs import oracle
+from fmtforge.verif.support.vectors.patterns import seed
 
 SMALL = [(8, 0), (8, 1), (8, 2), (16, 0), (16, 1), (16, 2), (10, 3), (6, 4), (5, 2), (3, 0), (4, 1), (3, 2)]
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from fmtforge.golden import quant
-from fmtforge.verif.support.quant_ref import ref_quantize
-from fmtforge.verif.support.quant_ref import HALF
-from fmtforge.verif.support.vectors import seed
+from fmtforge.verif.support.refs.quant import ref_quantize
+from fmtforge.verif.support.refs.quant import HALF
+from fmtforge.verif.support.vectors.patterns import seed
 
 MODES = ["gemmlowp", "single", "float-rne"]
 

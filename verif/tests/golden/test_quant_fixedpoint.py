@@ -1,5 +1,5 @@
 """golden.quant's integer-only requantization (quantize_multiplier, SRDHM, RoundingDivideByPOT,
-requantize) against the Python-int references of verif/support/quant_ref.py."""
+requantize) against the Python-int references of verif/support/refs/quant.py."""
 
 import itertools
 from fractions import Fraction
@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from fmtforge.golden import quant
-from fmtforge.verif.support.quant_ref import ref_quantize_multiplier, ref_rdbpot, ref_requantize, ref_srdhm
-from fmtforge.verif.support.quant_ref import I32_MAX, I32_MIN
-from fmtforge.verif.support.vectors import seed
+from fmtforge.verif.support.refs.quant import ref_quantize_multiplier, ref_rdbpot, ref_requantize, ref_srdhm
+from fmtforge.verif.support.refs.quant import I32_MAX, I32_MIN
+from fmtforge.verif.support.vectors.patterns import seed
 
 MODES = ["gemmlowp", "single", "float-rne"]
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from fmtforge.golden import quant
-from fmtforge.verif.support.quant_ref import ref_qmatmul
-from fmtforge.verif.support.quant_ref import I32_MIN
-from fmtforge.verif.support.vectors import seed
+from fmtforge.verif.support.refs.quant import ref_qmatmul
+from fmtforge.verif.support.refs.quant import I32_MIN
+from fmtforge.verif.support.vectors.patterns import seed
 
 MODES = ["gemmlowp", "single", "float-rne"]
 

@@ -15,7 +15,7 @@ import pytest
 from fmtforge import golden
 from fmtforge.golden import quant as gq
 from fmtforge.golden.quant.onnx_params import qmac_params
-from fmtforge.verif.support.vectors import float_corners, seed
+from fmtforge.verif.support.vectors.patterns import float_corners, seed
 
 onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper  # noqa: E402

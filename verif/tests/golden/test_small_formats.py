@@ -1,13 +1,12 @@
 """Issue 16's formats in golden -- IEEE P3109, MXINT8, int1 / uint1 (and the earlier float8_e3m4 / float8_e4m3 /
 float8_e4m3b11fnuz, int2 / uint2) -- against independent references: every pattern's exact value from the
-definitions (verif/support/oracle_small.py, oracle.py), ml_dtypes where it has the type, the P3109 report's
+definitions (verif/support/refs/p3109_fixed.py, oracle.py), ml_dtypes where it has the type, the P3109 report's
 published codes, and conversions from fp16 / bf16 (every pattern) and fp32 (structured set) against rounding by
 search among the representable values, bits and flags. `make test` runs a rotation over formats, sources and
 modes; FMTFORGE_FULL=1 every combination.
 """
 
 import math
-import os
 from fractions import Fraction
 
 import ml_dtypes
@@ -18,11 +17,12 @@ from fmtforge import golden
 from fmtforge.golden import NV, NX, OF, UF
 from fmtforge.golden.formats import fastconv
 from fmtforge.golden.formats.convert import convert_flags_exact
-from fmtforge.verif.support import oracle, oracle_small
-from fmtforge.verif.support.structured import structured
-from fmtforge.verif.support.vectors import seed
+from fmtforge.verif.support.refs import oracle
+from fmtforge.verif.support.refs import p3109_fixed as oracle_small
+from fmtforge.verif.support.vectors.structured import structured
+from fmtforge.verif.support.vectors.patterns import seed
+from fmtforge.verif.tests.conftest import FULL
 
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
 MODES = ["rne", "rtz", "rdn", "rup", "rmm"]
 
 #: (name, k, p, signed, extended): catalog and parametric P3109 formats, signed finite ones included (fnuz)

@@ -1,4 +1,4 @@
-"""The batch lane (verif/support/batch.py) against golden, bit for bit, on both simulators; and the lane itself.
+"""The batch lane (verif/support/batch/lane.py) against golden, bit for bit, on both simulators; and the lane itself.
 
 Converters of <= 16-bit sources are swept exhaustively; fp32 sources get the structured set (every sign x
 exponent x sparse/dense/tie mantissas) plus 2**24 strided patterns on Verilator (the structured set only on
@@ -16,11 +16,11 @@ import pytest
 from fmtforge import golden
 from fmtforge.golden import Minifloat
 from fmtforge.rtl.units import UNITS
-from fmtforge.verif.support import batch
-from fmtforge.verif.support.batch_build import resolve
-from fmtforge.verif.support.batch_icarus import UnknownBits, simulate_icarus
-from fmtforge.verif.support.structured import exponent_corners, exponent_window, mantissas, strided, structured
-from fmtforge.verif.support.vectors import describe, exhaustive, seed
+from fmtforge.verif.support.batch import lane as batch
+from fmtforge.verif.support.batch.build import resolve
+from fmtforge.verif.support.batch.icarus import UnknownBits, simulate_icarus
+from fmtforge.verif.support.vectors.structured import exponent_corners, exponent_window, mantissas, strided, structured
+from fmtforge.verif.support.vectors.patterns import describe, exhaustive, seed
 
 SIMS = ("verilator", "icarus")
 RAND_BITS = 8
@@ -228,7 +228,7 @@ endmodule
 
 @pytest.mark.parametrize("sim", SIMS)
 def test_128_bit_ports_and_5_bit_flags(sim):
-    from fmtforge.verif.support.vectors import random_width
+    from fmtforge.verif.support.vectors.patterns import random_width
     rng = np.random.default_rng(seed())
     print(f"seed {seed()}")
     edges = np.array([0, (1 << 128) - 1, 1 << 64, (1 << 64) - 1, 1 << 127, 1], dtype=object)

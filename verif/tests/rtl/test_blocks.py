@@ -2,7 +2,7 @@
 """w4-dequantize and bfp-encode (fmtforge.rtl.units.w4_dequant, bfp_encode) on their streams, against
 golden.block.weights.dequantize_bits and golden.block.bfp.msfp_encode_bits, bit for bit, on both simulators.
 
-A build holds several units side by side (verif/support/blocks_bench.py), each on its own stream, driven
+A build holds several units side by side (verif/support/benches/blocks.py), each on its own stream, driven
 concurrently: in make test five on Icarus and two of them (one per unit kind) on Verilator, whose build is
 most of the cost; FMTFORGE_FULL=1 runs every configuration on both. Per unit:
 
@@ -32,10 +32,11 @@ import numpy as np
 import pytest
 
 from fmtforge.rtl.units import UNITS
-from fmtforge.verif.support.blocks_bench import (BlocksHarness, bfp_beats, bfp_blocks, bfp_expected, bfp_split,
+from fmtforge.verif.support.benches.blocks import (BlocksHarness, bfp_beats, bfp_blocks, bfp_expected, bfp_split,
                                                  make_unit, run_stream, unit_id, w4_beats, w4_expected, w4_groups,
                                                  w4_split)
-from fmtforge.verif.support.vectors import seed
+from fmtforge.verif.support.vectors.patterns import seed
+from fmtforge.verif.tests.conftest import FULL
 
 #: the latencies the docs state, written here from the pages (not read from the code under test): docs/weights.md
 #: "2 cycles from a beat's acceptance to its results", docs/bfp.md "2 cycles from the acceptance of a block's last
@@ -51,7 +52,6 @@ except ImportError:
     cocotb = None
 
 ENV = "FMTFORGE_BLOCKS"
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
 
 
 def w4(lanes, group, codes, zero="none", scale="fp16", out="fp16", saturate=False):
@@ -173,7 +173,7 @@ if cocotb is not None:
 @pytest.mark.parametrize("build, units, sim", RUNS, ids=[f"{b}-{s}" for b, _, s in RUNS])
 def test_blocks(build, units, sim):
     from fmtforge.rtl.flow.verilog import to_verilog
-    from fmtforge.verif.support.runner import run
+    from fmtforge.verif.support.sim.runner import run
 
     print(f"seed {seed()}; units: {', '.join(unit_id(c) for c in units)}")
     run(sim, to_verilog(BlocksHarness(units), build), build, "fmtforge.verif.tests.rtl.test_blocks", build,
@@ -232,5 +232,5 @@ LINT_FULL = [w4(4, 40, "uint3", "mlc", scale="fp32", out="bf16", saturate=True),
 def test_block_unit_verilog_lint(c):
     """Variants beyond the registry examples (which test_lint.py covers): `verilator --lint-only -Wall` with
     the project's waivers reports nothing."""
-    from fmtforge.verif.support.lint import verilator_lint
+    from fmtforge.verif.support.sim.lint import verilator_lint
     verilator_lint(make_unit(c))

@@ -12,7 +12,6 @@ A BfpLane's golden value is read off a two-element block: the element beside a c
 (exponent field ``scale``, fraction 0; +0 for scale 0), whose shared exponent is then exactly ``scale``.
 """
 
-import os
 
 import numpy as np
 import pytest
@@ -21,10 +20,10 @@ from fmtforge.golden.block.bfp import MSFP, msfp_encode_bits
 from fmtforge.golden.block.weights import dequantize_bits
 from fmtforge.rtl.units.bfp_encode import BfpLane
 from fmtforge.rtl.units.w4_dequant import W4Lane
-from fmtforge.verif.support.batch import assert_equal, simulate, simulate_icarus
-from fmtforge.verif.support.vectors import seed
+from fmtforge.verif.support.batch.lane import assert_equal, simulate, simulate_icarus
+from fmtforge.verif.support.vectors.patterns import seed
+from fmtforge.verif.tests.conftest import FULL
 
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
 # make test checks the same datapaths through the stream benches (test_blocks.py); the bulk runs here cost a
 # batch-lane build per lane configuration, beyond its budget
 pytestmark = pytest.mark.skipif(not FULL, reason="FMTFORGE_FULL=1 only (the lanes in bulk)")

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from fmtforge import golden
-from fmtforge.verif.support.vectors import describe, exhaustive, float_corners, random_bits, seed
+from fmtforge.verif.support.vectors.patterns import describe, exhaustive, float_corners, random_bits, seed
 
 ENV = "FMTFORGE_CONVERT"
 
@@ -114,7 +114,7 @@ if cocotb is not None:
 def test_convert(c, sim):
     from fmtforge.rtl.units.convert import Converter
     from fmtforge.rtl.flow.verilog import to_verilog
-    from fmtforge.verif.support.runner import run
+    from fmtforge.verif.support.sim.runner import run
 
     dut = Converter(c["src"], c["dst"], rounding=c["rounding"], saturate=c["saturate"], flags=c["flags"],
                     rand_bits=c["rand_bits"], ftz=False, daz=False)

@@ -7,7 +7,6 @@ over every <= 16-bit source listed, and fp32 sources over the structured set plu
 """
 
 import math
-import os
 from fractions import Fraction
 
 import numpy as np
@@ -16,12 +15,12 @@ import pytest
 from fmtforge import golden
 from fmtforge.golden import NX, OF, UF
 from fmtforge.rtl.units import UNITS
-from fmtforge.verif.support import batch
-from fmtforge.verif.support.batch_icarus import simulate_icarus
-from fmtforge.verif.support.structured import structured
-from fmtforge.verif.support.vectors import exhaustive, seed
+from fmtforge.verif.support.batch import lane as batch
+from fmtforge.verif.support.batch.icarus import simulate_icarus
+from fmtforge.verif.support.vectors.structured import structured
+from fmtforge.verif.support.vectors.patterns import exhaustive, seed
+from fmtforge.verif.tests.conftest import FULL
 
-FULL = bool(os.environ.get("FMTFORGE_FULL"))
 MODES = ("rne", "rtz", "rdn", "rup", "rmm")
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fmtforge import golden
-from fmtforge.verif.support.vectors import (describe, float_corners, int_corners, posit_corners, random_bits, random_float_bits,
+from fmtforge.verif.support.vectors.patterns import (describe, float_corners, int_corners, posit_corners, random_bits, random_float_bits,
                            seed)
 
 ENV = "FMTFORGE_STREAM"
@@ -141,7 +141,7 @@ if cocotb is not None:
 def test_stream(c, sim):
     from fmtforge.rtl.units import UNITS
     from fmtforge.rtl.flow.verilog import to_verilog
-    from fmtforge.verif.support.runner import run
+    from fmtforge.verif.support.sim.runner import run
 
     dut = UNITS["convert"].create(src=c["src"], dst=c["dst"], rounding=c["rounding"], saturate=c["saturate"], flags=c["flags"],
                          rand_bits=c["rand_bits"], stages=c["stages"], ftz=c["ftz"])

@@ -4,8 +4,8 @@ classified by SAT. `make mutate` runs the full study (build/mutate/report.{json,
 
 import pytest
 
-from fmtforge.verif.support.mutate import SCORED, mutate_unit
-from fmtforge.verif.support.runner import SIM_BUILD, require
+from fmtforge.verif.support.campaigns.mutate import SCORED, mutate_unit
+from fmtforge.verif.support.sim.runner import SIM_BUILD, require
 
 SAMPLE = 50
 

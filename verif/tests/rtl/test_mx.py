@@ -2,7 +2,7 @@
 """mx-quantize and mx-dequantize (fmtforge.rtl.units.mx_quant / mx_dequant) against golden.block, bit for bit,
 on Icarus and Verilator, through their streams.
 
-One harness per configuration set (verif/support/mx_bench.py) holds several units side by side, each driven
+One harness per configuration set (verif/support/benches/mx.py) holds several units side by side, each driven
 by its own coroutines. Per unit:
 
 - quantizers: structured blocks (all zero, +-0, NaN-holding, +-inf-holding, subnormal-only, the source's
@@ -34,10 +34,11 @@ import pytest
 from fmtforge.golden.block import SCALE_MODES
 from fmtforge.golden.block.mx import ELEMENTS
 from fmtforge.rtl.units.registry import build_unit
-from fmtforge.verif.support.mx_bench import (MXHarness, Port, drive, every_code_and_scale, golden_dequantize,
+from fmtforge.verif.support.benches.mx import (MXHarness, Port, drive, every_code_and_scale, golden_dequantize,
                                              golden_quantize, monitor, pack_lanes, quantize_blocks, split_lanes,
                                              tensor_scales)
-from fmtforge.verif.support.vectors import seed
+from fmtforge.verif.support.vectors.patterns import seed
+from fmtforge.verif.tests.conftest import FULL
 
 #: docs/mx.md's latencies, written from the page: quantize 2 cycles from a block's last beat to its first output
 #: beat, dequantize 1 cycle per beat
@@ -51,7 +52,6 @@ except ImportError:
     cocotb = None
 
 ENV = "FMTFORGE_MX"
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
 Q, D = "mx-quantize", "mx-dequantize"
 
 CONFIGS = [dict(name="mx_ci", blocks=32, exhaustive=False, units=[
@@ -105,7 +105,7 @@ class QuantJob:
         self.ts_bits = [int(v) for v in np.asarray(self.ts_fp32(), np.uint32)]
 
     def ts_fp32(self):
-        from fmtforge.verif.support.mx_bench import FP32
+        from fmtforge.verif.support.benches.mx import FP32
         return FP32.encode(self.ts)
 
     def ts_of(self, beat):
@@ -156,7 +156,7 @@ class DequantJob:
         ew = unit.elem.width
         self.beats = [c | int(s) << (self.L * ew) | int(la) << (self.L * ew + 8)
                       for c, s, la in zip(pack_lanes(codes, ew), scales, self.last)]
-        from fmtforge.verif.support.mx_bench import FP32
+        from fmtforge.verif.support.benches.mx import FP32
         self.ts_bits = [int(v) for v in FP32.encode(self.ts)]
 
     def ts_of(self, beat):
@@ -235,7 +235,7 @@ if cocotb is not None:
 @pytest.mark.parametrize("c", FULL_CONFIGS if FULL else CONFIGS, ids=lambda c: c["name"])
 def test_mx_units(c, sim):
     from fmtforge.rtl.flow.verilog import to_verilog
-    from fmtforge.verif.support.runner import run
+    from fmtforge.verif.support.sim.runner import run
 
     print(f"seed {seed()}")
     dut = MXHarness(c["units"])

@@ -21,8 +21,9 @@ import numpy as np
 import pytest
 
 from fmtforge.golden import quant as gq
+from fmtforge.verif.tests.conftest import FULL
 from fmtforge.rtl.cli.main import main
-from fmtforge.verif.support.vectors import seed
+from fmtforge.verif.support.vectors.patterns import seed
 
 try:
     import cocotb
@@ -36,8 +37,8 @@ LANES = 4
 if cocotb is not None:
     @cocotb.test()
     async def check_onnx_qmac(dut):
-        from fmtforge.verif.support.qmac_bench import QMacBench, config
-        from fmtforge.verif.support.qmac_vectors import Job
+        from fmtforge.verif.support.benches.qmac import QMacBench, config
+        from fmtforge.verif.support.vectors.qmac import Job
 
         spec = json.loads(Path(os.environ[ENV]).read_text())
         used_seed = seed()
@@ -57,7 +58,7 @@ if cocotb is not None:
 
 def _models(tmp):
     """(name, model path, float-free input feed maker) of the three models, with seeded weights and scales."""
-    from fmtforge.verif.support import onnx_models as om
+    from fmtforge.verif.support.refs import onnx_models as om
     rng = np.random.default_rng([seed(), 7])
     K, N = 22, 5  # K not a multiple of the lanes: the last beat is padded
     w8 = rng.integers(-128, 128, (K, N)).astype(np.int8)
@@ -101,7 +102,7 @@ def _from_mem(path, columns):
 
 
 def _reference(model, name, a, p, tmp):
-    from fmtforge.verif.support.onnx_models import run_reference
+    from fmtforge.verif.support.refs.onnx_models import run_reference
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         if name != "matmul_integer":
@@ -126,13 +127,13 @@ def generated(tmp_path_factory):
     return out
 
 
-SIMS = ["icarus"] + (["verilator"] if os.environ.get("FMTFORGE_FULL") == "1" else [])
+SIMS = ["icarus"] + (["verilator"] if FULL else [])
 
 
 @pytest.mark.parametrize("sim", SIMS)
 @pytest.mark.parametrize("name", ["per_tensor", "per_channel", "matmul_integer"])
 def test_from_onnx_simulated(name, sim, generated, tmp_path):
-    from fmtforge.verif.support.runner import run
+    from fmtforge.verif.support.sim.runner import run
 
     model, w8, out, p = generated[name]
     K, N = w8.shape
@@ -195,7 +196,7 @@ def _expect_error(capsys, tmp_path, args, message):
 
 def test_bad_models(tmp_path, capsys):
     onnx = pytest.importorskip("onnx")
-    from fmtforge.verif.support import onnx_models as om
+    from fmtforge.verif.support.refs import onnx_models as om
     models, w8 = _models(tmp_path)
     path = str(models["per_tensor"][1])
     _expect_error(capsys, tmp_path, ["--from-onnx", path, "--node", "nope"],

@@ -11,7 +11,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from fmtforge import golden
-from fmtforge.verif.support.vectors import exhaustive, posit_corners, random_width, seed
+from fmtforge.verif.support.vectors.patterns import exhaustive, posit_corners, random_width, seed
 
 ENV = "FMTFORGE_PDEC"
 
@@ -134,7 +134,7 @@ def cid(c):
 @pytest.mark.parametrize("c", CONFIGS, ids=cid)
 def test_posit_decoder(c, sim):
     from fmtforge.rtl.flow.verilog import to_verilog
-    from fmtforge.verif.support.runner import run
+    from fmtforge.verif.support.sim.runner import run
     top = DecoderBundle(c["n"], c["es"], c["stages"])
     name = f"pdec_{cid(c)}"
     print(f"seed {seed()}")

@@ -37,10 +37,10 @@ import pytest
 from fmtforge.golden import quant as gq
 from fmtforge.rtl.units import UNITS
 from fmtforge.rtl.units.qmac import TYPES, qmac_name
-from fmtforge.verif.support.vectors import seed
+from fmtforge.verif.support.vectors.patterns import seed
 
-from fmtforge.verif.support.qmac_bench import QMacBench, config, config_id, make_dut
-from fmtforge.verif.support.qmac_vectors import Job, edge_jobs, long_job, random_job
+from fmtforge.verif.support.benches.qmac import QMacBench, config, config_id, make_dut
+from fmtforge.verif.support.vectors.qmac import Job, edge_jobs, long_job, random_job
 
 try:
     import cocotb
@@ -224,7 +224,7 @@ SIMS = ["icarus", "verilator"]
 @pytest.mark.parametrize("c", CONFIGS, ids=config_id)
 def test_qmac(c, sim):
     from fmtforge.rtl.flow.verilog import to_verilog
-    from fmtforge.verif.support.runner import run
+    from fmtforge.verif.support.sim.runner import run
 
     dut, name = make_dut(c, srdhm=c is CONFIGS[SRDHM_CONFIG])
     print(f"seed {seed()}")
@@ -271,8 +271,8 @@ def test_qmac_names_and_latency():
     dict(lanes=64, w_type="uint8", acc_bits=24),
 ], ids=lambda kw: qmac_name(**kw))
 def test_qmac_verilog_lint(kwargs):
-    """`verilator --lint-only -Wall` with the project's waivers (verif/support/lint.vlt) reports nothing."""
-    from fmtforge.verif.support.lint import verilator_lint
+    """`verilator --lint-only -Wall` with the project's waivers (verif/support/sim/lint.vlt) reports nothing."""
+    from fmtforge.verif.support.sim.lint import verilator_lint
     verilator_lint(UNITS["qmac"].create(**kwargs))
 
 

@@ -23,9 +23,10 @@ import numpy as np
 import pytest
 
 from fmtforge.rtl.units import UNITS
-from fmtforge.verif.support.qmac_bench import QMacBench, config, config_id, make_dut
-from fmtforge.verif.support.qmac_vectors import edge_jobs, long_job, random_job
-from fmtforge.verif.support.vectors import seed
+from fmtforge.verif.support.benches.qmac import QMacBench, config, config_id, make_dut
+from fmtforge.verif.support.vectors.qmac import edge_jobs, long_job, random_job
+from fmtforge.verif.support.vectors.patterns import seed
+from fmtforge.verif.tests.conftest import FULL
 
 try:
     import cocotb
@@ -35,7 +36,6 @@ except ImportError:
     cocotb = None
 
 ENV = "FMTFORGE_QMAC"
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
 MIXED = [("int8", "int8", "int8"), ("uint8", "int8", "uint8"), ("int8", "uint8", "int8"), ("uint8", "uint8", "uint8")]
 CONFIGS = [
     # make test: the configuration `make synth` measures (N = 8: 4 bits of M0 per cycle, one padding bit)
@@ -129,7 +129,7 @@ if cocotb is not None:
 @pytest.mark.parametrize("c", CONFIGS, ids=config_id)
 def test_qmac_seq(c, sim):
     from fmtforge.rtl.flow.verilog import to_verilog
-    from fmtforge.verif.support.runner import run
+    from fmtforge.verif.support.sim.runner import run
 
     dut, name = make_dut(c)
     print(f"seed {seed()}")
@@ -166,7 +166,7 @@ def test_seq_names_and_latency():
 def test_qmac_seq_verilog_lint(kwargs):
     """`verilator --lint-only -Wall` with the project's waivers reports nothing; the Verilog is deterministic."""
     from fmtforge.rtl.flow.verilog import to_verilog
-    from fmtforge.verif.support.lint import verilator_lint
+    from fmtforge.verif.support.sim.lint import verilator_lint
 
     text = verilator_lint(UNITS["qmac"].create(**kwargs))
     assert text == to_verilog(UNITS["qmac"].create(**kwargs), UNITS["qmac"].create(**kwargs).name)

@@ -11,7 +11,7 @@ import numpy as np
 
 from fmtforge import golden
 from fmtforge.golden import quant as gq
-from fmtforge.verif.support.vectors import float_corners, seed
+from fmtforge.verif.support.vectors.patterns import float_corners, seed
 
 README = Path(__file__).parents[3] / "README.md"
 

@@ -16,13 +16,14 @@ import pytest
 from fmtforge import golden
 from fmtforge.rtl.flow import to_verilog
 from fmtforge.rtl.formats.rounding import FLAGS_WIDTH
-from fmtforge.verif.support import batch, regress
-from fmtforge.verif.support.batch_build import field, resolve
-from fmtforge.verif.support.batch_icarus import simulate_icarus
-from fmtforge.verif.support.harness import Bundle
-from fmtforge.verif.support.regress_cli import run_regress, write_reports
-from fmtforge.verif.support.runner import require
-from fmtforge.verif.support.structured import structured
+from fmtforge.verif.support.batch import lane as batch
+from fmtforge.verif.support.campaigns import regress
+from fmtforge.verif.support.batch.build import field, resolve
+from fmtforge.verif.support.batch.icarus import simulate_icarus
+from fmtforge.verif.support.batch.bundle import Bundle
+from fmtforge.verif.support.campaigns.regress_cli import run_regress, write_reports
+from fmtforge.verif.support.sim.runner import require
+from fmtforge.verif.support.vectors.structured import structured
 
 SRC = "fp8_e4m3"
 # 85 + 37 + 21 + 13 + 21 = 177 output bits: three 64-bit words, an x87 result straddling the first two
@@ -141,7 +142,7 @@ def test_cli_bad_input_is_one_line():
                        capture_output=True, text=True)
     assert p.returncode == 2 and "src must be among" in p.stderr and "fp33" in p.stderr, p.stderr
     assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
-    p = subprocess.run([sys.executable, "-m", "fmtforge.verif.support.regress_cli", "--chunk", "0"],
+    p = subprocess.run([sys.executable, "-m", "fmtforge.verif.support.campaigns.regress_cli", "--chunk", "0"],
                        capture_output=True, text=True)
     assert p.returncode == 2 and "chunk must be an integer >= 1, not 0" in p.stderr, p.stderr
 

@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from fmtforge.rtl.units.registry import build_unit
-from fmtforge.verif.support.runner import require
-from fmtforge.verif.support.sweep import combine, make_spec, run_sweep, shard
+from fmtforge.verif.support.sim.runner import require
+from fmtforge.verif.support.campaigns.sweep import combine, make_spec, run_sweep, shard
 
 LO, N = 0x3F7F0000, 1 << 21  # around 1.0 and the bf16 rounding of its neighbours, and 2**21 more
 

@@ -11,8 +11,8 @@ import pytest
 
 from fmtforge import golden
 from fmtforge.golden import quant as gq
-from fmtforge.verif.support import waves
-from fmtforge.verif.support import waves_blocks as wb
+from fmtforge.verif.support.waves import units as waves
+from fmtforge.verif.support.waves import blocks as wb
 
 DOCS = Path(__file__).parents[3] / "docs" / "waves"
 
@@ -88,7 +88,7 @@ def test_posit_decode_trace_is_right(traces):
             assert got == v and at["is_zero"] == 0 and at["is_nar"] == 0, f"pattern 0x{bits:04x}"
 
 
-# -- the block units (traces in verif/support/waves_blocks.py) ------------------------------------------------
+# -- the block units (traces in verif/support/waves/blocks.py) ------------------------------------------------
 FP32 = golden.lookup("fp32")
 
 
