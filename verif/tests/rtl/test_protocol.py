@@ -28,7 +28,7 @@ from amaranth.sim import Simulator
 
 from fmtforge.rtl.units import UNITS
 from fmtforge.verif.support.contract import case_id, stream_cases
-from fmtforge.verif.support.vectors import seed
+from fmtforge.verif.support.vectors.patterns import seed
 
 BEATS = 48  # input beats per input stream: several blocks or dot products of every example configuration
 
