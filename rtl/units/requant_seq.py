@@ -62,8 +62,8 @@ class SeqRequantize(wiring.Component):
     accumulator instead of one; see the module docstring for the algorithm, the stages and the handshake.
 
     Ports as :class:`Requantize`: ``i`` (payload ``acc``, ``m0``, ``shift``, ``zero_point``, ``qmin``, ``qmax``,
-    :func:`requant_layout`), ``o`` (the result). Latency ``cycles + 6`` from an accumulator's valid on ``i`` (the requantizer idle) to its result's
-    valid on ``o``: the edge that takes it, ``cycles - 1`` multiply steps, the last step into ``P1``, then ``P2``,
+    :func:`requant_layout`), ``o`` (the result). Latency ``cycles + 6`` from an accumulator's valid on ``i``
+    (the requantizer idle) to its result's valid on ``o``: the edge that takes it, ``cycles - 1`` multiply steps, the last step into ``P1``, then ``P2``,
     ``P3``, ``P4``, ``P5``, ``O``. ``i.ready`` depends
     combinationally on ``o.ready`` (only on the last cycle of a multiply).
     """

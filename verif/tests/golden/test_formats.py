@@ -223,7 +223,8 @@ def reference_encode(dst, x):
         return oracle.posit_encode_many(_posit_rounder(dst.n, dst.es), dst.n, x, "rne")
     if dst.kind == "int":
         frac = 6 if name == "mxint8" else 0  # MXINT8: two's complement times 2**-6, symmetric (no -128)
-        return oracle_small.encode_fixed(dst.bits, dst.signed, frac, name == "mxint8", x, "rne")[0] & ((1 << dst.width) - 1)
+        codes = oracle_small.encode_fixed(dst.bits, dst.signed, frac, name == "mxint8", x, "rne")[0]
+        return codes & ((1 << dst.width) - 1)
     return None
 
 

@@ -213,7 +213,8 @@ def test_block_unit_names_and_layouts():
     assert [(n, f.offset, f.width) for n, f in dut.in_layout] == [("codes", 0, 32), ("scale", 32, 16),
                                                                   ("zero", 48, 4)]
     assert [(n, f.offset, f.width) for n, f in dut.out_layout] == [("data", 0, 128), ("last", 128, 1)]
-    dut = UNITS["w4-dequantize"].create(lanes=4, group=40, codes="uint3", zero="mlc", scale="fp32", out="bf16", saturate=True)
+    dut = UNITS["w4-dequantize"].create(lanes=4, group=40, codes="uint3", zero="mlc", scale="fp32", out="bf16",
+                                        saturate=True)
     assert dut.name == "w4_dequantize_uint3_zmlc_fp32_to_bf16_g40_l4_sat"
     assert [(n, f.offset, f.width) for n, f in dut.in_layout] == [("codes", 0, 12), ("scale", 12, 32)]
     dut = UNITS["bfp-encode"].create(lanes=4, src="fp32", man_bits=7)

@@ -256,7 +256,8 @@ def test_qmac_parameters(kwargs, message):
 
 def test_qmac_names_and_latency():
     assert UNITS["qmac"].create(lanes=4).name == "qmac_l4_int8_int8_int8_acc32_gemmlowp"
-    assert (UNITS["qmac"].create(lanes=16, a_type="uint8", out_type="uint8", acc_bits=24, per_channel=True, rounding="single").name
+    assert (UNITS["qmac"].create(lanes=16, a_type="uint8", out_type="uint8", acc_bits=24, per_channel=True,
+                                 rounding="single").name
             == "qmac_l16_uint8_int8_uint8_acc24_single_pc")
     # the contract's latency is the one docs/qmac.md states
     assert {n: UNITS["qmac"].configure(lanes=n).latency for n in DOC_LATENCY} == DOC_LATENCY

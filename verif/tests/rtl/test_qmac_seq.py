@@ -88,7 +88,8 @@ if cocotb is not None:
         got, t_beat, t_last, t_out = await tb.run(jobs, 0.0, 0.0, rng)
         assert t_beat == list(range(t_beat[0], t_beat[0] + len(t_beat))), "a beat was refused at K = N * lanes"
         lat = sorted(set(b - a for a, b in zip(t_last, t_out)))
-        assert lat == [want], f"latency {lat}, expected [{want}] (docs/qmac.md: lanes {L}, N {N}, {c.get('dsp', 'infer')})"
+        assert lat == [want], \
+            f"latency {lat}, expected [{want}] (docs/qmac.md: lanes {L}, N {N}, {c.get('dsp', 'infer')})"
         assert set(np.diff(t_out)) == {N}, f"K = N * lanes: results {sorted(set(np.diff(t_out)))} cycles apart"
         stats.append(tb.check(jobs, got, "K = N * lanes"))
         await _drain(dut, 2 * tb.latency)
@@ -149,13 +150,16 @@ def test_seq_names_and_latency():
     assert UNITS["qmac"].create(lanes=4, requant_cycles=1).name == "qmac_l4_int8_int8_int8_acc32_gemmlowp"
     # subtract 1, multiply 1, tree, accumulate 1, then the requantizer takes it (1), N - 1 more multiply steps,
     # the last into P1 (1), shift/round (1), saturate (1), + round bit (1), compare (1), clamp (1)
-    latency = lambda lanes, n, dsp="infer": UNITS["qmac"].configure(lanes=lanes, requant_cycles=n, dsp=dsp).latency  # noqa: E731
+    def latency(lanes, n, dsp="infer"):
+        return UNITS["qmac"].configure(lanes=lanes, requant_cycles=n, dsp=dsp).latency
+
     assert [latency(1, n) for n in (2, 8, 32)] == [11, 17, 41]
     assert [latency(n, 8) for n in (1, 4, 16, 64)] == [17, 18, 19, 20]
     # ECP5 DSP lanes: a register after every tree level instead of every second one
     assert [latency(n, 8, "ecp5") for n in (1, 4, 16, 64)] == [17, 19, 21, 23]
     assert all(latency(L, n, dsp) == want for (L, n, dsp), want in DOC_LATENCY.items())
-    assert UNITS["qmac"].create(lanes=4, requant_cycles=32, dsp="ecp5").name == "qmac_l4_int8_int8_int8_acc32_gemmlowp_rq32_ecp5dsp"
+    assert (UNITS["qmac"].create(lanes=4, requant_cycles=32, dsp="ecp5").name
+            == "qmac_l4_int8_int8_int8_acc32_gemmlowp_rq32_ecp5dsp")
 
 
 @pytest.mark.parametrize("kwargs", [
