@@ -26,7 +26,8 @@ try:
 except ImportError:  # imported by pytest without cocotb: only the simulator runs the cocotb lane
     ReadOnly = RisingEdge = None
 
-__all__ = ["Trace", "check_trace", "patterns", "run_batch", "run_cocotb", "to_ints", "words_of_ints"]
+__all__ = ["Ports", "Trace", "check_trace", "patterns", "reset", "run_batch", "run_beats", "run_cocotb", "split", "to_ints",
+           "words_of_ints"]
 
 TAIL = 16  # cycles with o.ready high after the last expected beat: an extra beat shows up in them
 
@@ -102,7 +103,8 @@ def split(stim, parts):
     """The stimulus cut at job/block boundaries into ``parts`` pieces, for phases with different patterns."""
     from fmtforge.verif.support.benches.stream_cases import Stimulus
     n_ref = len(stim.ref_out)
-    cuts = [n_ref * p // parts for p in range(parts + 1)]
+    a = stim.align
+    cuts = [n_ref * p // parts // a * a for p in range(parts)] + [n_ref]
     out = []
     for lo, hi in zip(cuts, cuts[1:]):
         if hi <= lo:
@@ -114,7 +116,7 @@ def split(stim, parts):
         out.append(Stimulus(stim.beats[b0:b1], stim.expect[o0:o1], stim.ref_in[lo:hi] - b0,
                             stim.ref_out[lo:hi] - o0, stim.latency,
                             (lambda base: (lambda k: stim.what(k + base)))(o0),
-                            {p: v[b0:b1] for p, v in stim.side.items()}))
+                            {p: v[b0:b1] for p, v in stim.side.items()}, a))
     return out
 
 
@@ -150,13 +152,10 @@ class Ports:
         self.side_width = {name: len(h) for name, h in self.side.items()}
 
 
-async def run_cocotb(ports, stim, rng, idle_p, stall_p, limit=None):
-    """Drive ``stim`` through the unit behind ``ports`` under cocotb; returns a :class:`Trace`. The caller
-    has reset the unit and holds the clock running."""
-    beats = to_ints(stim.beats)
-    side = {p: [int(v) for v in np.asarray(vals).reshape(len(beats), -1)[:, 0]] for p, vals in stim.side.items()}
+async def _play(ports, beats, side, n_want, idle_p, stall_p, rng, limit):
+    """The driver and the monitor, cycle by cycle: (outputs, accept cycles, output cycles, output beats seen
+    including the tail's, first hold violation or -1)."""
     junk = random.Random(int(rng.integers(1 << 32)))
-    n_want = len(stim.expect)
     got, t_in, t_out = [], [], []
     cur, cycle, holding, tail_left = 0, 0, False, None
     stalled, prev, violation = False, None, -1
@@ -196,9 +195,30 @@ async def run_cocotb(ports, stim, rng, idle_p, stall_p, limit=None):
             holding = offer
     await RisingEdge(ports.clk)
     ports.iv.value = 0
-    out_w = len(ports.op)
-    return Trace(words_of_ints(got[:n_want], out_w), np.array(t_out[:n_want], dtype=np.int64),
-                 np.array(t_in, dtype=np.int64), len(got), violation)
+    return got, t_in, t_out, len(got), violation
+
+
+async def run_beats(ports, beats, n_out, idle_p, stall_p, rng, side=None, limit=None):
+    """Drive ``beats`` (payload ints; ``side``: {port: per-beat ints}) and collect ``n_out`` output payloads:
+    (outputs, accept cycle of each beat, cycle of each output). Raises AssertionError when an output is
+    withdrawn or changed while stalled, or when more or fewer than ``n_out`` beats come out."""
+    got, t_in, t_out, seen, violation = await _play(ports, beats, side or {}, n_out, idle_p, stall_p, rng, limit)
+    if violation >= 0:
+        raise AssertionError(f"cycle {violation}: o.valid or o.payload changed while o.ready was low")
+    if seen != n_out:
+        raise AssertionError(f"{seen} output beats for {n_out} expected (a beat lost or duplicated)")
+    return got, t_in, t_out
+
+
+async def run_cocotb(ports, stim, rng, idle_p, stall_p, limit=None):
+    """Drive :class:`.stream_cases.Stimulus` ``stim`` through the unit behind ``ports``; returns a
+    :class:`Trace` for :func:`check_trace`. The caller has reset the unit and keeps the clock running."""
+    beats = to_ints(stim.beats)
+    side = {p: [int(v) for v in np.asarray(vals).reshape(len(beats), -1)[:, 0]] for p, vals in stim.side.items()}
+    n_want = len(stim.expect)
+    got, t_in, t_out, seen, violation = await _play(ports, beats, side, n_want, idle_p, stall_p, rng, limit)
+    return Trace(words_of_ints(got[:n_want], len(ports.op)), np.array(t_out[:n_want], dtype=np.int64),
+                 np.array(t_in, dtype=np.int64), seen, violation)
 
 
 async def reset(dut, ports_list, cycles=3):

@@ -41,7 +41,9 @@ def registry_name(name):
 class Stimulus:
     """``beats`` (n, words) uint64; ``side`` {port: (n,) uint64}; ``expect`` (m, words) uint64; output beat
     ``ref_out[k]`` comes ``latency`` cycles after input beat ``ref_in[k]`` is accepted when nothing stalls (and
-    never sooner); ``what(k)`` names output beat k's inputs."""
+    never sooner); ``what(k)`` names output beat k's inputs; ``align``: the stimulus may be cut (into runs that
+    each start from reset) only after a multiple of ``align`` reference pairs (w4: whole groups, which the
+    unit counts from reset)."""
     beats: np.ndarray
     expect: np.ndarray
     ref_in: np.ndarray
@@ -49,6 +51,7 @@ class Stimulus:
     latency: int
     what: object
     side: dict = field(default_factory=dict)
+    align: int = 1
 
 
 def _offsets(layout):
@@ -118,7 +121,7 @@ def _w4(o, unit, rng, n, corners):
         g = k // per
         return (f"group {g} beat {k % per}: codes {codes[g, (k % per) * L:(k % per + 1) * L].tolist()} scale "
                 f"0x{int(scales[g]):x}" + ("" if zeros is None else f" zero {int(zeros[g])}"))
-    return Stimulus(beats, expect, idx, idx, documented_latency("w4-dequantize", o), what)
+    return Stimulus(beats, expect, idx, idx, documented_latency("w4-dequantize", o), what, align=per)
 
 
 def _bfp(o, unit, rng, n, corners):

@@ -45,6 +45,7 @@ def job_beats(o, unit, jobs, rng):
     ow = unit.out_shape.width
     mask = (1 << ow) - 1
     a_rows, w_rows, last, side_rows, lasts = [], [], [], [], []
+    total = 0
     for job in jobs:
         K = len(job.a)
         nb = max(1, -(-K // L))
@@ -62,7 +63,8 @@ def job_beats(o, unit, jobs, rng):
         vals = {"za": job.za, "zw": job.zw, "z3": z3 & mask, "qmin": qmin & mask, "qmax": qmax & mask,
                 "bias": job.bias & 0xffffffff, "m0": job.m0, "shift": job.shift & 0x3f}
         side_rows.append((nb, vals))
-        lasts.append(sum(len(r) for r in last) - 1)
+        total += nb
+        lasts.append(total - 1)
     a, w, fl = np.concatenate(a_rows), np.concatenate(w_rows), np.concatenate(last)
     n = len(fl)
     fields = [(off["a"] + 8 * k, 8, a[:, k]) for k in range(L)] + [(off["w"] + 8 * k, 8, w[:, k]) for k in range(L)]

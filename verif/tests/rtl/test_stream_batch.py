@@ -3,7 +3,7 @@ buffers of beats, verif/support/batch/stream_lane.py), checked by the one stream
 (verif/support/benches/stream.py) against the golden model and the documented latency.
 
 Per unit (its default configuration, :data:`STREAM_UNITS`): a stall-free phase (one beat per cycle in, the
-latency exactly the documented one) and then about 10**5 beats (10**6 with FMTFORGE_FULL=1), structured
+latency exactly the documented one) and then about 10**5 beats (10**6 with FMTFORGE_FULL=1; the qmac 2 * 10**4 and 10**5), structured
 corners first, in three parts with different gap / back-pressure mixes. The lane's own monitor is tested on a
 small hand-written stream unit with selectable faults: each must be caught.
 """
@@ -19,6 +19,8 @@ from fmtforge.verif.support.vectors.patterns import seed
 
 FULL = os.environ.get("FMTFORGE_FULL") == "1"
 BEATS = 10**6 if FULL else 10**5
+# the qmac's golden model (golden.quant.qmatmul per group of dot products) runs ~10**4 beats/s here: fewer beats
+QMAC_BEATS = 10**5 if FULL else 2 * 10**4
 MIXES = ((0.3, 0.3), (0.05, 0.7), (0.7, 0.05))  # (idle, back-pressure) probabilities of the three parts
 
 
@@ -45,12 +47,13 @@ def test_stream_batch(name):
     from fmtforge.verif.support.benches.stream_cases import stimulus
     o, unit, model = _setup(name)
     used = seed()
-    print(f"{name} ({unit.name}): seed {used}, {BEATS} beats")
+    beats = QMAC_BEATS if name == "qmac" else BEATS
+    print(f"{name} ({unit.name}): seed {used}, {beats} beats")
     rng = np.random.default_rng([used, zlib.crc32(name.encode())])
     again = f"FMTFORGE_SEED={used} .venv/bin/pytest verif/tests/rtl/test_stream_batch.py -k '{name}'"
     s0 = stimulus(name, o, unit, rng, 400, corners=False, stall_free=True)
     check_trace(f"{name} stall-free", s0, run_batch(model, s0, rng, 0.0, 0.0, garbage_seed=used), True, used, again)
-    stim = stimulus(name, o, unit, rng, BEATS)
+    stim = stimulus(name, o, unit, rng, beats)
     for k, (part, (idle, stall)) in enumerate(zip(split(stim, len(MIXES)), MIXES)):
         trace = run_batch(model, part, rng, idle, stall, garbage_seed=used + k)
         check_trace(f"{name} part {k} (idle {idle}, back-pressure {stall})", part, trace, False, used, again)
@@ -59,9 +62,16 @@ def test_stream_batch(name):
 
 # -- the monitor catches what it claims to: a register stage with faults chosen by the constant input `bug` ----
 FAULTY = """\
-module faulty_stage (input clk, input rst, input [1:0] bug,
-                     input i__valid, input [15:0] i__payload, output i__ready,
-                     output reg o__valid, output reg [15:0] o__payload, input o__ready);
+module faulty_stage (clk, rst, bug, i__valid, i__payload, i__ready, o__valid, o__payload, o__ready);
+  input clk;
+  input rst;
+  input [1:0] bug;
+  input i__valid;
+  input [15:0] i__payload;
+  output i__ready;
+  output reg o__valid;
+  output reg [15:0] o__payload;
+  input o__ready;
   reg [15:0] count;  // beats taken so far
   reg dupped;
   // bug 3: the output beat seen when six beats are in goes out twice (the stage holds it one more cycle)
