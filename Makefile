@@ -59,7 +59,7 @@ sweep: tools
 mutate: tools
 	$(VENV)/bin/fmtforge mutate all --count 500 --output-dir build/mutate
 
-# Area and Fmax of every unit on iCE40 HX8K and ECP5-25F (Yosys + nextpnr from PyPI): build/synth/report.{json,md}
+# Area and Fmax of every unit on every target it declares (iCE40 HX8K and UP5K, ECP5-25F; Yosys + nextpnr from PyPI): build/synth/report.{json,md}
 synth: $(STAMP)
 	$(VENV)/bin/fmtforge synth-all --output-dir build/synth
 

@@ -2,7 +2,7 @@
 
 The page (:func:`atlas_markdown`) is generated, never edited by hand: one section per family with the figure
 ``fmtforge plot`` draws of it, a few sentences, and a table of each format's facts taken from
-:func:`fmtforge.rtl.cli.atlas.atlas_data` (the numbers the figure shows). ``make atlas`` runs it; a test keeps
+:func:`fmtforge.golden.atlas.atlas_data` (the numbers the figure shows). ``make atlas`` runs it; a test keeps
 the committed docs/atlas.md equal to the generated text.
 """
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 from fmtforge import golden
 
-from .atlas import atlas_data
-from .info import _show as show
+from fmtforge.golden.atlas import atlas_data
+from fmtforge.golden.facts import show_value as show
 from .options import CliError
 
 __all__ = ["FIGURES", "add_atlas_subparser", "atlas_markdown"]
@@ -92,8 +92,8 @@ def atlas_markdown(figure_dir="atlas"):
 
 
 def _cmd_atlas(args):
-    from .main import write_output
-    from .plot import _write_bytes, draw
+    from .output import write_output
+    from .plot import draw
     out = Path(args.output)
     if out.suffix != ".md":
         raise CliError(f"--output must end in .md, not {args.output!r}")
@@ -101,7 +101,8 @@ def _cmd_atlas(args):
     write_output(text, out, "--output")
     if not args.no_figures:
         for stem, _, names, _ in FIGURES:
-            _write_bytes(draw([golden.lookup(n) for n in names], ".png"), out.parent / "atlas" / f"{stem}.png")
+            write_output(draw([golden.lookup(n) for n in names], ".png"), out.parent / "atlas" / f"{stem}.png",
+                         "--output")
 
 
 def add_atlas_subparser(subparsers):

@@ -12,40 +12,18 @@ from ..units.registry import DEFAULT_UNITS, build_unit, unit_kinds, units_table
 from .atlas_doc import add_atlas_subparser
 from .info import cmd_info
 from .options import CliError, add_unit_parsers, format_arg, unit_options
+from .output import write_output
 from .plot import add_plot_subparser
 from .synth import add_synth_subparser
 
 __all__ = ["main"]
 
 
-def write_output(text, path, what="output"):
-    """Write ``text`` to ``path`` (``-`` or None: stdout) whole or not at all: into a temporary file beside it,
-    then renamed. An unwritable place raises CliError naming ``what``."""
-    import os
-    import tempfile
-    if path in (None, "-"):
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    p = Path(path)
-    if p.is_dir():
-        raise CliError(f"{what} must be a file path, not the directory {path!r}")
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, p)
-    except OSError as e:
-        raise CliError(f"{what} {path!r} cannot be written: {e.strerror or e}") from None
-    print(f"wrote {p}", file=sys.stderr)
-
-
 def cmd_generate(args):
     options = unit_options(args)
     if getattr(args, "from_onnx", None) is not None:  # qmac only; onnx is imported in there, not here
         from .onnx_qmac import generate_from_onnx
-        return generate_from_onnx(args, options, build_unit, to_verilog, write_output)
+        return generate_from_onnx(args, options)
     if getattr(args, "node", None) is not None:
         raise CliError("--node needs --from-onnx MODEL")
     try:

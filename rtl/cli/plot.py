@@ -4,17 +4,15 @@ Four panels, one row per format in each: the bit layout of a sample pattern, eve
 (log2 |x|: positive values above each row's line, negative ones below), the dynamic range (smallest positive value to
 the largest, in binades) and the relative precision (spacing to the next value over the value) against
 magnitude -- where posit16's tapered precision shows beside fp8_e4m3's and bf16's flat steps. The data come from
-:func:`fmtforge.rtl.cli.atlas.atlas_data`; matplotlib (Agg, headless) is imported only when the command runs.
+:func:`fmtforge.golden.atlas.atlas_data`; matplotlib (Agg, headless) is imported only when the command runs.
 """
 
 import io
-import os
-import sys
-import tempfile
 from pathlib import Path
 
-from .atlas import atlas_data
+from fmtforge.golden.atlas import atlas_data
 from .options import CliError, format_arg
+from .output import write_output
 
 __all__ = ["add_plot_subparser", "draw", "SUFFIXES"]
 
@@ -114,33 +112,11 @@ def _draw(formats, suffix):
     return buf.getvalue()
 
 
-def _write_bytes(data, path):
-    """``data`` into ``path`` whole or not at all (a temporary file beside it, then renamed)."""
-    p = Path(path)
-    if p.is_dir():
-        raise CliError(f"--output must be a file path, not the directory {path!r}")
-    tmp = None
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it 0600: the figure is as readable as any file
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, p)
-    except OSError as e:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
-        raise CliError(f"--output {path!r} cannot be written: {e.strerror or e}") from None
-    print(f"wrote {p}", file=sys.stderr)
-
-
 def cmd_plot(args):
     suffix = Path(args.output).suffix.lower()
     if suffix not in SUFFIXES:
         raise CliError(f"--output must end in .png or .svg, not {args.output!r}")
-    _write_bytes(draw(args.formats, suffix), args.output)
+    write_output(draw(args.formats, suffix), args.output, "--output")
 
 
 def add_plot_subparser(subparsers):

@@ -1,13 +1,14 @@
 """Run many independent flows: in this process, in a local process pool, or on a Dask cluster.
 
-The same choice as the sweeps make (``fmtforge sweep --jobs N | --scheduler tcp://host:port``), written here
-because the flow must not import the verification floor. Results come back in the order of the items.
+The one sharding helper of fmtforge: ``fmtforge synth-all`` (:func:`run_all`: results in the order of the items)
+and the sweeps, the regression and the proofs (:func:`run_shards`: results as they complete, with progress) choose
+the same way: ``--jobs N`` local processes or ``--scheduler tcp://host:port`` (Dask).
 """
 
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
-__all__ = ["run_all"]
+__all__ = ["run_all", "run_shards"]
 
 
 def _call(fn_args):
@@ -51,3 +52,41 @@ def run_all(fn, items, *, workers=1, scheduler=None, on_result=None):
     with ProcessPoolExecutor(max_workers=min(workers, len(items)),
                              mp_context=multiprocessing.get_context("spawn")) as pool:
         return each(pool.map(_call, [(fn, item) for item in items]))
+
+
+def run_shards(fn, tasks, *, jobs=None, scheduler=None, progress=None, total=None, count=lambda r: r["count"]):
+    """``fn(*args)`` for every ``args`` in ``tasks``, in a local process pool (``jobs`` processes) or on Dask
+    (``scheduler``: an address or a ``distributed.Client``); returns the results in completion order.
+
+    ``progress(done, total)`` is called as tasks finish, ``done`` summing ``count(result)``. KeyboardInterrupt
+    cancels what has not started and re-raises with the finished results attached (``exc.results``).
+    """
+    results, done = [], 0
+    if scheduler is None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
+        futures = [pool.submit(fn, *args) for args in tasks]
+        completed, cancel = as_completed(futures), lambda: pool.shutdown(wait=False, cancel_futures=True)
+    else:
+        from distributed import Client, as_completed
+        client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+        futures = [client.submit(fn, *args, pure=True) for args in tasks]
+        completed, cancel = as_completed(futures), lambda: client.cancel(futures)
+    try:
+        for f in completed:
+            r = f.result()
+            results.append(r)
+            done += count(r)
+            if progress:
+                progress(done, total)
+    except KeyboardInterrupt as e:
+        cancel()
+        e.results = results
+        raise
+    finally:
+        if scheduler is None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        elif not isinstance(scheduler, Client):
+            client.close()
+    return results

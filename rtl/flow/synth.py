@@ -15,7 +15,7 @@ registers are copied, on the same strobe, into a shift register that drives the 
 IO count therefore never limits placement, and since every register reaches a pin, synthesis can neither
 absorb the registers nor optimise the unit away. The wrapper works: shift an input vector in (MSB first), pulse
 ``load``, wait the unit's latency, pulse ``load`` again and shift the result out (MSB first);
-``verif/test_synth.py`` simulates that.
+``verif/tests/flow/test_synth.py`` simulates that.
 
 What the unit costs. The unit is synthesised as its own module inside the wrapper (``keep_hierarchy``): the
 wrapper module then sees the unit as a black box, and ``stat`` counts each module's cells. ``total_*`` is the

@@ -17,6 +17,7 @@ from ..formats.minifloat import MinifloatUnpack
 from ..formats.raw import Normalize
 from ..formats.rounding import FLAGS_WIDTH, rounding_ports
 from ..pipeline import Cuts, Pipeline, place
+from .registry import Option, Unit, register
 
 __all__ = ["ConvertCore", "Converter", "PipelinedConverter", "converter_name", "make_converter"]
 
@@ -111,7 +112,8 @@ class ConvertCore(wiring.Component):
 
 
 class Converter(ConvertCore):
-    """Combinational converter from ``src`` to ``dst`` bits, equal to ``golden.convert`` bit for bit.
+    """Combinational converter from ``src`` to ``dst`` bits, equal to ``golden.convert`` bit for bit. Every
+    option is required (their defaults live in the registry: ``UNITS["convert"].create(src=, dst=)``).
 
     Parameters
     ----------
@@ -137,6 +139,10 @@ class Converter(ConvertCore):
     rand : In(rand_bits), with rounding="stochastic"
     """
 
+    def __init__(self, src, dst, *, rounding, saturate, flags, rand_bits, ftz, daz):
+        super().__init__(src, dst, rounding=rounding, saturate=saturate, flags=flags, rand_bits=rand_bits, ftz=ftz,
+                         daz=daz)
+
     @property
     def name(self):
         return converter_name(self.src, self.dst, self.rounding, self.saturate, self.with_flags, ftz=self.ftz,
@@ -161,8 +167,7 @@ class PipelinedConverter(wiring.Component):
     more than the datapath has points for go at the output.
     """
 
-    def __init__(self, src, dst, *, stages, rounding="rne", saturate=False, flags=False, rand_bits=16, ftz=False,
-                 daz=False):
+    def __init__(self, src, dst, *, stages, rounding, saturate, flags, rand_bits, ftz, daz):
         check_int("stages", stages, 1, 8)
         self.src, self.dst = _check(src, dst, rounding, saturate, rand_bits, ftz, daz)
         self.ftz, self.daz = ftz, daz
@@ -231,9 +236,9 @@ class PipelinedConverter(wiring.Component):
         return m
 
 
-def make_converter(src, dst, *, rounding="rne", saturate=False, flags=False, rand_bits=16, stages=0, ftz=False,
-                   daz=False):
-    """A :class:`Converter` (stages=0) or a :class:`PipelinedConverter`."""
+def make_converter(src, dst, *, rounding, saturate, flags, rand_bits, stages, ftz, daz):
+    """A :class:`Converter` (stages=0) or a :class:`PipelinedConverter`: the ``convert`` unit's build, every
+    option given (``UNITS["convert"].create(src=, dst=, ...)`` fills in the defaults)."""
     # Checked before the component exists: a component whose constructor raises is left half-built and warns
     # (UnusedElaboratable) when collected.
     src, dst = _check(src, dst, rounding, saturate, rand_bits, ftz, daz)
@@ -242,3 +247,63 @@ def make_converter(src, dst, *, rounding="rne", saturate=False, flags=False, ran
                                   rand_bits=rand_bits, ftz=ftz, daz=daz)
     return Converter(src, dst, rounding=rounding, saturate=saturate, flags=flags, rand_bits=rand_bits, ftz=ftz,
                      daz=daz)
+
+
+def _model(options, bits, rand=None):
+    """``(bits, flags)``: ``golden.convert_flags`` of ``bits`` (source patterns, numpy) with the configuration's
+    rounding, saturation, ftz and daz; ``rand`` (``rand_bits`` wide) for stochastic rounding. ``flags`` is
+    computed whether or not the unit has the port."""
+    o = options
+    kw = dict(rand=rand, rand_bits=o["rand_bits"]) if o["rounding"] == "stochastic" else {}
+    return golden.convert_flags(bits, o["src"], o["dst"], o["rounding"], o["saturate"], ftz=o["ftz"], daz=o["daz"],
+                                **kw)
+
+
+def _streams(options):
+    if not options["stages"]:
+        return {}
+    return {"i": ("data",) + (("rand",) if options["rounding"] == "stochastic" else ()),
+            "o": ("data",) + (("flags",) if options["flags"] else ())}
+
+
+_STAGES = "0: combinational (ports i, o); N >= 1: pipelined, N register stages"
+
+register(Unit(
+    name="convert",
+    summary="any-to-any format converter, equal to `golden.convert` bit for bit",
+    description="Convert bits of one format to another, equal to golden.convert bit for bit (every rounding "
+                "mode, saturation, IEEE flags). Formats: see `fmtforge list`; parametric names too.",
+    build=make_converter,
+    options=(
+        Option("src", "format", "source format (see `fmtforge list`)", metavar="S"),
+        Option("dst", "format", "destination format", metavar="D"),
+        Option("rounding", "choice", "rounding mode", "rne", choices=MODES, metavar="M"),
+        Option("saturate", "bool", "overflow and infinities give +-max", False),
+        Option("flags", "bool", "add a 5-bit flags port in the RISC-V fflags layout (NX bit 0 .. NV bit 4)", False),
+        Option("rand_bits", "int", "width of the rand port for stochastic rounding", 16, range=(1, 32),
+               metavar="R"),
+        Option("stages", "int", _STAGES + " behind valid/ready streams", 0, range=(0, 8), metavar="N"),
+        Option("ftz", "bool", "flush to zero: results that would be subnormal give +-0, raising UF and NX "
+               "(float destinations)", False),
+        Option("daz", "bool", "denormals are zero: subnormal inputs read as +-0 (float sources)", False),
+    ),
+    examples=(
+        dict(src="fp32", dst="bf16"),
+        dict(src="bf16", dst="fp32"),
+        dict(src="fp32", dst="fp8_e4m3", saturate=True),
+        dict(src="fp32", dst="fp8_e5m2"),
+        dict(src="fp16", dst="fp32"),
+        dict(src="fp32", dst="int8"),
+        dict(src="nf4", dst="bf16"),
+        dict(src="fp32", dst="bf16", rounding="stochastic", flags=True, stages=2),
+        dict(src="posit16", dst="fp32"),
+        dict(src="fp32", dst="posit16"),
+    ),
+    model=_model,
+    latency=lambda o: o["stages"] or None,
+    latency_from="an input beat accepted on i to its result valid on o",
+    streams=_streams,
+    fuzz={"src": ("fp32", "bf16", "e3m4", "posit8", "int4", "nf4", "e2m1_none", "x87"),
+          "dst": ("fp8_e4m3", "e5m10_b3", "posit12_es3", "uint8", "e1m0_none", "fp6_e3m2"),
+          "rounding": MODES, "rand_bits": tuple(range(1, 33)), "stages": (0, 1, 2, 3)},
+))

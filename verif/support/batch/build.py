@@ -25,7 +25,7 @@ from fmtforge.rtl.flow.wrapper import unit_ports
 
 from fmtforge.verif.support.sim.runner import SIM_BUILD
 
-__all__ = ["BATCH_DIR", "Build", "Unit", "buffer_dtype", "cached_build", "content_key", "field", "plain", "resolve",
+__all__ = ["BATCH_DIR", "Build", "BatchUnit", "buffer_dtype", "cached_build", "content_key", "field", "plain", "resolve",
            "words_of"]
 
 #: The cache (FMTFORGE_BATCH_DIR overrides it: a cold build without touching the shared cache).
@@ -38,7 +38,7 @@ OUTPUT_NAMES = ("o", "flags")
 
 
 @dataclass(frozen=True)
-class Unit:
+class BatchUnit:
     """A combinational unit as the lane sees it: Verilog text, top module name, ports (declaration order),
     and the golden formats of ``i`` and ``o`` when known (for decoded mismatch reports)."""
     verilog: str
@@ -75,12 +75,12 @@ def buffer_dtype(port):
 
 
 def resolve(unit):
-    """A :class:`Unit` from an Amaranth component with ``.name`` or a ``(verilog_text, top)`` pair.
+    """A :class:`BatchUnit` from an Amaranth component with ``.name`` or a ``(verilog_text, top)`` pair.
 
     Raises ValueError when the unit has ports other than ``i``/``rand`` in and ``o``/``flags`` out. Ports may be
     of any width (several 64-bit words per vector beyond 64 bits; see :func:`field`).
     """
-    if isinstance(unit, Unit):
+    if isinstance(unit, BatchUnit):
         return unit
     if isinstance(unit, tuple):
         verilog, top = unit
@@ -99,7 +99,7 @@ def resolve(unit):
                              f"{'/'.join(OUTPUT_NAMES)} (use the cocotb benches for clocked units)")
     if not any(plain(p.name) == "i" for p in ports) or not any(plain(p.name) == "o" for p in ports):
         raise ValueError(f"{top}: the batch lane needs an input port i and an output port o")
-    return Unit(verilog, top, ports, src, dst)
+    return BatchUnit(verilog, top, ports, src, dst)
 
 
 def content_key(*parts):

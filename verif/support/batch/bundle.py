@@ -1,7 +1,6 @@
 """Test harnesses: many converters from one source in one simulated module, so that one simulator build and
 one sweep of the source's patterns check them all (Verilator builds are the slow part)."""
 
-import json
 
 from amaranth import Cat, Module
 from amaranth.lib import wiring
@@ -12,8 +11,9 @@ from fmtforge.rtl.formats.rounding import FLAGS_WIDTH
 from fmtforge.rtl.units.convert import ConvertCore
 
 
-def conv_id(c):
-    return f"{c['dst']}_{c['rounding']}" + ("_sat" if c["saturate"] else "")
+def conv_id(dst, rounding, saturate):
+    """The short name of one converter of a bundle or of the regression's matrix: ``<dst>_<mode>[_sat]``."""
+    return f"{dst}_{rounding}" + ("_sat" if saturate else "")
 
 
 class Bundle(wiring.Component):
@@ -43,7 +43,3 @@ class Bundle(wiring.Component):
             outs += [core.flags, core.o]
         m.d.comb += self.o.eq(Cat(*outs))
         return m
-
-
-def bundle_env(src, configs, random):
-    return json.dumps({"src": src, "configs": configs, "random": random})

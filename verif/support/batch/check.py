@@ -106,7 +106,7 @@ def assert_equal(got, want, *, inputs, unit=None, src=None, dst=None, rand=None,
         ``(outputs, flags)``; ``got``'s flags None (a unit without a flags port) compares outputs only.
     inputs : array
         The input patterns (reported in hex and decoded as ``src``).
-    unit : component, batch_build.Unit or str, optional
+    unit : component, build.BatchUnit or str, optional
         Named in the report; its ``src``/``dst`` formats decode the patterns unless ``src``/``dst`` are given.
     rand : array, optional
         The stochastic rounding input, reported per vector.

@@ -239,7 +239,7 @@ class BatchModel:
 
     Parameters
     ----------
-    unit : Amaranth component with ``.name``, ``(verilog_text, top)`` or :class:`batch_build.Unit`
+    unit : Amaranth component with ``.name``, ``(verilog_text, top)`` or :class:`build.BatchUnit`
         A combinational unit with input ``i`` (and ``rand``), output ``o`` (and ``flags``).
     direct_eval : bool
         See :func:`build_verilator`.
@@ -338,6 +338,6 @@ def simulate(unit, inputs, rand=None, threads=1, words=False):
     """(outputs, flags) of ``unit`` over ``inputs`` under Verilator (see :meth:`BatchModel.run`).
 
     ``unit``: an Amaranth component with ``.name``, a ``(verilog_text, top)`` pair or a resolved
-    :class:`batch_build.Unit` (resolve once to skip regenerating the Verilog on every call).
+    :class:`build.BatchUnit` (resolve once to skip regenerating the Verilog on every call).
     """
     return model(unit).run(inputs, rand=rand, threads=threads, words=words)

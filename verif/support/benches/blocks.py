@@ -9,8 +9,9 @@ import numpy as np
 from fmtforge import golden
 from fmtforge.golden.block.bfp import MSFP, msfp_encode_bits
 from fmtforge.golden.block.weights import CODE_TYPES, dequantize_bits
-from fmtforge.rtl.units.bfp_encode import BfpEncode, bfp_name
-from fmtforge.rtl.units.w4_dequant import W4Dequantize, w4_name
+from fmtforge.rtl.units import UNITS
+from fmtforge.rtl.units.bfp_encode import bfp_name
+from fmtforge.rtl.units.w4_dequant import w4_name
 from fmtforge.verif.support.benches.stream_harness import StreamHarness
 
 __all__ = ["BlocksHarness", "bfp_blocks", "bfp_expected", "make_unit", "unit_id", "w4_expected",
@@ -20,7 +21,7 @@ __all__ = ["BlocksHarness", "bfp_blocks", "bfp_expected", "make_unit", "unit_id"
 def make_unit(c):
     """The component of one unit configuration ``c`` (a dict with ``kind`` and the unit's options)."""
     opts = {k: v for k, v in c.items() if k not in ("kind", "n")}
-    return W4Dequantize(**opts) if c["kind"] == "w4" else BfpEncode(**opts)
+    return UNITS["w4-dequantize" if c["kind"] == "w4" else "bfp-encode"].create(**opts)
 
 
 def unit_id(c):

@@ -16,7 +16,7 @@ random; posits and integers: their corners plus strided or random. Stochastic ro
 hash of each input and the seed (pure: a task is a function of its arguments).
 
 A task (one model) is a pure function of its :class:`Task`; tasks run on the local process pool or on Dask
-through :func:`verif.support.sweep.run_shards`.
+through :func:`fmtforge.rtl.flow.shard.run_shards`.
 """
 
 import hashlib
@@ -35,6 +35,7 @@ from fmtforge.rtl.formats.rounding import FLAGS_WIDTH
 
 from fmtforge.verif.support.batch.lane import BatchModel, field, flag_text
 from fmtforge.verif.support.batch.build import resolve, words_of
+from fmtforge.verif.support.batch.bundle import conv_id
 from fmtforge.verif.support.batch.icarus import simulate_icarus
 from fmtforge.verif.support.vectors.structured import exponent_corners, mantissas, strided, structured
 from fmtforge.verif.support.vectors.patterns import describe, int_corners, posit_corners, random_width
@@ -57,10 +58,6 @@ def sources():
 
 def destinations():
     return [f.name for f in golden.CATALOG.values() if f.kind in DEST_KINDS]
-
-
-def conv_id(dst, rounding, saturate):
-    return f"{dst}_{rounding}" + ("_sat" if saturate else "")
 
 
 def matrix(srcs=None, dsts=None, modes=MODES, saturate=(False, True), sample=1):

@@ -22,7 +22,7 @@ def run_regress(grid, *, chunk=64, random=None, seed=0, icarus=256, jobs=None, s
     from fmtforge import golden
 
     from fmtforge.verif.support.campaigns.regress import RANDOM, destinations, run_task, source_inputs, tasks
-    from fmtforge.verif.support.campaigns.sweep import run_shards
+    from fmtforge.rtl.flow.shard import run_shards
 
     random = RANDOM if random is None else random
     todo = tasks(grid, chunk=chunk, random=random, seed=seed, icarus=icarus)
@@ -78,7 +78,7 @@ def run_regress(grid, *, chunk=64, random=None, seed=0, icarus=256, jobs=None, s
 
 def write_reports(report, out_dir):
     """``report.json`` and ``report.md`` (a summary table per source) in ``out_dir``; returns their paths."""
-    from fmtforge.rtl.cli.main import write_output
+    from fmtforge.rtl.cli.output import write_output
     out = Path(out_dir)
     write_output(json.dumps(report, indent=1) + "\n", out / "report.json", "--output-dir")
     lines = ["# Converter matrix through the batch lane (`make regress`)", "",
@@ -116,14 +116,14 @@ def _check(args):
 
 
 def _cmd(args):
-    from fmtforge.verif.support.campaigns.sweep_cli import Progress
+    from fmtforge.verif.support.campaigns.sweep_cli import SweepProgress
     grid = _check(args)
     n = sum(len(c) for c in grid.values())
     where = f"Dask {args.scheduler}" if args.scheduler else f"{args.jobs or os.cpu_count()} local processes"
     print(f"regress: {n} converters from {len(grid)} sources, models of <= {args.chunk}, seed {args.seed}, {where}",
           file=sys.stderr)
     report = run_regress(grid, chunk=args.chunk, random=args.random, seed=args.seed, icarus=args.icarus,
-                         jobs=args.jobs, scheduler=args.scheduler, progress=Progress(), sample=args.sample)
+                         jobs=args.jobs, scheduler=args.scheduler, progress=SweepProgress(), sample=args.sample)
     for line in report["failures"][:20]:
         print("  " + line, file=sys.stderr)
     write_reports(report, args.output_dir)

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from fmtforge import golden
+from fmtforge.rtl.flow.shard import run_shards
 
 from fmtforge.verif.support.batch.lane import flag_text, model
 from fmtforge.verif.support.batch.build import resolve
 from fmtforge.verif.support.vectors.structured import structured
 from fmtforge.verif.support.vectors.patterns import describe
 
-__all__ = ["SweepSpec", "combine", "make_spec", "run_shards", "run_sweep", "shard", "shard_inputs"]
+__all__ = ["SweepSpec", "combine", "make_spec", "run_sweep", "shard", "shard_inputs"]
 
 CHUNK = 1 << 22
 MULT = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: stochastic rounding's rand from the input itself
@@ -185,41 +186,3 @@ def run_sweep(spec, lo=0, hi=None, *, jobs=None, scheduler=None, shard_size=1 <<
         e.results = sorted(e.results, key=lambda r: r["lo"])
         raise
     return sorted(results, key=lambda r: r["lo"])
-
-
-def run_shards(fn, tasks, *, jobs=None, scheduler=None, progress=None, total=None, count=lambda r: r["count"]):
-    """``fn(*args)`` for every ``args`` in ``tasks``, in a local process pool (``jobs`` processes) or on Dask
-    (``scheduler``: an address or a ``distributed.Client``); returns the results in completion order.
-
-    ``progress(done, total)`` is called as tasks finish, ``done`` summing ``count(result)``. KeyboardInterrupt
-    cancels what has not started and re-raises with the finished results attached (``exc.results``).
-    """
-    results, done = [], 0
-    if scheduler is None:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
-        futures = [pool.submit(fn, *args) for args in tasks]
-        completed, cancel = as_completed(futures), lambda: pool.shutdown(wait=False, cancel_futures=True)
-    else:
-        from distributed import Client, as_completed
-        client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
-        futures = [client.submit(fn, *args, pure=True) for args in tasks]
-        completed, cancel = as_completed(futures), lambda: client.cancel(futures)
-    try:
-        for f in completed:
-            r = f.result()
-            results.append(r)
-            done += count(r)
-            if progress:
-                progress(done, total)
-    except KeyboardInterrupt as e:
-        cancel()
-        e.results = results
-        raise
-    finally:
-        if scheduler is None:
-            pool.shutdown(wait=True, cancel_futures=True)
-        elif not isinstance(scheduler, Client):
-            client.close()
-    return results

@@ -24,7 +24,7 @@ def _parse_range(text, total):
     return lo, hi
 
 
-class Progress:
+class SweepProgress:
     """``run_sweep``'s ``progress(done, total)`` callback on the shared helper (fmtforge.rtl.cli.progress): one
     updating line on a terminal, a plain line every ``every`` seconds otherwise, with vectors/s and the ETA."""
 
@@ -73,7 +73,7 @@ def _cmd_sweep(args):
     t = time.perf_counter()
     interrupted = False
     try:
-        results = run_sweep(spec, lo, hi, jobs=args.jobs, scheduler=args.scheduler, progress=Progress())
+        results = run_sweep(spec, lo, hi, jobs=args.jobs, scheduler=args.scheduler, progress=SweepProgress())
     except KeyboardInterrupt as e:
         results, interrupted = getattr(e, "results", []), True
     seconds = time.perf_counter() - t
@@ -91,7 +91,7 @@ def _cmd_sweep(args):
     if bad:
         print("reproduce: fmtforge sweep convert ... --range LO:HI on a failing shard (see --json)", file=sys.stderr)
     if args.json:
-        from fmtforge.rtl.cli.main import write_output
+        from fmtforge.rtl.cli.output import write_output
         write_output(json.dumps(report, indent=1) + "\n", args.json, "--json")
     if interrupted:
         sys.exit(130)

@@ -1,5 +1,5 @@
 """Independent references for golden.block: Fractions rounded with formats described by their published
-parameters (SPECS.md), written independently of golden's format objects."""
+parameters (OCP MX v1.0, MSFP, the QLoRA NF4 table), written independently of golden's format objects."""
 
 import math
 from fractions import Fraction

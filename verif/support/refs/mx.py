@@ -1,5 +1,5 @@
 """Independent references for the MX scale rules, NVFP4 and dequantization to fp32/bf16: Fractions and the
-formats' published parameters (SPECS.md), plus torchao's bit-level formulas re-stated in numpy (from reading
+formats' published parameters (OCP MX v1.0, NVIDIA's NVFP4 description), plus torchao's bit-level formulas re-stated in numpy (from reading
 torchao/prototype/mx_formats/mx_tensor.py: to_mx and _f32_to_e8m0_rceil), so that the golden's exact
 definitions can be compared with the framework's."""
 

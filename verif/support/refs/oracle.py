@@ -45,10 +45,6 @@ def minifloat_value(fmt, bits):
     return sign * (integer + Fraction(frac, 1 << fb)) * Fraction(2) ** scale
 
 
-def is_neg_zero_pattern(fmt, bits):
-    return int(bits) >> (fmt.width - 1) == 1 and minifloat_value(fmt, bits) == 0
-
-
 class TableRounder:
     """Rounds float64 values into a format of at most 16 bits by searching its sorted finite values.
 

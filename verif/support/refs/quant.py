@@ -1,5 +1,5 @@
 """Independent references for golden.quant: Python ints and Fractions, written from the definitions
-(SPECS.md, gemmlowp, TFLite), never from the vectorised code."""
+(Jacob et al. 2018, gemmlowp's fixedpoint.h, TFLite's quantization spec), never from the vectorised code."""
 
 import math
 from fractions import Fraction

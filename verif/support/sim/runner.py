@@ -10,7 +10,6 @@ from pathlib import Path
 #: The checkout (an editable install); an installed wheel builds under the working directory instead.
 ROOT = Path(__file__).resolve().parents[3]
 SIM_BUILD = (ROOT if (ROOT / "pyproject.toml").exists() else Path.cwd()) / "sim_build"
-SIMULATORS = ("icarus", "verilator")
 
 
 def _tool_path():
@@ -81,7 +80,7 @@ def run(sim, verilog, top, test_module, config, extra_env=None, testcase=None):
     runner = get_runner(sim)
     build_args = []
     if sim == "verilator":
-        # Lint is checked separately (verif/test_lint.py, -Wall with explained waivers); a simulation
+        # Lint is checked separately (verif/tests/flow/test_lint.py, -Wall with explained waivers); a simulation
         # build should not stop on a style warning.
         build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style"]
     from fmtforge.verif.support.sim.models import models_for

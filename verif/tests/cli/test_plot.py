@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fmtforge import golden
-from fmtforge.rtl.cli.atlas import atlas_data
+from fmtforge.golden.atlas import atlas_data
 from fmtforge.rtl.cli.main import main
 
 

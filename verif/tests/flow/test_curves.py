@@ -2,9 +2,10 @@
 (FMTFORGE_FULL=1: it synthesises) a small decoder's curve has a row per stage count whose flip-flops grow and
 whose Fmax rises with the registers placed inside the datapath."""
 
-import os
 
 import pytest
+
+from fmtforge.verif.tests.conftest import FULL
 
 
 @pytest.mark.parametrize("args, message", [
@@ -22,7 +23,7 @@ def test_curve_bad_input_is_one_clear_line(args, message, capsys):
     assert len(err.strip().splitlines()) == 1 and not out
 
 
-@pytest.mark.skipif(not os.environ.get("FMTFORGE_FULL"), reason="synthesises 3 configurations (FMTFORGE_FULL=1)")
+@pytest.mark.skipif(not FULL, reason="synthesises 3 configurations (FMTFORGE_FULL=1)")
 def test_curve_of_a_decoder(tmp_path):
     from fmtforge.rtl.flow.curves import curve, curve_table
     from fmtforge.rtl.units.registry import build_unit

@@ -2,11 +2,11 @@
 FPGA tools except where FMTFORGE_FULL=1 asks for a Dask run of the real flow."""
 
 import operator
-import os
 
 import pytest
 
 from fmtforge.rtl.flow import report, shard
+from fmtforge.verif.tests.conftest import FULL
 from fmtforge.rtl.flow.peers import PEERS, Peer
 from fmtforge.rtl.flow.tools import SynthError
 
@@ -78,10 +78,10 @@ def test_run_all_in_process_and_in_local_processes():
         shard.run_all(operator.add, items, workers=0)
 
 
-FULL = pytest.mark.skipif(not os.environ.get("FMTFORGE_FULL"), reason="a Dask cluster (~15 s): FMTFORGE_FULL=1")
+NEEDS_FULL = pytest.mark.skipif(not FULL, reason="a Dask cluster (~15 s): FMTFORGE_FULL=1")
 
 
-@FULL
+@NEEDS_FULL
 def test_run_all_on_dask():
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
@@ -89,7 +89,7 @@ def test_run_all_on_dask():
         assert shard.run_all(operator.mul, [(k, k) for k in range(6)], scheduler=client) == [k * k for k in range(6)]
 
 
-@FULL
+@NEEDS_FULL
 def test_synth_all_on_a_dask_cluster(tmp_path):
     import distributed
     from fmtforge.rtl.cli.synth import synth_jobs

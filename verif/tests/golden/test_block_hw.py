@@ -1,7 +1,7 @@
 """golden.block.weights.dequantize_bits and golden.block.bfp.msfp_encode_bits (what the w4-dequantize and
 bfp-encode units compute) against exact rational arithmetic, and against the schemes they serve.
 
-The references decode patterns with verif/support/refs/oracle.minifloat_value (the formats' published fields),
+The references decode patterns with ``minifloat_value`` of verif/support/refs/oracle.py (the formats' published fields),
 take the NF4 levels from oracle.NF4_PUBLISHED (bitsandbytes' table), multiply as Fractions, and round with
 block_ref.floor_log2 and Python's round (half to even) on Fractions; rounded values become patterns through
 numpy's float16 and ml_dtypes' bfloat16 (exact: the values are representable)."""

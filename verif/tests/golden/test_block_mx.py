@@ -1,7 +1,6 @@
 """golden.block's MX scale rules, NVFP4 and dequantize_to against exact arithmetic (verif/support/refs/mx.py),
 ml_dtypes for the element rounding, and torchao's own formulas for the scale rules named after it."""
 
-import os
 from fractions import Fraction
 
 import numpy as np
@@ -13,8 +12,8 @@ from fmtforge.verif.support.refs.block import ML_DTYPES, MX_ELEMS, mx_data
 from fmtforge.verif.support.refs.mx import (BF16, FP32, FRAC_BITS, MAX, ref_ieee, ref_mx, ref_nvfp4_block,
                                            torchao_shared)
 from fmtforge.verif.support.vectors.patterns import seed
+from fmtforge.verif.tests.conftest import FULL
 
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
 MODES = block.SCALE_MODES
 
 

@@ -11,6 +11,7 @@ from fmtforge import golden
 from fmtforge.golden.formats.convert import convert_flags_exact, to_words
 from fmtforge.golden.formats import fastconv
 from fmtforge.golden.formats.fastconv import DETERMINISTIC
+from fmtforge.verif.support.vectors.structured import mantissas
 
 SEED = 20261202
 
@@ -18,8 +19,7 @@ SEED = 20261202
 def _inputs(name):
     f = golden.lookup(name)
     E, F = f.exp_bits, f.frac_bits
-    mants = sorted({0, 1, (1 << F) - 1, 1 << (F - 1)} | {1 << i for i in range(F)}
-                   | {(1 << i) | 1 for i in range(1, F)})
+    mants = sorted(mantissas(F))
     pats = [(s << (f.width - 1)) | (e << F) | m for s in (0, 1) for e in range(1 << E) for m in mants]
     rng = np.random.default_rng(SEED)
     rand = rng.integers(0, 1 << f.width, 1024, dtype=np.uint64)

@@ -1,6 +1,5 @@
-"""The table fast paths of golden (golden/fast.py) equal the exact models they are built from."""
+"""The table fast paths of golden (golden/formats/fastconv*.py) equal the exact models they are built from."""
 
-import os
 
 import numpy as np
 import pytest
@@ -8,14 +7,14 @@ import pytest
 from fmtforge import golden
 from fmtforge.golden.formats.tables import key_bits
 from fmtforge.verif.support.vectors.patterns import seed
+from fmtforge.verif.tests.conftest import FULL
+from fmtforge.verif.support.vectors.format_sets import FIXED_AND_P3109
 
 TABLED = [f for f in golden.CATALOG.values() if key_bits(f) is not None] + [golden.posit(8, 0), golden.posit(10, 1)]
 
 # issue 16's catalog formats take the plans of the families above (key table, binade): two modes in `make test`,
 # every mode with FMTFORGE_FULL=1 (verif/tests/golden/test_small_formats.py checks their exact paths)
-ISSUE16 = {"p3109_k8p1", "p3109_k8p3", "p3109_k8p4", "p3109_k8p3_unsigned", "p3109_k8p4_unsigned", "mxint8", "int1",
-           "uint1"}
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
+ISSUE16 = set(FIXED_AND_P3109)
 
 
 def values(fmt, rng):

@@ -8,7 +8,6 @@ destination's ties in every binade), plus seeded random patterns (FMTFORGE_SEED,
 """
 
 import functools
-import os
 
 import numpy as np
 import pytest
@@ -19,15 +18,16 @@ from fmtforge.golden.formats import fastconv
 from fmtforge.golden.formats.convert import convert_flags_exact
 from fmtforge.golden.formats.minifloat import Minifloat
 from fmtforge.verif.support.vectors.patterns import seed
+from fmtforge.verif.support.vectors.structured import mantissas as structured_mantissas
+from fmtforge.verif.tests.conftest import FULL
+from fmtforge.verif.support.vectors.format_sets import FIXED_AND_P3109
 
 MODES = fastconv.DETERMINISTIC
 FP32 = golden.lookup("fp32")
 
 # issue 16's catalog formats take the plans of the families above (key table, binade): two modes in `make test`,
 # every mode with FMTFORGE_FULL=1 (verif/tests/golden/test_small_formats.py checks their exact paths)
-ISSUE16 = {"p3109_k8p1", "p3109_k8p3", "p3109_k8p4", "p3109_k8p3_unsigned", "p3109_k8p4_unsigned", "mxint8", "int1",
-           "uint1"}
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
+ISSUE16 = set(FIXED_AND_P3109)
 
 # every catalog destination but the codebook (nf4: exact path only), plus parametric posits and two odd floats
 DESTS = [f for f in golden.CATALOG.values() if f.kind != "codebook"] + [
@@ -38,21 +38,8 @@ EXTRA = [Minifloat(exp_bits=4, man_bits=3, subnormals=False, name="e4m3_ftz"),
 
 
 def mantissas(F):
-    """The structured mantissa set of an F-bit fraction."""
-    full = (1 << F) - 1
-    m = {0, full}
-    m |= {1 << i for i in range(F)}
-    m |= {(1 << i) | (1 << j) for i in range(F) for j in range(i)}
-    m |= {(1 << k) - 1 for k in range(1, F + 1)}  # runs of ones from the bottom
-    m |= {full ^ ((1 << k) - 1) for k in range(F)}  # runs of ones from the top
-    for p in range(1, F + 1):  # a cut p bits up: round bit p - 1
-        tie = 1 << (p - 1)
-        for kept in {0, 1 << p, 2 << p, full & ~((1 << p) - 1), (full & ~((1 << p) - 1)) ^ (1 << p)}:
-            kept &= full
-            for low in (tie - 1, tie, tie + 1, (1 << p) - 1):
-                if 0 <= low <= full:
-                    m.add(kept | low)
-    return sorted(m)
+    """The structured mantissa set of an F-bit fraction (the one set: vectors.structured)."""
+    return sorted(structured_mantissas(F))
 
 
 @functools.cache

@@ -7,7 +7,6 @@ modes; FMTFORGE_FULL=1 every combination.
 """
 
 import math
-import os
 from fractions import Fraction
 
 import ml_dtypes
@@ -22,8 +21,8 @@ from fmtforge.verif.support.refs import oracle
 from fmtforge.verif.support.refs import p3109_fixed as oracle_small
 from fmtforge.verif.support.vectors.structured import structured
 from fmtforge.verif.support.vectors.patterns import seed
+from fmtforge.verif.tests.conftest import FULL
 
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
 MODES = ["rne", "rtz", "rdn", "rup", "rmm"]
 
 #: (name, k, p, signed, extended): catalog and parametric P3109 formats, signed finite ones included (fnuz)

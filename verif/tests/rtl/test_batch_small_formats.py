@@ -12,7 +12,6 @@ FMTFORGE_FULL=1 runs every new format to fp32 (rne), bf16 and fp8_e4m3 (every mo
 and fp16, bf16 and fp32 to every new format in every mode with and without saturation.
 """
 
-import os
 
 import numpy as np
 import pytest
@@ -21,18 +20,16 @@ from fmtforge import golden
 from fmtforge.verif.support.batch import multibundle
 from fmtforge.verif.support.vectors.structured import exponent_corners, strided, structured
 from fmtforge.verif.support.vectors.patterns import seed
+from fmtforge.verif.tests.conftest import FULL
+from fmtforge.verif.support.vectors.format_sets import SMALL_FORMATS
 
 SIMS = ("verilator", "icarus")
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
 MODES = golden.MODES
 STRIDED = 1 << 24
 
 #: issue 16's formats (the signed finite P3109 ones are the fnuz minifloats, in the main matrix): catalog entries
 #: and parametric P3109 shapes (6, 5, 4, 3 and 16 bits; P = 1; the unsigned finite domain)
-NEW = ["float8_e3m4", "float8_e4m3", "float8_e4m3b11fnuz", "int2", "uint2", "int1", "uint1", "mxint8",
-       "p3109_k8p1", "p3109_k8p3", "p3109_k8p4", "p3109_k8p3_unsigned", "p3109_k8p4_unsigned",
-       "p3109_k8p4_unsigned_finite", "p3109_k6p3", "p3109_k5p2_unsigned", "p3109_k4p2_unsigned_finite",
-       "p3109_k3p1", "p3109_k16p11"]
+NEW = list(SMALL_FORMATS)
 
 SLICE = {
     # fp16 to new formats, and new 8-bit formats (reading the input's low byte) to fp16 / bf16 / fp8

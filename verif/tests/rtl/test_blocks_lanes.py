@@ -12,7 +12,6 @@ A BfpLane's golden value is read off a two-element block: the element beside a c
 (exponent field ``scale``, fraction 0; +0 for scale 0), whose shared exponent is then exactly ``scale``.
 """
 
-import os
 
 import numpy as np
 import pytest
@@ -23,8 +22,8 @@ from fmtforge.rtl.units.bfp_encode import BfpLane
 from fmtforge.rtl.units.w4_dequant import W4Lane
 from fmtforge.verif.support.batch.lane import assert_equal, simulate, simulate_icarus
 from fmtforge.verif.support.vectors.patterns import seed
+from fmtforge.verif.tests.conftest import FULL
 
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
 # make test checks the same datapaths through the stream benches (test_blocks.py); the bulk runs here cost a
 # batch-lane build per lane configuration, beyond its budget
 pytestmark = pytest.mark.skipif(not FULL, reason="FMTFORGE_FULL=1 only (the lanes in bulk)")
@@ -67,7 +66,7 @@ def w4_golden(lane, x):
 @pytest.mark.parametrize("sim", ["verilator", "icarus"])
 @pytest.mark.parametrize("kw", W4_LANES + (W4_FULL if FULL else []), ids=_lane_id)
 def test_w4_lane(kw, sim):
-    lane = W4Lane(**kw)
+    lane = W4Lane(**{"saturate": False, **kw})
     rng = np.random.default_rng([seed(), 4, len(lane.name)])
     print(f"seed {seed()}")
     n = (1 << 24 if FULL else 1 << 16) if sim == "verilator" else (1 << 14 if FULL else 1 << 11)

@@ -7,7 +7,6 @@ over every <= 16-bit source listed, and fp32 sources over the structured set plu
 """
 
 import math
-import os
 from fractions import Fraction
 
 import numpy as np
@@ -15,13 +14,13 @@ import pytest
 
 from fmtforge import golden
 from fmtforge.golden import NX, OF, UF
-from fmtforge.rtl.units.convert import make_converter
+from fmtforge.rtl.units import UNITS
 from fmtforge.verif.support.batch import lane as batch
 from fmtforge.verif.support.batch.icarus import simulate_icarus
 from fmtforge.verif.support.vectors.structured import structured
 from fmtforge.verif.support.vectors.patterns import exhaustive, seed
+from fmtforge.verif.tests.conftest import FULL
 
-FULL = bool(os.environ.get("FMTFORGE_FULL"))
 MODES = ("rne", "rtz", "rdn", "rup", "rmm")
 
 
@@ -185,7 +184,7 @@ def test_flush_options_only_for_floats(kw, message):
     with pytest.raises(ValueError, match=message):
         golden.convert([0], src, dst, **args)
     with pytest.raises(ValueError, match=message):
-        make_converter(src, dst, **args)
+        UNITS["convert"].create(src=src, dst=dst, **args)
 
 
 # -- the RTL against golden ---------------------------------------------------------------------------------
@@ -213,7 +212,7 @@ def test_rtl_flush_equals_golden(pair, mode, saturate, ftz, daz, sims):
     kw = dict(rand=rand, rand_bits=8) if rand is not None else {}
     want = golden.convert_flags(xs, src, dst, mode, saturate, ftz=ftz, daz=daz, **kw)
     for sim in sims:
-        dut = make_converter(src, dst, rounding=mode, saturate=saturate, flags=True, rand_bits=8, ftz=ftz, daz=daz)
+        dut = UNITS["convert"].create(src=src, dst=dst, rounding=mode, saturate=saturate, flags=True, rand_bits=8, ftz=ftz, daz=daz)
         got = batch.simulate(dut, xs, rand=rand) if sim == "verilator" else simulate_icarus(dut, xs, rand=rand)
         batch.assert_equal(got, want, inputs=xs, unit=dut, rand=rand, label=f"{sim}, seed {used}",
                            reproduce=f"FMTFORGE_SEED={used} .venv/bin/pytest {__file__} -k '{src} and {dst}'")
@@ -221,5 +220,5 @@ def test_rtl_flush_equals_golden(pair, mode, saturate, ftz, daz, sims):
 
 def test_daz_needs_no_normaliser():
     from fmtforge.rtl.flow import to_verilog
-    daz = make_converter("fp16", "fp32", daz=True)  # (without daz, fp16 subnormals need a normaliser)
+    daz = UNITS["convert"].create(src="fp16", dst="fp32", daz=True)  # (without daz, fp16 subnormals need a normaliser)
     assert daz.name == "convert_fp16_to_fp32_rne_daz" and "normalize" not in to_verilog(daz, daz.name)

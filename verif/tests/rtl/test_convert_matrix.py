@@ -18,12 +18,12 @@ import pytest
 from fmtforge import golden
 from fmtforge.rtl.formats.rounding import FLAGS_WIDTH
 from fmtforge.verif.support.batch.bundle import Bundle, conv_id
-from fmtforge.verif.support.vectors.patterns import (describe, exhaustive, float_corners, int_corners, posit_corners, random_float_bits,
-                           random_width, seed)
+from fmtforge.verif.support.vectors.patterns import (describe, exhaustive, float_corners, int_corners,
+                                                     posit_corners, random_float_bits, random_width, seed)
+from fmtforge.verif.tests.conftest import FULL
 
 ENV = "FMTFORGE_BUNDLE"
 MODES = ["rne", "rtz", "rdn", "rup", "rmm", "stochastic"]
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
 
 SOURCES = ["fp64", "fp32", "fp16", "bf16", "tf32", "fp24", "pxr24", "x87", "fp8_e4m3", "fp8_e5m2", "fp8_e4m3fnuz",
            "fp8_e5m2fnuz", "fp6_e2m3", "fp6_e3m2", "fp4_e2m1", "cfloat8_1_4_3", "cfloat8_1_5_2_b20", "int8",
@@ -113,7 +113,7 @@ if cocotb is not None:
                     bad.append((k, got, got_f))
             offset += FLAGS_WIDTH + d.width
             if bad:
-                lines = [f"{src.name} -> {conv_id(c)}: {len(bad)} of {len(xs)} vectors differ (seed {used_seed})"]
+                lines = [f"{src.name} -> {conv_id(c['dst'], c['rounding'], c['saturate'])}: {len(bad)} of {len(xs)} vectors differ (seed {used_seed})"]
                 for k, got, got_f in bad[:8]:
                     extra = f", rand 0x{int(rand[k]):x}" if kw else ""
                     lines.append(f"  in {describe(src, xs[k])}: expected {describe(d, want[k])} flags "
@@ -136,7 +136,7 @@ def test_matrix(src, sim):
     configs = configs_for(SOURCES.index(src))
     top = Bundle(src, configs)
     name = f"bundle_{golden.lookup(src).name}" + ("_full" if FULL else "")
-    print(f"seed {seed()}; converters: {', '.join(conv_id(c) for c in configs)}")
+    print(f"seed {seed()}; converters: {', '.join(conv_id(c['dst'], c['rounding'], c['saturate']) for c in configs)}")
     # the bulk of wide-source vectors runs through the batch lane (test_batch, test_regress, make regress);
     # the cocotb matrix keeps the corners plus a seeded random sample (100,000 under FMTFORGE_FULL)
     n_random = (100_000 if FULL else 10_000) if golden.lookup(src).width > 16 else 0

@@ -116,11 +116,11 @@ if cocotb is not None:
 @pytest.mark.parametrize("sim", ["icarus", "verilator"])
 @pytest.mark.parametrize("c", CONFIGS, ids=config_id)
 def test_stream(c, sim):
-    from fmtforge.rtl.units.convert import make_converter
+    from fmtforge.rtl.units import UNITS
     from fmtforge.rtl.flow.verilog import to_verilog
     from fmtforge.verif.support.sim.runner import run
 
-    dut = make_converter(c["src"], c["dst"], rounding=c["rounding"], saturate=c["saturate"], flags=c["flags"],
+    dut = UNITS["convert"].create(src=c["src"], dst=c["dst"], rounding=c["rounding"], saturate=c["saturate"], flags=c["flags"],
                          rand_bits=c["rand_bits"], stages=c["stages"], ftz=c["ftz"])
     print(f"seed {seed()}")
     run(sim, to_verilog(dut, dut.name), dut.name, "fmtforge.verif.tests.rtl.test_convert_stream", dut.name,

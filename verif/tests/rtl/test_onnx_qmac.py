@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from fmtforge.golden import quant as gq
+from fmtforge.verif.tests.conftest import FULL
 from fmtforge.rtl.cli.main import main
 from fmtforge.verif.support.vectors.patterns import seed
 
@@ -126,7 +127,7 @@ def generated(tmp_path_factory):
     return out
 
 
-SIMS = ["icarus"] + (["verilator"] if os.environ.get("FMTFORGE_FULL") == "1" else [])
+SIMS = ["icarus"] + (["verilator"] if FULL else [])
 
 
 @pytest.mark.parametrize("sim", SIMS)

@@ -1,6 +1,6 @@
 """What ``fmtforge plot`` draws, as data: a format's values, dynamic range, relative precision and bit layout.
 
-Pure numpy (no matplotlib): the figures of :mod:`fmtforge.rtl.cli.plot` are drawn from :func:`atlas_data`, and
+Pure numpy over golden's exact forms (no matplotlib): the figures of ``fmtforge plot`` (:mod:`fmtforge.rtl.cli.plot`) are drawn from :func:`atlas_data`, and
 the tests check these arrays against golden, not pixels. Formats of at most 16 bits are enumerated pattern by
 pattern; wider ones (fp32, posit32, fp64, x87 ...) through a sample of their positive patterns, each with
 its successor, read in golden's exact raw form (``sig * 2**exp``), so that the spacing at every sampled point is
