@@ -17,9 +17,8 @@ import numpy as np
 
 from fmtforge.rtl.flow import to_verilog
 from fmtforge.verif.support.batch.stream_lane import StreamModel
-from fmtforge.verif.support.benches.contract_adapter import resolve
 from fmtforge.verif.support.benches.stream import check_trace, run_batch
-from fmtforge.verif.support.benches.stream_cases import STREAM_UNITS, registry_name, stimulus
+from fmtforge.verif.support.benches.stream_cases import STREAM_UNITS, registry_name, resolve, stimulus
 
 
 def main(n=10**6, names=()):
@@ -28,7 +27,7 @@ def main(n=10**6, names=()):
           f"{'cycles/s':>11}  (stimulus + golden, wall s)")
     print("beats/s and cycles/s per CPU second of the C++ loop (the machine is shared: wall time inflates)")
     for name in names or STREAM_UNITS:
-        o = resolve(registry_name(name), STREAM_UNITS[name])
+        o = resolve(name, STREAM_UNITS[name])
         unit = UNITS[registry_name(name)].build(**o)
         model = StreamModel(to_verilog(unit, unit.name), unit.name)
         rng = np.random.default_rng(1)

@@ -4,7 +4,8 @@ is measured between, and a description of each output's inputs for mismatch repo
 
 All vectorised over numpy: the batch lane draws 10**5-10**6 beats at a time from here, the cocotb tests a few
 thousand. Payload fields sit where the component's ``in_layout`` / ``out_layout`` put them (the interface);
-the values come from :mod:`.contract_adapter` (golden), the latency from :mod:`.stream_latency` (the docs).
+the values come from the unit contract's ``UNITS[name].model`` (golden), the latency from :mod:`.stream_latency`
+(the docs, never the contract's own ``latency``).
 """
 
 from dataclasses import dataclass, field
@@ -15,11 +16,10 @@ from fmtforge import golden
 from fmtforge.verif.support.batch.stream_lane import pack_fields
 from fmtforge.verif.support.benches import blocks as blk
 from fmtforge.verif.support.benches import mx as mxb
-from fmtforge.verif.support.benches.contract_adapter import compute
 from fmtforge.verif.support.benches.stream_latency import documented_latency
 from fmtforge.verif.support.vectors import patterns as pt
 
-__all__ = ["STREAM_UNITS", "Stimulus", "stimulus"]
+__all__ = ["STREAM_UNITS", "Stimulus", "compute", "registry_name", "resolve", "stimulus"]
 
 #: The stream units and a default configuration of each (issue 23: every one is benched, in both lanes).
 STREAM_UNITS = {
@@ -35,6 +35,18 @@ STREAM_UNITS = {
 
 def registry_name(name):
     return "mx-quantize" if name == "nvfp4" else name
+
+
+def resolve(name, options):
+    """Stream case ``name``'s options validated by the registry, the rest at their defaults."""
+    from fmtforge.rtl.units import UNITS
+    return UNITS[registry_name(name)].resolve(options)
+
+
+def compute(name, options, *inputs, **kw):
+    """The golden outputs of unit ``name`` (resolved ``options``): the contract's ``UNITS[name].model``."""
+    from fmtforge.rtl.units import UNITS
+    return UNITS[name].need("model")(options, *inputs, **kw)
 
 
 @dataclass

@@ -6,9 +6,8 @@ says; z3, qmin, qmax and the scale matter only with the ``last`` beat)."""
 import numpy as np
 
 from fmtforge.verif.support.batch.stream_lane import pack_fields
-from fmtforge.verif.support.benches.contract_adapter import compute
 from fmtforge.verif.support.benches.stream_latency import documented_latency
-from fmtforge.verif.support.vectors.qmac import edge_jobs, long_job, random_job
+from fmtforge.verif.support.vectors.qmac import as_type, edge_jobs, long_job, random_job
 
 __all__ = ["job_beats", "qmac_jobs", "qmac_stimulus"]
 
@@ -87,11 +86,23 @@ def job_beats(o, unit, jobs, rng):
     return beats, side, np.array(lasts, dtype=np.int64)
 
 
+def job_result(o, job):
+    """The contract's model (``UNITS["qmac"].model``: one dot product) of ``job``, its bit patterns read as the
+    configuration's types. Only the job's own K codes are passed: a padded lane holds ``a = za`` or ``w = zw``
+    and so adds nothing to the sum."""
+    from fmtforge.rtl.units import UNITS
+    at, wt, _ = o["a_type"], o["w_type"], o["out_type"]
+    z3, qmin, qmax = job.outs[0]
+    return UNITS["qmac"].need("model")(o, as_type(job.a, at), as_type(job.w, wt), za=int(as_type(job.za, at)),
+                                       zw=int(as_type(job.zw, wt)), bias=job.bias, m0=job.m0, shift=job.shift,
+                                       z3=z3, qmin=qmin, qmax=qmax)
+
+
 def qmac_stimulus(o, unit, rng, n, corners=True, stall_free=False):
     from fmtforge.verif.support.benches.stream_cases import Stimulus
     jobs = qmac_jobs(o, rng, n, corners, stall_free)
     beats, side, lasts = job_beats(o, unit, jobs, rng)
-    want = np.asarray(compute("qmac", o, jobs), dtype=np.int64)
+    want = np.array([job_result(o, job) for job in jobs], dtype=np.int64)
     ow = unit.out_shape.width
     expect = (want & ((1 << ow) - 1)).astype(np.uint64).reshape(-1, 1)
 

@@ -100,11 +100,10 @@ def mutate_stream_unit(label, name, options, count=200, mutant_seed=1, beats=20_
     """Score stream unit ``name`` (a stream case name) with ``options`` on ``count`` mutants; the report row."""
     from fmtforge.rtl.flow import to_verilog
     from fmtforge.rtl.units.registry import UNITS
-    from fmtforge.verif.support.benches.contract_adapter import resolve
-    from fmtforge.verif.support.benches.stream import check_trace
-    from fmtforge.verif.support.benches.stream_cases import registry_name
+        from fmtforge.verif.support.benches.stream import check_trace
+    from fmtforge.verif.support.benches.stream_cases import registry_name, resolve
     t = time.perf_counter()
-    o = resolve(registry_name(name), options)
+    o = resolve(name, options)
     comp = UNITS[registry_name(name)].build(**o)
     top = comp.name
     d = Path(workdir or SIM_BUILD / "mutate" / f"{top}_n{count}_s{mutant_seed}")

@@ -5,18 +5,16 @@ classified by SAT. `make mutate` runs the full study (build/mutate/report.{json,
 The stream units go through the stream batch lane (verif/support/campaigns/mutate_stream.py): make test scores
 one of them (bfp-encode), FMTFORGE_FULL=1 every one."""
 
-import os
-
 import pytest
 
 from fmtforge.verif.support.campaigns.mutate import SCORED, mutate_unit
 from fmtforge.verif.support.sim.runner import SIM_BUILD, require
+from fmtforge.verif.tests.conftest import FULL
 
 SAMPLE = 50
 
 
 # the requantizer is scored by `make mutate` only: its SAT proofs alone take ~100 s, beyond make test's budget
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
 
 
 def _scored():

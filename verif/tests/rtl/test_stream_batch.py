@@ -8,7 +8,6 @@ corners first, in three parts with different gap / back-pressure mixes. The lane
 small hand-written stream unit with selectable faults: each must be caught.
 """
 
-import os
 import zlib
 
 import numpy as np
@@ -16,8 +15,8 @@ import pytest
 
 from fmtforge.verif.support.sim.runner import require
 from fmtforge.verif.support.vectors.patterns import seed
+from fmtforge.verif.tests.conftest import FULL
 
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
 BEATS = 10**6 if FULL else 10**5
 # the qmac's golden model (golden.quant.qmatmul per group of dot products) runs ~10**4 beats/s here: fewer beats
 QMAC_BEATS = 10**5 if FULL else 2 * 10**4
@@ -28,10 +27,9 @@ def _setup(name):
     from fmtforge.rtl.flow import to_verilog
     from fmtforge.rtl.units.registry import UNITS
     from fmtforge.verif.support.batch.stream_lane import stream_model
-    from fmtforge.verif.support.benches.contract_adapter import resolve
-    from fmtforge.verif.support.benches.stream_cases import STREAM_UNITS, registry_name
+    from fmtforge.verif.support.benches.stream_cases import STREAM_UNITS, registry_name, resolve
     require("verilator")
-    o = resolve(registry_name(name), STREAM_UNITS[name])
+    o = resolve(name, STREAM_UNITS[name])
     unit = UNITS[registry_name(name)].build(**o)
     return o, unit, stream_model(to_verilog(unit, unit.name), unit.name)
 
