@@ -2,7 +2,7 @@
 own stream signatures) and, when it has one, ``u<k>_ts`` for its ``tensor_scale`` input; clock and reset
 shared."""
 
-from amaranth import Module, Signal
+from amaranth import Module, Signal, Value
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -43,13 +43,13 @@ class FreeRunningStream(wiring.Component):
 
     def __init__(self, core, latency):
         self.core, self.latency = core, latency
-        super().__init__({"i": In(stream.Signature(len(core.i.as_value()))),
-                          "o": Out(stream.Signature(len(core.o.as_value())))})
+        super().__init__({"i": In(stream.Signature(len(Value.cast(core.i)))),
+                          "o": Out(stream.Signature(len(Value.cast(core.o))))})
 
     def elaborate(self, platform):
         m = Module()
         m.submodules.core = self.core
-        m.d.comb += [self.core.i.eq(self.i.payload), self.o.payload.eq(self.core.o.as_value()), self.i.ready.eq(1)]
+        m.d.comb += [self.core.i.eq(self.i.payload), self.o.payload.eq(Value.cast(self.core.o)), self.i.ready.eq(1)]
         valid = self.i.valid
         for k in range(self.latency):
             nxt = Signal(name=f"valid_{k + 1}")

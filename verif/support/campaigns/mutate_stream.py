@@ -8,12 +8,15 @@ checked against the golden model and the documented latency; a mutant is *killed
 differs from that reference: an output beat's bits, its cycle, the number of beats, an input beat's accept
 cycle, or an output withdrawn or changed while stalled.
 
-A survivor is classified by SAT on a sequential miter of the original and the mutant (``miter -equiv``; reset
-asserted in the first step, every register's initial value zero; then free inputs): ``sat -tempinduct
--maxsteps K``. The base case finding a difference makes it *killable* (with the step and inputs shown); the
-induction step succeeding proves it *equivalent*; neither within K steps leaves it *bounded* (no difference
-in the first K cycles after reset, not proved for ever) and neither counted as killed nor as killable;
-``undecided`` when SAT ran past its timeout. ``score = killed / (killed + killable)``.
+A survivor first meets a fresh random stimulus (five times the beats, other seeds): a difference there makes it
+*killable* (non-equivalent, missed by the scored stimulus). The rest are classified by SAT, in two steps. First ``equiv_make`` / ``equiv_induct`` on
+the original and the mutant (the same design with another ``mutsel``, so their registers match by name):
+every matched signal proved equal by induction from the common initial state makes it *equivalent*. Else a
+sequential miter (``miter -equiv``; reset asserted in the first step, registers at their initial values, then
+free inputs) goes to ``sat -tempinduct -maxsteps K``: the base case finding a difference makes it
+*killable*; the induction step holding, *equivalent*; neither within K steps leaves it *bounded* (no
+difference in the first K cycles after reset, not proved for ever), counted neither as killed nor as
+killable; *undecided* when SAT ran past its timeout. ``score = killed / (killed + killable)``.
 """
 
 import re
@@ -41,7 +44,7 @@ STREAM_SCORED = (
                                                                stages=2)),
 )
 MIXES = ((0.0, 0.0), (0.3, 0.3), (0.05, 0.7), (0.7, 0.05))
-SAT_STEPS = 12
+SAT_STEPS = 8
 
 
 def _phases(name, o, unit, beats, rng_seed):
@@ -64,14 +67,38 @@ def _same(a, b):
             and np.array_equal(a.t_out, b.t_out) and np.array_equal(a.t_in, b.t_in))
 
 
-_STEP = re.compile(r"failed.*?step\s+(\d+)", re.I)
 
 
-def prove_sequential(muts, k, workdir, steps=SAT_STEPS, timeout=120):
-    """``("equivalent" | "killable" | "bounded" | "undecided", detail)`` for mutant ``k`` (see the module
-    docstring)."""
+def _equiv_induct(d, k, timeout):
+    """Yosys ``equiv_make`` / ``equiv_induct`` on the two copies (their registers match by
+    name: the same design with another ``mutsel``): True when every matched signal is proved equal by induction
+    from the common initial state, False when some stay unproven, None on timeout."""
+    (d / f"eqv{k}.ys").write_text(f"""\
+read_verilog mutated.v
+read_verilog seq{k}.v
+hierarchy -check
+proc
+flatten
+opt_clean
+equiv_make gold_w gate_w equiv
+hierarchy -top equiv
+equiv_induct -seq 2
+equiv_status
+""")
+    log = _yosys(f"eqv{k}.ys", d, f"eqv{k}.log", timeout=timeout)
+    if log is None:
+        return None
+    return "Equivalence successfully proven!" in log
+
+
+def prove_sequential(muts, k, workdir, steps=SAT_STEPS, timeout=60):
+    """``("equivalent" | "killable" | "bounded" | "undecided", how)`` for mutant ``k``: first
+    :func:`_equiv_induct` (proved equivalent), else a bounded miter from reset (``sat -tempinduct -maxsteps``:
+    killable when its base case finds a difference, equivalent when its induction step holds, else bounded)."""
     d = Path(workdir)
     (d / f"seq{k}.v").write_text(_wrapper("gold_w", muts, 0) + _wrapper("gate_w", muts, k))
+    if _equiv_induct(d, k, timeout):
+        return "equivalent", "equiv_induct"
     (d / f"seq{k}.ys").write_text(f"""\
 read_verilog mutated.v
 read_verilog seq{k}.v
@@ -83,15 +110,15 @@ miter -equiv -flatten -make_outputs -ignore_gold_x gold_w gate_w miter
 hierarchy -top miter
 sat -tempinduct -prove trigger 0 -set-at 1 in_rst 1 -set-init-zero -maxsteps {steps} -timeout {timeout} miter
 """)
-    log = _yosys(f"seq{k}.ys", d, f"seq{k}.log", timeout=timeout + 60)
+    log = _yosys(f"seq{k}.ys", d, f"seq{k}.log", timeout=timeout * 4)
     if log is None or "Interrupted SAT solver: TIMEOUT" in log:
         return "undecided", None
     if "Induction step proven: SUCCESS!" in log:
-        return "equivalent", "k-induction"
-    if re.search(r"failed|FAIL", log) and "model found" in log.lower():
-        return "killable", f"base case differs within {steps} cycles (log {d / f'seq{k}.log'})"
+        return "equivalent", "sat -tempinduct"
     if "Reached maximum number of time steps" in log or "reached maximum" in log.lower():
         return "bounded", f"no difference in {steps} cycles after reset"
+    if "model found" in log.lower() or "failed" in log.lower():
+        return "killable", f"the miter's base case differs within {steps} cycles (log {d / f'seq{k}.log'})"
     raise RuntimeError(f"unexpected SAT result for mutant {k}; log: {d / f'seq{k}.log'}")
 
 
@@ -100,7 +127,7 @@ def mutate_stream_unit(label, name, options, count=200, mutant_seed=1, beats=20_
     """Score stream unit ``name`` (a stream case name) with ``options`` on ``count`` mutants; the report row."""
     from fmtforge.rtl.flow import to_verilog
     from fmtforge.rtl.units.registry import UNITS
-        from fmtforge.verif.support.benches.stream import check_trace
+    from fmtforge.verif.support.benches.stream import check_trace
     from fmtforge.verif.support.benches.stream_cases import registry_name, resolve
     t = time.perf_counter()
     o = resolve(name, options)
@@ -116,11 +143,18 @@ def mutate_stream_unit(label, name, options, count=200, mutant_seed=1, beats=20_
     for j, (s, tr) in enumerate(zip(phases, gold)):  # the reference itself meets the model and the docs
         check_trace(f"{top} (unmutated) phase {j}", s, tr, j == 0, vseed, again)
     killed, equivalent, killable, bounded, undecided = [], [], [], [], []
-    proofs = {}
+    proofs, probe = {}, None
     for mut in muts.mutations:
         k = mut["k"]
         if not all(_same(a, b) for a, b in zip(_play(model, phases, k, vseed), gold)):
             killed.append(k)
+            continue
+        if probe is None:  # a survivor: five times the beats, fresh seeds, against the unmutated design
+            probe = _phases(name, o, comp, 5 * beats, [vseed, 99])[0]
+            probe_gold = _play(model, probe, 0, vseed + 99)
+        if not all(_same(a, b) for a, b in zip(_play(model, probe, k, vseed + 99), probe_gold)):
+            proofs[k] = "a fresh random stimulus (5x the beats, other seeds) shows a difference"
+            killable.append({**mut, "detail": proofs[k]})
             continue
         verdict, detail = prove_sequential(muts, k, d, steps)
         proofs[k] = detail
@@ -131,7 +165,7 @@ def mutate_stream_unit(label, name, options, count=200, mutant_seed=1, beats=20_
            "equivalent": len(equivalent), "killable": len(killable), "bounded": len(bounded),
            "undecided": len(undecided), "score": round(score, 4), "vectors": int(sum(len(s.beats) for s in phases)),
            "exhaustive": False, "mutant_seed": mutant_seed, "vector_seed": vseed, "lane": "stream",
-           "equivalence": f"sat -tempinduct -maxsteps {steps} (k-induction; 'bounded': base case only)",
+           "equivalence": f"equiv_induct, then sat -tempinduct -maxsteps {steps} ('bounded': base case only)",
            "examples": [{**m, "input_hex": None, "input_decoded": m["detail"]} for m in killable[:5]],
            "seconds": round(time.perf_counter() - t, 1)}
     log(f"{label}: {row['mutants']} mutants, {row['killed']} killed, {row['equivalent']} equivalent (induction), "
