@@ -13,6 +13,7 @@ from .formats.base import Format
 from .formats.catalog import ALIASES, CATALOG, cfloat8, lookup, minifloat, names, p3109, posit
 from .formats.codebook import Codebook
 from .formats.convert import convert, convert_flags, convert_words
+from .formats.families import FAMILIES, Family, family_of
 from .formats.integer import Integer
 from .formats.minifloat import POLICIES, Minifloat
 from .formats.p3109 import P3109
@@ -22,7 +23,7 @@ from .formats.rounding import DZ, FLAG_NAMES, MODES, NV, NX, OF, UF
 from .formats.scale import PowerOfTwo
 from . import block, quant  # quantization schemes, built on the formats above
 
-__all__ = ["ALIASES", "CATALOG", "DZ", "FINITE", "FLAG_NAMES", "INF", "MODES", "NAN", "NV", "QUIET", "NX", "OF", "POLICIES",
+__all__ = ["ALIASES", "CATALOG", "DZ", "FAMILIES", "FINITE", "Family", "FLAG_NAMES", "INF", "MODES", "NAN", "NV", "QUIET", "NX", "OF", "POLICIES",
            "UF", "Codebook", "Format", "Integer", "Minifloat", "P3109", "Posit", "PowerOfTwo", "Raw", "block",
-           "cfloat8", "convert", "convert_flags", "convert_words", "lookup", "minifloat", "names", "p3109", "posit",
+           "cfloat8", "convert", "convert_flags", "convert_words", "family_of", "lookup", "minifloat", "names", "p3109", "posit",
            "quant", "signaling"]

@@ -87,6 +87,9 @@ ALIASES = {
     "float16": "fp16", "float32": "fp32", "float64": "fp64", "half": "fp16", "single": "fp32", "double": "fp64",
     # the OCP FP8 short names
     "e4m3": "fp8_e4m3", "e5m2": "fp8_e5m2",
+    # the short names an MX user means: OCP's FP6 and FP4 elements (the IEEE-policy shapes stay reachable by
+    # their suffix: e2m1_ieee, e2m3_ieee, e3m2_ieee)
+    "e2m1": "fp4_e2m1", "e2m3": "fp6_e2m3", "e3m2": "fp6_e3m2",
     # IEEE P3109's own names (binary<K>p<P> + signed/unsigned + extended/finite); its signed finite K8 formats
     # are the fnuz FP8s
     "binary8p3se": "p3109_k8p3", "binary8p4se": "p3109_k8p4", "binary8p1se": "p3109_k8p1",

@@ -29,7 +29,7 @@ def _default_name(exp_bits, man_bits, bias, subnormals, specials, explicit_integ
         return f"cfloat8_1_{exp_bits}_{man_bits}_b{bias}"
     default_bias = (1 << (exp_bits - 1)) - 1 + (specials == "fnuz")
     name = f"e{exp_bits}m{man_bits}" + ("" if bias == default_bias else f"_b{bias}")
-    if specials != "ieee" or name in ("e4m3",):
+    if specials != "ieee" or name in ("e4m3", "e2m1", "e2m3", "e3m2"):  # bare: OCP's FP8 / FP6 / FP4
         name += f"_{specials}"
     return name + ("_x87" if explicit_integer else "") + ("" if subnormals else "_ftz")
 

@@ -35,18 +35,14 @@ def cmd_generate(args):
     write_output(to_verilog(component, args.name or default_name), args.output, "--output")
 
 
-_FAMILIES = {"float": "floats", "posit": "posits", "int": "integers", "codebook": "codebooks",
-             "scale": "scales"}
-
-
 def cmd_list(args):
     aliases = {}
     for alias, name in golden.ALIASES.items():
         aliases.setdefault(name, []).append(alias)
-    for kind, title in _FAMILIES.items():
-        print(f"{title}:")
+    for family in golden.FAMILIES:
+        print(f"{family.title}:")
         for name, fmt in golden.CATALOG.items():
-            if fmt.kind == kind:
+            if type(fmt) is family.cls:
                 also = f"  (also {', '.join(aliases[name])})" if name in aliases else ""
                 print(f"  {name:14s} {fmt.width:3d} bits  {fmt!r}{also}")
     print("parametric names: e<E>m<M>[_b<bias>][_ieee|_fn|_fnuz|_none], posit<n>_es<es>, "

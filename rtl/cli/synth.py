@@ -117,7 +117,7 @@ def add_synth_subparser(subparsers):
     units = p.add_subparsers(dest="unit", required=True, metavar="UNIT")
     for q in add_unit_parsers(units):
         q.add_argument("--target", default="ice40", choices=tuple(TARGETS),
-                       help="ice40: HX8K ct256; ice40-up5k: UP5K sg48 (DSPs); ecp5: LFE5U-25F CABGA256 (default: ice40)")
+                       help="; ".join(f"{n}: {tg.help}" for n, tg in TARGETS.items()) + " (default: ice40)")
         _seed_arguments(q)
         q.add_argument("--output-dir", default="build/synth",
                        help="the flow's files go into OUTPUT_DIR/TARGET/MODULE (default: build/synth)")

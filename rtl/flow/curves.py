@@ -11,25 +11,20 @@ import json
 import statistics
 from pathlib import Path
 
-from .synth import synthesize
+from .synth import synthesize_seeds
 
 __all__ = ["curve", "curve_table", "write_curves"]
 
 
 def curve(build, target, stages=(0, 1, 2, 3), seeds=(1, 2, 3), out_dir="build/synth/curves"):
-    """:func:`synthesize` ``build(s)`` (a function of the stage count returning ``(component, module name)``)
-    for each ``s`` of ``stages``, once per seed. Returns one row per stage count: ``stages, module, target,
+    """:func:`.synth.synthesize_seeds` ``build(s)`` (a function of the stage count returning ``(component, module name)``)
+    for each ``s`` of ``stages`` (Yosys once, nextpnr once per seed). Returns one row per stage count: ``stages, module, target,
     luts, ffs, carries, lut4_equiv, fmax_mhz`` (the median over ``seeds``), ``fmax_by_seed`` and
     ``critical_path`` (of the median seed)."""
     rows = []
     for s in stages:
         component, name = build(s)
-        runs = []
-        for seed in seeds:
-            if seed != seeds[0]:
-                component, name = build(s)  # a component elaborates once: build it again
-            d = Path(out_dir) / target / f"{name}_seed{seed}"
-            runs.append(synthesize(component, name, target, seed=seed, build_dir=d))
+        runs = synthesize_seeds(component, name, target, tuple(seeds), build_dir=Path(out_dir) / target / name)
         fmaxes = [r["fmax_mhz"] for r in runs]
         mid = sorted(runs, key=lambda r: r["fmax_mhz"])[(len(runs) - 1) // 2]
         first = runs[0]

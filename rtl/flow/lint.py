@@ -4,6 +4,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from .targets import primitives_in
 from .tools import tool_path
 
 __all__ = ["LintError", "lint"]
@@ -22,14 +23,10 @@ select -assert-none t:$dlatch t:$adlatch t:$dlatchsr t:$sr
 """
 
 
-#: FPGA primitives a unit may instantiate (qmac --dsp ecp5), and Yosys' black-box declarations of them
-_PRIMITIVES = {"MULT18X18D": "+/ecp5/cells_bb.v"}
-
-
 def _libraries(verilog_text):
-    """``read_verilog -lib`` lines for the primitive libraries the text instantiates (their ports are then
-    known to ``hierarchy -check``; the cells stay black boxes)."""
-    files = sorted({lib for name, lib in _PRIMITIVES.items() if f"  {name} " in verilog_text})
+    """``read_verilog -lib`` lines for the black-box libraries of the vendor primitives the text instantiates
+    (their ports are then known to ``hierarchy -check``; the cells stay black boxes)."""
+    files = sorted({p.blackbox for p in primitives_in(verilog_text)})
     return "".join(f"read_verilog -lib {lib}\n" for lib in files)
 
 

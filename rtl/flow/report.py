@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .peers import PEERS, peer_key
 from .shard import run_all
-from .synth import synthesize
+from .synth import synthesize_seeds
 from .targets import FREQ_MHZ, TARGETS
 from .tools import SynthError, tool_versions
 
@@ -52,7 +52,7 @@ from issue 14) were measured by the same method on iCE40 HX8K at seed 1.
 
 def synth_one(unit, options, build, target, seeds=SEEDS, out_dir="build/synth"):
     """:func:`synthesize` the component ``build()`` returns (``(component, module name)``) with each placement
-    seed of ``seeds``, in ``out_dir/<target>/<module>`` (``<module>_seed<N>`` for seeds other than 1).
+    seed of ``seeds``, in ``out_dir/<target>/<module>``: Yosys once, nextpnr once per seed.
     ``unit`` and ``options`` only label the row: the flow knows no registry.
 
     Returns the first seed's :func:`synthesize` dict with ``unit`` and ``options`` (JSON-ready) first, where
@@ -62,11 +62,8 @@ def synth_one(unit, options, build, target, seeds=SEEDS, out_dir="build/synth"):
     seeds = tuple(seeds)
     if not seeds or any(not isinstance(s, int) or isinstance(s, bool) or s < 0 for s in seeds):
         raise ValueError(f"seeds must be non-negative integers, at least one, not {seeds!r}")
-    runs = []
-    for seed in seeds:
-        component, name = build()
-        build_dir = Path(out_dir) / target / (name if seed == 1 else f"{name}_seed{seed}")
-        runs.append(synthesize(component, name, target, seed=seed, build_dir=build_dir))
+    component, name = build()
+    runs = synthesize_seeds(component, name, target, seeds, build_dir=Path(out_dir) / target / name)
     return {"unit": unit, "options": _json_options(options), **_merge(runs, seeds)}
 
 

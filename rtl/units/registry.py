@@ -32,6 +32,7 @@ Units registered with the first fields only (``name`` .. ``docs``) keep working:
 contract field the unit does not declare fails on :meth:`Unit.need`'s one line naming the unit and the field.
 """
 
+import sys
 from dataclasses import dataclass, field
 
 from fmtforge import golden
@@ -152,9 +153,9 @@ class Unit:
                 out[o.name] = o.default
         return out
 
-    def create(self, **options):
+    def create(self, *, src_loc_at=0, **options):
         """The component for ``options`` (validated, the others at their defaults)."""
-        return self.build(**self.resolve(options))
+        return _made_by_caller(self.build(**self.resolve(options)), 1 + src_loc_at)
 
     def configure(self, **options):
         """A :class:`Configuration`: this unit with ``options`` resolved."""
@@ -169,8 +170,8 @@ class Configuration:
     unit: Unit
     options: dict
 
-    def create(self):
-        return self.unit.build(**self.options)
+    def create(self, *, src_loc_at=0):
+        return _made_by_caller(self.unit.build(**self.options), 1 + src_loc_at)
 
     def compute(self, *inputs, **kw):
         return self.unit.need("model")(self.options, *inputs, **kw)
@@ -186,6 +187,17 @@ class Configuration:
     @property
     def targets(self):
         return self.unit.targets(self.options) if self.unit.targets is not None else None
+
+
+def _made_by_caller(component, depth):
+    """``component``, which Amaranth will report (if it is never elaborated) at the line that asked the registry
+    for it, ``depth`` frames up, rather than at the registry's own line: as Amaranth's ``src_loc_at``, so that
+    the caller's ``# amaranth: UnusedElaboratable=no`` applies."""
+    if hasattr(component, "_MustUse__context"):
+        frame = sys._getframe(1 + depth)
+        component._MustUse__context = dict(filename=frame.f_code.co_filename, lineno=frame.f_lineno,
+                                           source=component)
+    return component
 
 
 UNITS = {}
@@ -220,7 +232,7 @@ def build_unit(kind, **options):
     ``(component, default module name)``."""
     if kind not in UNITS:
         raise ValueError(f"unit must be one of {', '.join(UNITS)}, not {kind!r}")
-    component = UNITS[kind].create(**options)
+    component = UNITS[kind].create(src_loc_at=1, **options)
     return component, component.name
 
 

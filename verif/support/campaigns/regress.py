@@ -38,7 +38,8 @@ from fmtforge.verif.support.batch.build import resolve, words_of
 from fmtforge.verif.support.batch.bundle import conv_id
 from fmtforge.verif.support.batch.icarus import simulate_icarus
 from fmtforge.verif.support.vectors.structured import exponent_corners, mantissas, strided, structured
-from fmtforge.verif.support.vectors.patterns import describe, int_corners, posit_corners, random_width
+from fmtforge.verif.support.vectors.families import corners_for
+from fmtforge.verif.support.vectors.patterns import describe, random_width
 
 __all__ = ["RAND_BITS", "Task", "compare", "destinations", "layout", "matrix", "rand_of", "run_task", "source_inputs",
            "sources", "tasks", "expected"]
@@ -113,12 +114,9 @@ def source_inputs(src, random=RANDOM, seed=0):
     src = golden.lookup(src)
     if src.width <= EXHAUSTIVE_BITS:
         return np.arange(1 << src.width, dtype=np.uint64)
-    if src.kind == "float":
-        fixed = _float_fixed(src)
-    elif src.kind == "posit":
-        fixed = posit_corners(src)
-    else:
-        fixed = int_corners(golden.Integer(bits=min(src.width, 32)))
+    # floats: the structured set for the matrix's destinations; other families: their own corners (a family
+    # without a descriptor is an error, never another family's corners)
+    fixed = _float_fixed(src) if src.kind == "float" else corners_for(src)
     parts = [fixed]
     if src.width == 32:  # a strided slice of all 2**32 patterns, rotated by the seed
         parts.append(strided(32, STRIDED, seed % ((1 << 32) // STRIDED)))

@@ -17,7 +17,8 @@ from fmtforge import golden
 from fmtforge.golden import quant
 
 from fmtforge.verif.support.vectors.structured import exponent_window, strided, structured
-from fmtforge.verif.support.vectors.patterns import int_corners, posit_corners, random_width, seed
+from fmtforge.verif.support.vectors.families import corners_for
+from fmtforge.verif.support.vectors.patterns import random_width, seed
 
 __all__ = ["STRIDED", "requant_golden", "requant_pack", "requant_vectors", "vectors_for"]
 
@@ -34,10 +35,8 @@ def vectors_for(src, dst, offset=0):
         # every exponent of a 32-bit source; for wider ones the exponents where the destination rounds
         # (from below its smallest subnormal to above its largest finite) and the fields' corners
         fixed = structured(src, dst) if src.width <= 32 else structured(src, dst, exponents=exponent_window(src, dst))
-    elif src.kind == "posit":
-        fixed = posit_corners(src)
-    else:
-        fixed = int_corners(golden.Integer(bits=min(src.width, 32)))
+    else:  # the family's own corners (an error for a family without a descriptor)
+        fixed = corners_for(src)
     if src.width == 32:
         more = strided(32, STRIDED, offset)
     else:

@@ -22,7 +22,10 @@ BLOCKS = re.findall(r"```python\n(.*?)```", PAGE.read_text(), re.S)
 def page(monkeypatch, tmp_path):
     """The page's examples run in order in one namespace; what they register is removed afterwards."""
     monkeypatch.chdir(tmp_path)
+    from fmtforge.golden.formats.families import unregister_family
+    from fmtforge.verif.support.vectors import families as verif_families
     monkeypatch.setattr(formats, "FAMILIES", dict(formats.FAMILIES))
+    monkeypatch.setattr(verif_families, "FAMILIES", dict(verif_families.FAMILIES))
     before_units, before_targets, before_defaults = dict(UNITS), dict(TARGETS), list(DEFAULT_UNITS)
     ns = {}
     try:
@@ -30,6 +33,7 @@ def page(monkeypatch, tmp_path):
             exec(compile(block, f"docs/architecture.md example {k}", "exec"), ns)
         yield ns
     finally:
+        unregister_family("signmag")
         UNITS.clear(), UNITS.update(before_units)
         DEFAULT_UNITS[:] = before_defaults
         TARGETS.clear(), TARGETS.update(before_targets)
@@ -80,6 +84,8 @@ def test_worked_examples(page):
     bits = np.arange(256)
     want, want_flags = golden.convert_flags(bits, sm8, "bf16")
     assert golden.lookup("bf16").decode(want)[0x85] == -5.0  # the golden model reads the format as the page says
+    from fmtforge.verif.support.vectors.families import reference_for  # and the page's reference agrees
+    assert [reference_for(sm8)(b) for b in (0x05, 0x85, 0x80)] == [5, -5, 0]
     got, got_flags = simulate(dut, bits)
     assert np.array_equal(got, want) and np.array_equal(got_flags, want_flags)
 
@@ -105,7 +111,7 @@ def test_worked_examples(page):
     # the toy target: the flow synthesises the toy unit on it
     from fmtforge.rtl.flow import synth_one
     from fmtforge.rtl.units.registry import build_unit
-    row = synth_one("toy-negate", {"fmt": "fp8_e4m3"}, lambda: build_unit("toy-negate", fmt="fp8_e4m3"), "up5k",
+    row = synth_one("toy-negate", {"fmt": "bf16"}, lambda: build_unit("toy-negate", fmt="bf16"), "ice40-hx1k",
                     seeds=(1,), out_dir="build/synth")
-    assert row["device"] == "iCE40 UP5K sg48" and row["module"] == "negate_fp8_e4m3"
+    assert row["device"] == "iCE40 HX1K vq100" and row["module"] == "negate_bf16"
     assert row["luts"] <= 4 and row["fmax_mhz"] > 0  # the ready rule and a sign flip: a few LUTs at most

@@ -47,8 +47,8 @@ def test_wheel_installs_into_a_fresh_venv(tmp_path):
     assert "module convert_fp32_to_bf16_rne(" in (work / "cvt.v").read_text()
 
     # The installed copy simulates: qmac --dsp ecp5 instantiates MULT18X18D, whose model ships in the wheel
-    # (fmtforge/verif/support/sim/models); the installed test module drives it on Icarus from the fresh venv.
-    assert "fmtforge/verif/support/sim/models/MULT18X18D.v" in names
+    # (fmtforge/rtl/flow/targets/models); the installed test module drives it on Icarus from the fresh venv.
+    assert "fmtforge/rtl/flow/targets/models/MULT18X18D.v" in names
     p = subprocess.run([str(py), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--pyargs",
                         "fmtforge.verif.tests.rtl.test_qmac_seq", "-k", "ecp5 and icarus"], **run)
     assert p.returncode == 0 and " passed" in p.stdout, p.stdout[-3000:] + p.stderr[-3000:]

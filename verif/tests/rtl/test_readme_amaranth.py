@@ -1,5 +1,5 @@
 # amaranth: UnusedElaboratable=no
-"""The README's "Use from Amaranth" example, taken from README.md itself (so the two cannot drift), built and
+"""The "Use from Amaranth" example (docs/amaranth.md), taken from the page itself (so the two cannot drift), built and
 simulated with Amaranth's simulator: a pipelined converter and a qmac inside a user's component, fed by stream
 sources through wiring.connect, with random back-pressure on both outputs. Every bf16 result must equal
 golden.convert and every qmac result golden.quant.qmatmul; the block's own usage lines (to_verilog) must run too."""
@@ -13,13 +13,13 @@ from fmtforge import golden
 from fmtforge.golden import quant as gq
 from fmtforge.verif.support.vectors.patterns import float_corners, seed
 
-README = Path(__file__).parents[3] / "README.md"
+README = Path(__file__).parents[3] / "docs" / "amaranth.md"
 
 
 def _blocks():
     text = README.read_text()
     m = re.search(r"<!-- amaranth-example[^>]*-->\n```python\n(.*?)```\n<!-- /amaranth-example -->", text, re.S)
-    assert m, "README.md has no amaranth-example block"
+    assert m, "docs/amaranth.md has no amaranth-example block"
     return m.group(1)
 
 
@@ -52,7 +52,7 @@ def _simulate(top, n_bf16, n_q, rng, limit=4000):
 
 def test_readme_example():
     scope = {}
-    exec(compile(_blocks(), "README.md (amaranth-example)", "exec"), scope)
+    exec(compile(_blocks(), "docs/amaranth.md (amaranth-example)", "exec"), scope)
     assert "module my_accelerator(" in scope["verilog"]  # the block's own usage lines ran
     used = seed()
     print(f"seed {used}")
