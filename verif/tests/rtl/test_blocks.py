@@ -33,8 +33,9 @@ import pytest
 
 from fmtforge.rtl.units import UNITS
 from fmtforge.verif.support.benches.blocks import (BlocksHarness, bfp_beats, bfp_blocks, bfp_expected, bfp_split,
-                                                 make_unit, run_stream, unit_id, w4_beats, w4_expected, w4_groups,
+                                                 make_unit, unit_id, w4_beats, w4_expected, w4_groups,
                                                  w4_split)
+from fmtforge.verif.support.benches.stream import Ports, run_beats
 from fmtforge.verif.support.vectors.patterns import seed
 from fmtforge.verif.tests.conftest import FULL
 
@@ -98,15 +99,14 @@ if cocotb is not None:
         codes, scales, zeros = w4_groups(c, rng, n_random=200 if FULL else 20, full=FULL and per <= 2)
         want = w4_expected(c, codes, scales, zeros)
         beats = w4_beats(unit, codes, scales, zeros, junk)
-        width = unit.in_layout.size
         n0 = min(len(beats), 8 * per)
-        got0, t_in, t_out = await run_stream(dut, f"u{k}", beats[:n0], n0, 0.0, 0.0, rng, width)
+        got0, t_in, t_out = await run_beats(Ports(dut, f"u{k}_"), beats[:n0], n0, 0.0, 0.0, rng)
         assert t_in == list(range(t_in[0], t_in[0] + n0)), f"{unit.name}: a beat was refused without back-pressure"
         lat = sorted({b - a for a, b in zip(t_in, t_out)})
         assert lat == [W4_LATENCY], f"{unit.name}: latency {lat}, expected [{W4_LATENCY}]"
         half = n0 + (len(beats) - n0) * 4 // 5 // per * per  # 4/5 with gaps and some back-pressure, 1/5 mostly held
-        got1, *_ = await run_stream(dut, f"u{k}", beats[n0:half], half - n0, 0.3, 0.3, rng, width)
-        got2, *_ = await run_stream(dut, f"u{k}", beats[half:], len(beats) - half, 0.1, 0.7, rng, width)
+        got1, *_ = await run_beats(Ports(dut, f"u{k}_"), beats[n0:half], half - n0, 0.3, 0.3, rng)
+        got2, *_ = await run_beats(Ports(dut, f"u{k}_"), beats[half:], len(beats) - half, 0.1, 0.7, rng)
         vals, last = w4_split(unit, got0 + got1 + got2)
         assert np.array_equal(last, (np.arange(len(beats)) % per) == per - 1), f"{unit.name}: last flags wrong"
         got = vals.reshape(want.shape)
@@ -125,15 +125,14 @@ if cocotb is not None:
         want_codes, want_scales = bfp_expected(c, blocks)
         beats = bfp_beats(unit, blocks)
         per = c["block"] // c["lanes"]
-        width = unit.in_layout.size
         n0 = 40
-        got0, t_in, t_out = await run_stream(dut, f"u{k}", beats[:n0 * per], n0, 0.0, 0.0, rng, width)
+        got0, t_in, t_out = await run_beats(Ports(dut, f"u{k}_"), beats[:n0 * per], n0, 0.0, 0.0, rng)
         assert t_in == list(range(t_in[0], t_in[0] + n0 * per)), f"{unit.name}: a beat was refused"
         lat = sorted({b - a for a, b in zip(t_in[per - 1::per], t_out)})
         assert lat == [BFP_LATENCY], f"{unit.name}: latency {lat}, expected [{BFP_LATENCY}]"
         half = n0 + (len(blocks) - n0) * 4 // 5
-        got1, *_ = await run_stream(dut, f"u{k}", beats[n0 * per:half * per], half - n0, 0.3, 0.3, rng, width)
-        got2, *_ = await run_stream(dut, f"u{k}", beats[half * per:], len(blocks) - half, 0.1, 0.7, rng, width)
+        got1, *_ = await run_beats(Ports(dut, f"u{k}_"), beats[n0 * per:half * per], half - n0, 0.3, 0.3, rng)
+        got2, *_ = await run_beats(Ports(dut, f"u{k}_"), beats[half * per:], len(blocks) - half, 0.1, 0.7, rng)
         codes, scales = bfp_split(unit, got0 + got1 + got2)
         bad = np.nonzero((scales != want_scales) | np.any(codes != want_codes, axis=1))[0]
         if len(bad):
