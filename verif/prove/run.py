@@ -82,11 +82,26 @@ def describe_outcome(problem, outcome):
     return "\n".join(lines)
 
 
+def _hex(cex, src, dst):
+    """The counterexample with its patterns in hex (80-bit values do not fit JSON numbers everywhere)."""
+    if not cex:
+        return cex
+
+    def h(v, w):
+        return None if v is None else f"0x{int(v):0{(w + 3) // 4}x}"
+
+    out = dict(cex, i=h(cex["i"], src.width))
+    for k in ("spec", "model", "rtl", "golden"):
+        if isinstance(cex.get(k), dict) and "bits" in cex[k]:
+            out[k] = dict(cex[k], bits=h(cex[k]["bits"], dst.width))
+    return out
+
+
 def outcome_json(problem, outcome, extra=None):
     """The ``--json`` document."""
     doc = {"unit": problem.top, "options": dict(src=problem.src.name, dst=problem.dst.name, **problem.opts.as_dict()),
            "result": outcome.result, "seconds": round(outcome.seconds, 3), "solver": outcome.solver,
-           "counterexample": outcome.counterexample}
+           "counterexample": _hex(outcome.counterexample, problem.src, problem.dst)}
     if outcome.reason:
         doc["reason"] = outcome.reason
     doc["times"] = outcome.times
