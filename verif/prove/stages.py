@@ -56,7 +56,8 @@ def harness(pipe_top, core_top, src_w, dst_w, flags, rand_bits, stages):
     if flags:
         core_ports.append(".flags(ref[%d:%d])" % (dst_w + 4, dst_w))
     if rand_bits:
-        core_ports.append(".rand(i__payload[%d:%d])" % (in_w - 1, src_w))
+        # escaped: rand is a keyword of the SystemVerilog that read_verilog -formal parses
+        core_ports.append(".\\rand (i__payload[%d:%d])" % (in_w - 1, src_w))
     return f"""module prove_stages_harness(input clk, input rst, input i__valid, input [{in_w - 1}:0] i__payload);
   wire i__ready, o__valid;
   wire [{out_w - 1}:0] o__payload;
@@ -117,11 +118,13 @@ def prove_stages(src, dst, opts, stages, timeout=None, shadow_depth=None):
         if problems:
             return dict(out, result="counterexample", seconds=time.perf_counter() - t0,
                         reason="stalls do not hold all state: " + "; ".join(problems[:3]))
-        with open(os.path.join(d, "all.v"), "w") as fh:
-            fh.write(pipe_v + core_v + harness(pipe_top, core_top, src.width, dst.width, opts.flags,
-                                               opts.rand_bits, shadow_depth or stages))
+        with open(os.path.join(d, "dut.v"), "w") as fh:
+            fh.write(pipe_v + core_v)
+        with open(os.path.join(d, "harness.v"), "w") as fh:
+            fh.write(harness(pipe_top, core_top, src.width, dst.width, opts.flags, opts.rand_bits,
+                             shadow_depth or stages))
         depth = stages + 2
-        script = ("read_verilog -formal all.v; prep -top prove_stages_harness; flatten; chformal -lower; "
+        script = ("read_verilog dut.v; read_verilog -formal harness.v; prep -top prove_stages_harness; flatten; chformal -lower; "
                   f"sat -tempinduct -prove-asserts -set-assumes -maxsteps {depth} -timeout "
                   f"{int(timeout or 0)} -show-inputs")
         rc, log = _yosys(d, script)

@@ -171,13 +171,50 @@ def _fields(dst, r):
     return _pack(dst, z3.Extract(n - 1, n - 1, bv), z3.Extract(n - 2, f, bv), z3.Extract(f - 1, 0, bv))
 
 
+def _truncate(v, sort, rand, rand_bits):
+    """Stochastic rounding's pieces (README: "the top rand_bits discarded bits plus the random integer round
+    up on carry"): ``v`` truncated (RTZ) into ``sort`` widened by ``rand_bits`` significand bits, as
+    ``(magnitude pattern of sort's layout after the increment, exact)``; the increment is the carry out of
+    (the ``rand_bits`` discarded bits) + ``rand``."""
+    eb, p = sort.ebits(), sort.sbits()
+    trunc = z3.fpFPToFP(z3.RTZ(), v, z3.FPSort(eb, p + rand_bits))
+    mag = z3.Extract(eb + p + rand_bits - 2, 0, z3.fpToIEEEBV(trunc))
+    kept, low = z3.Extract(eb + p + rand_bits - 2, rand_bits, mag), z3.Extract(rand_bits - 1, 0, mag)
+    carry = z3.Extract(rand_bits, rand_bits, z3.ZeroExt(1, low) + z3.ZeroExt(1, rand)) == 1
+    rest = z3.Not(z3.fpEQ(z3.fpFPToFP(z3.RNE(), trunc, v.sort()), v))
+    return z3.If(carry, kept + 1, kept), z3.And(low == 0, z3.Not(rest))
+
+
+def _stochastic(dst, vw, opts, rand, lo, hi, d_emin):
+    """(delivered magnitude pattern, exact, overflow, tiny after rounding) of stochastic rounding of the
+    finite ``vw`` (standard-bias domain, exponents ``lo .. hi``) into ``dst``."""
+    f, eb, R = dst.frac_bits, dst.exp_bits, opts.rand_bits
+    p = f + 1
+    # S = (es, p) with its subnormal grid moved onto dst's: scale by 2**s, s = emin(S) - emin(dst); S's
+    # exponent field is then dst's, with room above it so that nothing overflows in S
+    es = eb + 1
+    while (1 << (es - 1)) - 1 - (2 - (1 << (es - 1)) - d_emin) < hi + 3:
+        es += 1
+    s = 2 - (1 << (es - 1)) - d_emin
+    big = sort_holding(min(lo, lo + s), max(hi, hi + s), vw.sort().sbits())
+    v_s = z3.fpMul(z3.RNE(), z3.fpFPToFP(z3.RNE(), z3.fpAbs(vw), big), _pow2(s, big))
+    m, exact = _truncate(v_s, z3.FPSort(es, p), rand, R)
+    largest = z3.BitVecVal((((1 << eb) - 2) << f) | ((1 << f) - 1), es + p - 1)
+    over = z3.UGT(m, largest)
+    # tininess after rounding: the same rounding at p bits with an unbounded exponent (no scaling needed)
+    unb = sort_holding(lo, hi, p)
+    mu, _ = _truncate(z3.fpFPToFP(z3.RNE(), z3.fpAbs(vw), sort_holding(lo, hi, vw.sort().sbits())), unb, rand, R)
+    bias_u = (1 << (unb.ebits() - 1)) - 1
+    tiny_u = z3.And(z3.Not(z3.fpIsZero(vw)), z3.ULT(mu, z3.BitVecVal((d_emin + bias_u) << f, mu.size())))
+    return z3.Extract(eb + f - 1, 0, m), exact, over, tiny_u
+
+
 def encode(dst, v, opts, rand=None, nan_sign=None):
     """The specified destination pattern and flags for the exact value ``v`` (:class:`Exact`, or any object
-    with its ``fp``, ``snan``, ``lo``, ``hi``, ``prec``) in the IEEE-policy destination ``dst``
-    (deterministic modes). A NaN gets ``nan_sign`` (else ``v.sign``; else +) and ``v.payload`` if any."""
-    if opts.rounding not in RM:
-        from . import NoSpecification
-        raise NoSpecification(f"no specification yet for rounding {opts.rounding!r} into {dst.name}")
+    with its ``fp``, ``snan``, ``lo``, ``hi``, ``prec``) in the IEEE-policy destination ``dst``. A NaN gets
+    ``nan_sign`` (else ``v.sign``; else +) and ``v.payload`` if any."""
+    if opts.rounding == "stochastic":
+        return _encode_stochastic(dst, v, opts, rand, nan_sign)
     rm = RM[opts.rounding]
     f, eb = dst.frac_bits, dst.exp_bits
     p = f + 1
@@ -223,6 +260,46 @@ def encode(dst, v, opts, rand=None, nan_sign=None):
     bits = z3.If(isnan, _nan_bits(dst, sign, getattr(v, "payload", None)), _fields(dst, r))
     flags = flags_word(nx=z3.Or(inexact, flushed), uf=uf, of=of, nv=v.snan)
     return SpecOut(bits, flags)
+
+
+def _encode_stochastic(dst, v, opts, rand, nan_sign):
+    """:func:`encode` for stochastic rounding: a magnitude pattern from :func:`_stochastic`; overflow gives
+    +-inf (stochastic rounding is no rounding toward zero) or +-max with saturation."""
+    f, eb = dst.frac_bits, dst.exp_bits
+    k = dst.bias - _std_bias(dst)
+    d_emin, d_emax = 1 - _std_bias(dst), (1 << eb) - 2 - _std_bias(dst)
+    lo, hi = min(v.lo + k, d_emin - f), max(v.hi + k, d_emax)
+    wide = sort_holding(lo, hi, max(v.prec, f + 1))
+    vw = z3.fpFPToFP(z3.RNE(), v.fp, wide)
+    if k:
+        vw = z3.fpMul(z3.RNE(), vw, _pow2(k, wide))
+    isnan, isinf = z3.fpIsNaN(vw), z3.fpIsInf(vw)
+    fin = z3.And(z3.Not(isnan), z3.Not(isinf))
+    neg = z3.fpIsNegative(vw)
+    mag, exact, over, tiny_u = _stochastic(dst, vw, opts, rand, lo, hi, d_emin)
+    inf_mag = z3.BitVecVal(((1 << eb) - 1) << f, eb + f)
+    max_mag = z3.BitVecVal((((1 << eb) - 2) << f) | ((1 << f) - 1), eb + f)
+    big_mag = max_mag if opts.saturate else inf_mag
+    flushed = z3.BoolVal(False)
+    if not dst.subnormals:
+        flushed = z3.And(fin, tiny_u)
+        mag = z3.If(flushed, z3.BitVecVal(0, eb + f), mag)
+    if opts.ftz:
+        flushed = z3.And(fin, z3.Not(over), z3.Extract(eb + f - 1, f, mag) == 0, mag != 0)
+        mag = z3.If(flushed, z3.BitVecVal(0, eb + f), mag)
+    of = z3.And(fin, over)
+    mag = z3.If(isinf, big_mag, z3.If(over, big_mag, mag))
+    inexact = z3.And(fin, z3.Or(z3.Not(exact), over, flushed))
+    if opts.tininess == "before":
+        tiny = z3.And(z3.Not(z3.fpIsZero(vw)), z3.fpLT(z3.fpAbs(vw), _pow2(d_emin, wide)))
+    else:
+        tiny = tiny_u
+    uf = z3.Or(z3.And(fin, tiny, inexact), flushed)
+    s = z3.If(neg, z3.BitVecVal(1, 1), z3.BitVecVal(0, 1))
+    fin_bits = _pack(dst, s, z3.Extract(eb + f - 1, f, mag), z3.Extract(f - 1, 0, mag))
+    sign = nan_sign if nan_sign is not None else getattr(v, "sign", None)
+    bits = z3.If(isnan, _nan_bits(dst, sign, getattr(v, "payload", None)), fin_bits)
+    return SpecOut(bits, flags_word(nx=inexact, uf=uf, of=of, nv=v.snan))
 
 
 def spec(src, dst, opts, x, rand=None):
