@@ -8,7 +8,7 @@ import json
 import shlex
 import sys
 
-__all__ = ["add_prove", "problem_from_args"]
+__all__ = ["add_prove", "command_line"]
 
 
 def _fmt_arg(name):

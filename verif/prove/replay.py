@@ -46,7 +46,7 @@ def _tb(top, ports, x_value, rand_value):
             show.append(name)
         conn.append(f".{name}({name})")
     fmt = " ".join(f"{n}=%h" for n in show)
-    return (f"`timescale 1ns/1ps\nmodule fmtforge_replay_tb;\n" + "\n".join(decl)
+    return ("`timescale 1ns/1ps\nmodule fmtforge_replay_tb;\n" + "\n".join(decl)
             + f"\n  {top} dut({', '.join(conn)});\n"
             + f"  initial begin #1; $display(\"{fmt}\", {', '.join(show)}); $finish; end\nendmodule\n")
 
@@ -62,7 +62,7 @@ def simulate(verilog, top, ports, x_value, rand_value=None):
             fh.write(verilog)
         with open(os.path.join(d, "tb.v"), "w") as fh:
             fh.write(_tb(top, ports, x_value, rand_value))
-        comp = subprocess.run([iverilog, "-g2012", "-o", "sim", "tb.v", "dut.v"], cwd=d, capture_output=True,
+        comp = subprocess.run([iverilog, "-g2005", "-o", "sim", "tb.v", "dut.v"], cwd=d, capture_output=True,
                               text=True)
         if comp.returncode != 0:
             raise ReplayError("iverilog: " + (comp.stdout + comp.stderr).strip().splitlines()[-1])

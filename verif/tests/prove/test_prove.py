@@ -201,3 +201,17 @@ def test_pipeline_proven_and_wrong_latency_refuted():
     assert ok["result"] == "proven", ok
     bad = prove_stages(src, dst, opts, 2, shadow_depth=1)
     assert bad["result"] == "counterexample", bad
+
+
+def test_replay_drives_rand():
+    """Stochastic fp32 -> bf16 at 1 + 2**-8 (half a unit in the last place): rand 0x8000 carries (0x3f81),
+    0x7fff does not (0x3f80); the replay's simulation must show both (the rand port is driven)."""
+    src, dst = golden.lookup("fp32"), golden.lookup("bf16")
+    opts = make_options(flags=True, rounding="stochastic", rand_bits=16)
+    text, top = build_verilog(src, dst, opts)
+    problem = Problem(src, dst, opts, text, top, spec_for(src, dst, opts))
+    ports = {"i": ("input", 32), "rand": ("input", 16), "o": ("output", 16), "flags": ("output", 5)}
+    up = replay(problem, ports, {"i": 0x3F808000, "rand": 0x8000, "o": 0, "flags": 0})
+    down = replay(problem, ports, {"i": 0x3F808000, "rand": 0x7FFF, "o": 0, "flags": 0})
+    assert up["rtl"] == up["spec"] == {"bits": 0x3F81, "flags": golden.NX}
+    assert down["rtl"] == down["spec"] == {"bits": 0x3F80, "flags": golden.NX}
