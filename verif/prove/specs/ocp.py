@@ -333,3 +333,46 @@ def spec(src, dst, opts, x, rand=None):
     """``spec(src, dst, opts, x, rand) -> SpecOut`` for a destination of this module (the PROVE_API form);
     the source is decoded by :func:`decode` when it is one of this module's formats or a non-x87 Minifloat."""
     return encode(dst, decode(src, x, opts), opts, rand)
+
+
+def decode_any(fmt, x, opts=None):
+    """The exact value of pattern ``x`` of any source this package's modules decode (small floats and
+    non-x87 IEEE-style floats here, integers, posits, NF4) as an :class:`Exact`."""
+    from . import integer, nf4, posit
+    kind = getattr(fmt, "kind", None)
+    if kind == "int":
+        return integer.decode(fmt, x, opts)
+    if kind == "posit":
+        return posit.decode(fmt, x, opts)
+    if kind == "codebook":
+        return nf4.decode(fmt, x, opts)
+    return decode(fmt, x, opts)
+
+
+def encode_any(fmt, v, opts, rand=None):
+    """:func:`encode` for any destination family of this package (floats, integers, posits, NF4)."""
+    from . import integer, nf4, posit
+    kind = getattr(fmt, "kind", None)
+    module = {"int": integer, "posit": posit, "codebook": nf4}.get(kind)
+    return module.encode(fmt, v, opts, rand) if module else encode(fmt, v, opts, rand)
+
+
+def evaluate(spec_fn, src, dst, opts, xs, rands=None):
+    """Evaluate a specification on concrete inputs: a list of ``(bits, flags)`` (flags None when the spec
+    defines none), by substituting each ``x`` (and ``rand``) and simplifying -- the self-tests' and replay's
+    way of reading a spec's value. Raises RuntimeError if a result does not simplify to a constant."""
+    x = z3.BitVec("x", src.width)
+    r = z3.BitVec("rand", opts.rand_bits) if opts.rand_bits else None
+    out = spec_fn(src, dst, opts, x, r)
+    both = z3.Concat(out.flags, out.bits) if out.flags is not None else out.bits
+    res = []
+    for i, xv in enumerate(xs):
+        subs = [(x, z3.BitVecVal(int(xv), src.width))]
+        if r is not None:
+            subs.append((r, z3.BitVecVal(int(rands[i]), opts.rand_bits)))
+        val = z3.simplify(z3.substitute(both, *subs))
+        if not z3.is_bv_value(val):
+            raise RuntimeError(f"the spec of {src.name} -> {dst.name} is not constant at {int(xv):#x}: {val}")
+        val = val.as_long()
+        res.append((val & ((1 << dst.width) - 1), val >> dst.width if out.flags is not None else None))
+    return res
