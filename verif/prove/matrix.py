@@ -77,7 +77,12 @@ def prove_task(configs, timeout=600):
             return records
         share = (time.perf_counter() - t) / len(todo)
         for rec, problem in todo:
-            out = prove(problem, timeout=timeout, smt2=smt[problem.top])
+            try:
+                out = prove(problem, timeout=timeout, smt2=smt[problem.top])
+            except Exception as e:  # one converter's failure is reported, never the end of the run
+                records.append(dict(rec, result="unknown", reason=f"error: {type(e).__name__}: {str(e)[:300]}",
+                                    seconds=0.0))
+                continue
             rec["times"].update(yosys=round(share, 3), **{k: v for k, v in out.times.items() if k != "yosys"})
             seconds = sum(v for k, v in rec["times"].items() if k != "solve_cpu")
             records.append(dict(rec, result=out.result, reason=out.reason, seconds=round(seconds, 3),

@@ -146,10 +146,14 @@ def run_convert(*, src, dst, rounding="rne", saturate=False, flags=False, ftz=Fa
         return outcome_json(problem, outcome), describe_outcome(problem, outcome)
     problem = Problem(src, dst, opts, text, top, spec, command=command)
     from .smt import YosysError
+    import z3
     try:
         outcome = prove(problem, solver=solver, timeout=timeout)
     except YosysError as e:
         raise ValueError(str(e).replace("\n", " | ")) from None
+    except z3.Z3Exception as e:  # the solver could not take the query: no answer, said as such
+        from .engine import Outcome
+        outcome = Outcome("unknown", 0.0, solver, reason=f"z3 error: {e}")
     extra = {}
     if not _golden_tininess() and opts.flags:
         extra["note"] = "golden has no tininess option yet: it detects tininess by its old rule"

@@ -73,7 +73,10 @@ def load(smt2, top, prefix="port_"):
     lines = [smt2, f"(declare-fun |{prefix}state| () |{top}_s|)"]
     for name, (_, width) in ports.items():
         lines.append(f"(declare-fun |{prefix}{name}| () (_ BitVec {width}))")
-        lines.append(f"(assert (= |{prefix}{name}| (|{top}_n {name}| |{prefix}state|)))")
+        value = f"(|{top}_n {name}| |{prefix}state|)"
+        if f"(define-fun |{top}_n {name}| ((state |{top}_s|)) Bool" in smt2:  # 1-bit ports are Bool there
+            value = f"(ite {value} #b1 #b0)"
+        lines.append(f"(assert (= |{prefix}{name}| {value}))")
     lines.append(f"(assert (|{top}_u| |{prefix}state|))")  # the design's assumptions, if any
     assertions = list(z3.parse_smt2_string("\n".join(lines)))
     consts = {name: z3.BitVec(prefix + name, width) for name, (_, width) in ports.items()}

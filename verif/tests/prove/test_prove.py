@@ -215,3 +215,10 @@ def test_replay_drives_rand():
     down = replay(problem, ports, {"i": 0x3F808000, "rand": 0x7FFF, "o": 0, "flags": 0})
     assert up["rtl"] == up["spec"] == {"bits": 0x3F81, "flags": golden.NX}
     assert down["rtl"] == down["spec"] == {"bits": 0x3F80, "flags": golden.NX}
+
+
+@pytest.mark.parametrize("src,dst", [("fp16", "uint1"), ("int1", "fp16")])
+def test_one_bit_ports(src, dst):
+    """Yosys' SMT-LIB gives 1-bit ports as Bool: the proof must read them as 1-bit vectors."""
+    _spec_or_xfail(src, dst, flags=True)
+    assert _prove(src=src, dst=dst, flags=True)["result"] == "proven"
