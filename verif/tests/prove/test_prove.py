@@ -13,6 +13,7 @@ import random
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from fmtforge import golden
@@ -81,18 +82,23 @@ def test_rotating_sample_proven(src, dst, rounding, saturate):
     assert doc["result"] == "proven", doc
 
 
-def test_flags_follow_the_tininess_rule():
-    """With flags, fp64 -> fp32: proven once the converter detects tininess after rounding; before that
-    fix the proof must find the UF slip the issue describes (same bits, UF missing)."""
-    doc = _prove(src="fp64", dst="fp32", flags=True)
-    if _has_tininess_fix():
-        assert doc["result"] == "proven", doc
-        return
+def test_flags_follow_the_tininess_rule(tmp_path):
+    """With flags, fp64 -> fp32 is proven under its own tininess rule; the Verilog of the other rule, proven
+    against this one, must give a counterexample in the band where the rules differ (same bits, UF only)."""
+    if not _has_tininess_fix():
+        pytest.xfail("the converter has no tininess option (the old UF rule): the proof finds its slip")
+    assert _prove(src="fp64", dst="fp32", flags=True)["result"] == "proven"
+    text, top = build_verilog(golden.lookup("fp64"), golden.lookup("fp32"), make_options(flags=True,
+                                                                                            tininess="before"))
+    path = tmp_path / "before.v"
+    path.write_text(text)
+    doc = _prove(src="fp64", dst="fp32", flags=True, verilog=str(path), top=top)  # spec: tininess after
     assert doc["result"] == "counterexample", doc
     cex = doc["counterexample"]
     assert cex["rtl"]["bits"] == cex["spec"]["bits"]
     assert cex["spec"]["flags"] ^ cex["rtl"]["flags"] == golden.UF
-    assert cex["golden"] == cex["rtl"]  # golden shares the old rule: simulation against it could not see this
+    x = float.fromhex(golden.lookup("fp64").decode(np.array([int(cex["i"], 16)], dtype=np.uint64)).item().hex())
+    assert 2.0 ** -126 * (1 - 2.0 ** -25) <= abs(x) < 2.0 ** -126  # the band where only "before" is tiny
 
 
 WRONG_INPUT = 0x3FF0000000000001  # 1 + 2**-52
