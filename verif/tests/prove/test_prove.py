@@ -229,3 +229,25 @@ def test_one_bit_ports(src, dst):
     """Yosys' SMT-LIB gives 1-bit ports as Bool: the proof must read them as 1-bit vectors."""
     _spec_or_xfail(src, dst, flags=True)
     assert _prove(src=src, dst=dst, flags=True)["result"] == "proven"
+
+
+def test_matrix_report(tmp_path, monkeypatch):
+    """``make prove``'s machinery on two converters, one of them made to lack a specification: the report
+    lists it as such (never skipped) beside the proof and its time."""
+    from fmtforge.verif.prove import matrix, specs
+
+    real = specs.spec_for
+
+    def fake(src, dst, opts):
+        if opts.rounding == "rtz":
+            raise NoSpecification("no specification yet (test)")
+        return real(src, dst, opts)
+    monkeypatch.setattr(specs, "spec_for", fake)
+    records = matrix.prove_task((("fp8_e5m2", "fp16", "rne", False), ("fp8_e5m2", "fp16", "rtz", True)), 60)
+    summary = matrix.write_report(records, str(tmp_path), 1.0, {"test": True})
+    assert summary["counts"] == {"proven": 1, "no specification": 1}
+    doc = json.loads((tmp_path / "report.json").read_text())
+    assert [r["result"] for r in doc["proofs"]] == ["no specification", "proven"]
+    assert doc["proofs"][1]["seconds"] > 0 and "solve" in doc["proofs"][1]["times"]
+    md = (tmp_path / "report.md").read_text()
+    assert "## no specification (1)" in md and "fp8_e5m2->fp16 rtz sat" in md
