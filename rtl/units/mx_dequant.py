@@ -6,7 +6,7 @@ positive quiet NaN. docs/mx.md has the ports and the latency.
 """
 
 import numpy as np
-from amaranth import Cat, Const, Module, Mux, Signal
+from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 

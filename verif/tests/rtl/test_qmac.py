@@ -29,7 +29,6 @@ Run: ``.venv/bin/pytest -n 2 verif/tests/rtl/test_qmac.py`` (FMTFORGE_SEED=N for
 import json
 import os
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
