@@ -259,7 +259,7 @@ def make_converter(src, dst, *, rounding, saturate, flags, rand_bits, stages, ft
 
 def _model(options, bits, rand=None):
     """``(bits, flags)``: ``golden.convert_flags`` of ``bits`` (source patterns, numpy) with the configuration's
-    rounding, saturation, ftz and daz; ``rand`` (``rand_bits`` wide) for stochastic rounding. ``flags`` is
+    rounding, saturation, ftz, daz and tininess rule; ``rand`` (``rand_bits`` wide) for stochastic rounding. ``flags`` is
     computed whether or not the unit has the port."""
     o = options
     kw = dict(rand=rand, rand_bits=o["rand_bits"]) if o["rounding"] == "stochastic" else {}
@@ -315,5 +315,5 @@ register(Unit(
     streams=_streams,
     fuzz={"src": ("fp32", "bf16", "e3m4", "posit8", "int4", "nf4", "e2m1_none", "x87"),
           "dst": ("fp8_e4m3", "e5m10_b3", "posit12_es3", "uint8", "e1m0_none", "fp6_e3m2"),
-          "rounding": MODES, "rand_bits": tuple(range(1, 33)), "stages": (0, 1, 2, 3)},
+          "rounding": MODES, "rand_bits": tuple(range(1, 33)), "stages": (0, 1, 2, 3), "tininess": TININESS},
 ))
