@@ -5,10 +5,9 @@ Plugged into ``fmtforge`` through the ``fmtforge.commands`` entry point group. E
 """
 
 import json
-import shlex
 import sys
 
-__all__ = ["add_prove", "command_line"]
+__all__ = ["add_prove"]
 
 
 def _fmt_arg(name):
@@ -45,22 +44,6 @@ def _positive(text):
         raise argparse.ArgumentTypeError(f"timeout must be a positive number of seconds, not {text!r}")
     return value
 
-
-def command_line(src, dst, opts, stages=0, verilog=None, top=None):
-    """The ``fmtforge prove convert`` command line of a proof (reported with counterexamples)."""
-    words = ["fmtforge", "prove", "convert", "--src", src, "--dst", dst]
-    if opts.rounding != "rne":
-        words += ["--rounding", opts.rounding]
-    words += [f"--{k}" for k in ("saturate", "flags", "ftz", "daz") if getattr(opts, k)]
-    if opts.tininess != "after":
-        words += ["--tininess", opts.tininess]
-    if opts.rounding == "stochastic":
-        words += ["--rand-bits", str(opts.rand_bits)]
-    if stages:
-        words += ["--stages", str(stages)]
-    if verilog:
-        words += ["--verilog", verilog, "--top", top]
-    return " ".join(shlex.quote(w) for w in words)
 
 
 def _cmd_convert(args):

@@ -50,7 +50,7 @@ def prove_task(configs, timeout=600):
     from fmtforge import golden
 
     from .engine import Problem, prove
-    from .run import build_verilog, make_options
+    from .build import build_verilog, make_options
     from .smt import YosysError, to_smt2
     from .specs import NoSpecification, spec_for
     records, todo = [], []

@@ -4,38 +4,13 @@ import inspect
 import os
 
 from .engine import SOLVERS, Problem, prove
-from .options import TININESS, ProveOptions
+from .build import build_verilog, command_line, make_options
 from .specs import NoSpecification, spec_for
 
 __all__ = ["build_verilog", "describe_outcome", "make_options", "run_convert"]
 
 
-def make_options(*, rounding="rne", saturate=False, flags=False, ftz=False, daz=False, tininess="after",
-                 rand_bits=16):
-    if tininess not in TININESS:
-        raise ValueError(f"tininess must be one of {', '.join(TININESS)}, not {tininess!r}")
-    return ProveOptions(rounding=rounding, saturate=bool(saturate), flags=bool(flags), ftz=bool(ftz),
-                        daz=bool(daz), tininess=tininess, rand_bits=rand_bits if rounding == "stochastic" else 0)
 
-
-def _unit_options(src, dst, opts, stages):
-    """The registry options of the converter; ``tininess`` only where the converter has that option."""
-    from fmtforge.rtl.units.registry import UNITS
-    options = dict(src=src.name, dst=dst.name, rounding=opts.rounding, saturate=opts.saturate, flags=opts.flags,
-                   stages=stages, ftz=opts.ftz, daz=opts.daz)
-    if opts.rounding == "stochastic":
-        options["rand_bits"] = opts.rand_bits
-    if any(o.name == "tininess" for o in UNITS["convert"].options):
-        options["tininess"] = opts.tininess
-    return options
-
-
-def build_verilog(src, dst, opts, stages=0):
-    """(Verilog text, module name) of the converter, made as ``fmtforge generate convert`` makes it."""
-    from fmtforge.rtl.flow.verilog import to_verilog
-    from fmtforge.rtl.units.registry import build_unit
-    component, name = build_unit("convert", **_unit_options(src, dst, opts, stages))
-    return to_verilog(component, name), name
 
 
 def _golden_tininess():
@@ -115,7 +90,6 @@ def run_convert(*, src, dst, rounding="rne", saturate=False, flags=False, ftz=Fa
     from fmtforge import golden
     from fmtforge.golden.formats.convert import check_flush
 
-    from .cli import command_line
     src, dst = golden.lookup(src), golden.lookup(dst)
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {', '.join(SOLVERS)} (bitwuzla's PyPI wheel has only the "

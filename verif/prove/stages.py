@@ -99,7 +99,7 @@ def prove_stages(src, dst, opts, stages, timeout=None, shadow_depth=None):
     """Prove the ``stages``-stage converter equal to the combinational one (parts 1 and 2); returns
     ``{unit, result, seconds, method, reason?}``. ``shadow_depth`` (tests only) gives the harness a wrong
     latency, which the proof must refute."""
-    from .run import build_verilog
+    from .build import build_verilog
     t0 = time.perf_counter()
     pipe_v, pipe_top = build_verilog(src, dst, opts, stages=stages)
     core_v, core_top = build_verilog(src, dst, opts, stages=0)

@@ -23,7 +23,7 @@ from ..options import SpecOut
 from . import ocp
 from .stochastic import carry, truncate_fixed
 
-__all__ = ["decode", "encode", "limits", "spec"]
+__all__ = ["decode", "encode", "limits"]
 
 
 def limits(fmt):
@@ -79,8 +79,3 @@ def encode(fmt, v, opts, rand=None):
                 z3.If(isinf, z3.If(neg, lo_w, hi_w), z3.If(over, hi_w, z3.If(under, lo_w, val))))
     bad = z3.Or(isnan, isinf, over, under)
     return SpecOut(res, ocp.flags_word(nx=z3.And(z3.Not(bad), inexact), nv=bad))
-
-
-def spec(src, dst, opts, x, rand=None):
-    """``spec(src, dst, opts, x, rand) -> SpecOut`` for an integer destination (any source this package decodes)."""
-    return encode(dst, ocp.decode_any(src, x, opts), opts, rand)

@@ -21,7 +21,7 @@ import z3
 from ..options import SpecOut
 from . import ocp
 
-__all__ = ["LEVELS", "decode", "encode", "levels", "spec"]
+__all__ = ["LEVELS", "decode", "encode", "levels"]
 
 #: QLoRA's NF4 table as published (bitsandbytes' ``NF4`` constants / QLoRA appendix E), codes 0..15.
 LEVELS = (
@@ -72,9 +72,3 @@ def encode(fmt, v, opts, rand=None):
     res = z3.If(isnan, z3.BitVecVal(ZERO_CODE, 4), code)
     nx = z3.And(z3.Not(isnan), z3.Not(isinf), z3.Not(z3.fpEQ(chosen, vw)))
     return SpecOut(res, ocp.flags_word(nx=nx, nv=z3.Or(isnan, isinf, v.snan)))
-
-
-def spec(src, dst, opts, x, rand=None):
-    """``spec(src, dst, opts, x, rand) -> SpecOut`` with NF4 as the destination (any source this package
-    decodes) or as the source (any destination it encodes)."""
-    return ocp.encode_any(dst, ocp.decode_any(src, x, opts), opts, rand)

@@ -335,26 +335,6 @@ def spec(src, dst, opts, x, rand=None):
     return encode(dst, decode(src, x, opts), opts, rand)
 
 
-def decode_any(fmt, x, opts=None):
-    """The exact value of pattern ``x`` of any source this package's modules decode (small floats and
-    non-x87 IEEE-style floats here, integers, posits, NF4) as an :class:`Exact`."""
-    from . import integer, nf4, posit
-    kind = getattr(fmt, "kind", None)
-    if kind == "int":
-        return integer.decode(fmt, x, opts)
-    if kind == "posit":
-        return posit.decode(fmt, x, opts)
-    if kind == "codebook":
-        return nf4.decode(fmt, x, opts)
-    return decode(fmt, x, opts)
-
-
-def encode_any(fmt, v, opts, rand=None):
-    """:func:`encode` for any destination family of this package (floats, integers, posits, NF4)."""
-    from . import integer, nf4, posit
-    kind = getattr(fmt, "kind", None)
-    module = {"int": integer, "posit": posit, "codebook": nf4}.get(kind)
-    return module.encode(fmt, v, opts, rand) if module else encode(fmt, v, opts, rand)
 
 
 def evaluate(spec_fn, src, dst, opts, xs, rands=None):

@@ -26,7 +26,7 @@ from ..options import SpecOut
 from . import ocp
 from .stochastic import carry
 
-__all__ = ["decode", "encode", "spec"]
+__all__ = ["decode", "encode"]
 
 
 def _run_length(y, bit):
@@ -121,8 +121,3 @@ def encode(fmt, v, opts, rand=None):
                                  z3.If(iszero, z3.BitVecVal(0, n), signed)))
     fin = z3.And(z3.Not(isnan), z3.Not(isinf), z3.Not(iszero))
     return SpecOut(res, ocp.flags_word(nx=z3.And(fin, inexact), nv=z3.Or(v.snan, isinf)))
-
-
-def spec(src, dst, opts, x, rand=None):
-    """``spec(src, dst, opts, x, rand) -> SpecOut`` for a posit destination (any source this package decodes)."""
-    return encode(dst, ocp.decode_any(src, x, opts), opts, rand)

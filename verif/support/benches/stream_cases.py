@@ -8,7 +8,6 @@ the values come from the unit contract's ``UNITS[name].model`` (golden), the lat
 (the docs, never the contract's own ``latency``).
 """
 
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -16,6 +15,7 @@ from fmtforge import golden
 from fmtforge.verif.support.batch.stream_lane import pack_fields
 from fmtforge.verif.support.benches import blocks as blk
 from fmtforge.verif.support.benches import mx as mxb
+from fmtforge.verif.support.benches.stimulus import Stimulus
 from fmtforge.verif.support.benches.stream_latency import documented_latency
 from fmtforge.verif.support.vectors import patterns as pt
 
@@ -47,23 +47,6 @@ def compute(name, options, *inputs, **kw):
     """The golden outputs of unit ``name`` (resolved ``options``): the contract's ``UNITS[name].model``."""
     from fmtforge.rtl.units import UNITS
     return UNITS[name].need("model")(options, *inputs, **kw)
-
-
-@dataclass
-class Stimulus:
-    """``beats`` (n, words) uint64; ``side`` {port: (n,) uint64}; ``expect`` (m, words) uint64; output beat
-    ``ref_out[k]`` comes ``latency`` cycles after input beat ``ref_in[k]`` is accepted when nothing stalls (and
-    never sooner); ``what(k)`` names output beat k's inputs; ``align``: the stimulus may be cut (into runs that
-    each start from reset) only after a multiple of ``align`` reference pairs (w4: whole groups, which the
-    unit counts from reset)."""
-    beats: np.ndarray
-    expect: np.ndarray
-    ref_in: np.ndarray
-    ref_out: np.ndarray
-    latency: int
-    what: object
-    side: dict = field(default_factory=dict)
-    align: int = 1
 
 
 def _offsets(layout):

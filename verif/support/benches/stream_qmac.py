@@ -6,6 +6,7 @@ says; z3, qmin, qmax and the scale matter only with the ``last`` beat)."""
 import numpy as np
 
 from fmtforge.verif.support.batch.stream_lane import pack_fields
+from fmtforge.verif.support.benches.stimulus import Stimulus
 from fmtforge.verif.support.benches.stream_latency import documented_latency
 from fmtforge.verif.support.vectors.qmac import as_type, edge_jobs, long_job, random_job
 
@@ -99,7 +100,6 @@ def job_result(o, job):
 
 
 def qmac_stimulus(o, unit, rng, n, corners=True, stall_free=False):
-    from fmtforge.verif.support.benches.stream_cases import Stimulus
     jobs = qmac_jobs(o, rng, n, corners, stall_free)
     beats, side, lasts = job_beats(o, unit, jobs, rng)
     want = np.array([job_result(o, job) for job in jobs], dtype=np.int64)

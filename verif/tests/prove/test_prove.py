@@ -19,7 +19,8 @@ import pytest
 from fmtforge import golden
 from fmtforge.rtl.units.registry import UNITS
 from fmtforge.verif.prove.engine import Problem, replay
-from fmtforge.verif.prove.run import build_verilog, make_options, run_convert
+from fmtforge.verif.prove.build import build_verilog, make_options
+from fmtforge.verif.prove.run import run_convert
 from fmtforge.verif.prove.specs import NoSpecification, spec_for
 from fmtforge.verif.prove.specs.ieee import is_ieee
 from fmtforge.verif.prove.stages import prove_stages
