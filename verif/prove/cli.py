@@ -7,31 +7,9 @@ Plugged into ``fmtforge`` through the ``fmtforge.commands`` entry point group. E
 import json
 import sys
 
+from fmtforge.rtl.cli.options import format_arg, int_in
+
 __all__ = ["add_prove"]
-
-
-def _fmt_arg(name):
-    import argparse
-
-    from fmtforge import golden
-    try:
-        return golden.lookup(name)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
-
-
-def _int_in(lo, hi, name):
-    import argparse
-
-    def parse(text):
-        try:
-            value = int(text, 0)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be an integer in {lo}..{hi}, not {text!r}") from None
-        if not lo <= value <= hi:
-            raise argparse.ArgumentTypeError(f"{name} must be an integer in {lo}..{hi}, not {value}")
-        return value
-    return parse
 
 
 def _positive(text):
@@ -95,8 +73,8 @@ def add_prove(subparsers):
                               "2 bad input. See docs/prove.md.")
     sub = p.add_subparsers(dest="what", required=True, metavar="WHAT")
     q = sub.add_parser("convert", help="prove one converter (generated, or your own Verilog with --verilog)")
-    q.add_argument("--src", type=_fmt_arg, required=True, metavar="S", help="source format")
-    q.add_argument("--dst", type=_fmt_arg, required=True, metavar="D", help="destination format")
+    q.add_argument("--src", type=format_arg, required=True, metavar="S", help="source format")
+    q.add_argument("--dst", type=format_arg, required=True, metavar="D", help="destination format")
     q.add_argument("--rounding", choices=golden.MODES, default="rne", help="rounding mode (default rne)")
     q.add_argument("--saturate", action="store_true", help="overflow and infinities give +-max")
     q.add_argument("--flags", action="store_true", help="prove the 5-bit flags port too")
@@ -104,9 +82,9 @@ def add_prove(subparsers):
     q.add_argument("--daz", action="store_true", help="read subnormal inputs as zero (float sources)")
     q.add_argument("--tininess", choices=TININESS, default="after",
                    help="UF when tiny after rounding (default; RISC-V, x86) or before rounding (Arm)")
-    q.add_argument("--rand-bits", type=_int_in(1, 32, "rand_bits"), default=16, metavar="R",
+    q.add_argument("--rand-bits", type=int_in(1, 32, "rand_bits"), default=16, metavar="R",
                    help="width of rand with stochastic rounding (1..32; default 16)")
-    q.add_argument("--stages", type=_int_in(0, 8, "stages"), default=0, metavar="N",
+    q.add_argument("--stages", type=int_in(0, 8, "stages"), default=0, metavar="N",
                    help="also prove the N-stage pipelined converter equal to the combinational one "
                    "(k-induction; 0..8, default 0)")
     q.add_argument("--solver", default="z3", help="z3 (the only one offered: see docs/prove.md)")
@@ -118,17 +96,17 @@ def add_prove(subparsers):
     q.set_defaults(func=_cmd_convert)
     m = sub.add_parser("matrix", help="prove every converter of `make regress`'s matrix (make prove)")
     m.add_argument("--output-dir", default="build/prove", help="report.json and report.md go here")
-    m.add_argument("--sample", type=_int_in(1, 100000, "sample"), default=1, metavar="K",
+    m.add_argument("--sample", type=int_in(1, 100000, "sample"), default=1, metavar="K",
                    help="prove one converter in K (stratified as regress' matrix(sample=K)); default 1: all")
-    m.add_argument("--pick", type=_int_in(1, 100000, "pick"), metavar="N",
+    m.add_argument("--pick", type=int_in(1, 100000, "pick"), metavar="N",
                    help="prove N converters of the selection, drawn at random with --seed (a measurement sample)")
     m.add_argument("--seed", type=int, default=0, help="seed of --pick (default 0)")
-    m.add_argument("--src", action="append", type=_fmt_arg, help="only these sources (repeatable)")
-    m.add_argument("--dst", action="append", type=_fmt_arg, help="only these destinations (repeatable)")
+    m.add_argument("--src", action="append", type=format_arg, help="only these sources (repeatable)")
+    m.add_argument("--dst", action="append", type=format_arg, help="only these destinations (repeatable)")
     m.add_argument("--jobs", type=int, help="local worker processes (default: the number of CPUs)")
     m.add_argument("--scheduler", help="a Dask scheduler address, tcp://HOST:PORT (default: local processes)")
     m.add_argument("--timeout", type=_positive, default=600, metavar="S", help="per proof (default 600 s)")
-    m.add_argument("--batch", type=_int_in(1, 256, "batch"), default=16, metavar="B",
+    m.add_argument("--batch", type=int_in(1, 256, "batch"), default=16, metavar="B",
                    help="converters per Yosys call (default 16)")
     m.set_defaults(func=_cmd_matrix)
     return p
