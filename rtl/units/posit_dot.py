@@ -1,0 +1,236 @@
+"""The posit dot-product unit: the Posit Standard 2022's fused dot product, a quire streamed beat by beat.
+
+``o = round(c + sum_k a_k * b_k)``: posit(n, es) pairs, ``lanes`` per beat, summed exactly in a quire
+(:mod:`.quire`) until a beat with ``last``, then rounded once into posit(n_out, es_out) by the same posit pack
+the converters use. NaR anywhere (an operand or the addend) gives NaR. docs/posit_dot.md has the protocol,
+the quire's width and the latency.
+"""
+
+from amaranth import Module, Mux, Signal
+from amaranth.hdl import signed
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from fmtforge import golden
+from fmtforge.golden.validate import check_bool, check_choice, check_int
+
+from ..formats.posit import PositUnpack
+from ..pipeline import Cuts, Pipeline, place as place_cuts
+from .ecp5_dsp import ecp5_mult
+from .quire import QUIRES, QuireRound, max_scale, place, posit_place, quire_geometry
+
+__all__ = ["DSP_CHOICES", "PositDot", "posit_dot_latency", "posit_dot_name"]
+
+#: ``infer``: a registered ``*`` that synthesis maps; ``ecp5``: instantiated MULT18X18D blocks holding the
+#: significand and product registers (ECP5 only; significands of at most 17 bits).
+DSP_CHOICES = ("infer", "ecp5")
+#: Registers the output path (normalise and pack) can hold: ``stages`` places up to this many.
+MAX_STAGES = 5
+
+
+def _frac_bits(n, es):
+    return max(n - 3 - es, 0)
+
+
+def _tree_levels(lanes):
+    return (lanes - 1).bit_length()
+
+
+def posit_dot_latency(lanes, stages=2):
+    """Cycles from accepting a dot product's ``last`` beat to its result on ``o`` (nothing stalling): decode 1,
+    multiply 1, placement 1, adder tree ceil(log2 lanes) (a register per level), accumulate 1, ``stages`` in the
+    rounding, the output register 1."""
+    return 3 + _tree_levels(lanes) + 1 + stages + 1
+
+
+def posit_dot_name(n, es, n_out, es_out, lanes, quire, max_terms, addend, stages, dsp="infer"):
+    """Verilog module name: ``posit_dot_l4_p8e2_p16e2_exact4096_s2`` (+ ``_c`` with an addend, + ``_ecp5dsp``)."""
+    q = f"exact{max_terms}" if quire == "exact" else "std"
+    return (f"posit_dot_l{lanes}_p{n}e{es}_p{n_out}e{es_out}_{q}" + ("_c" if addend else "") + f"_s{stages}"
+            + ("_ecp5dsp" if dsp == "ecp5" else ""))
+
+
+class PositDot(wiring.Component):
+    """Streaming fused dot product of posits with a quire, rounded once.
+
+    Parameters
+    ----------
+    n, es : int, 3..32 and 0..4
+        The operands' format posit(n, es).
+    n_out, es_out : int, 3..64 and 0..4, or None
+        The result's (and the addend's) format; default posit(2n (at most 64), es).
+    lanes : int, 1..16
+        Products per beat.
+    quire : str, "standard" or "exact"
+        ``standard``: the 2022 standard's quire (16n bits for es = 2: exact for 2**31 - 1 products);
+        ``exact``: the narrowest quire exact for ``max_terms`` products (see :func:`.quire.quire_geometry`).
+    max_terms : int, 1..2**31 - 1
+        Products (counting padding lanes, which add 0) a dot product may sum with ``quire="exact"``.
+    addend : bool
+        A posit(n_out, es_out) ``c`` in the payload, read on the first beat of each dot product, joins the
+        exact sum.
+    stages : int, 0..5
+        Registers in the rounding path (quire -> posit), at its cut points.
+    dsp : str, one of :data:`DSP_CHOICES`
+
+    Ports
+    -----
+    i : In(stream.Signature(in_layout)), from bit 0 up: ``a`` (lanes x n bits, lane 0 lowest), ``b`` (lanes x
+        n), ``last`` (this beat closes the dot product), with ``addend`` also ``c`` (n_out bits).
+    o : Out(stream.Signature(n_out)): one result per dot product, in order.
+
+    Timing: ``i.ready = ~o.valid | o.ready`` (every register advances together); a result appears
+    :func:`posit_dot_latency` cycles after its last beat is accepted.
+    """
+
+    def __init__(self, *, n=8, es=2, n_out=None, es_out=None, lanes=4, quire="standard", max_terms=4096,
+                 addend=False, stages=2, dsp="infer"):
+        self.n = check_int("n", n, 3, 32)
+        self.es = check_int("es", es, 0, 4)
+        self.n_out = check_int("n_out", min(2 * n, 64) if n_out is None else n_out, 3, 64)
+        self.es_out = check_int("es_out", es if es_out is None else es_out, 0, 4)
+        self.lanes = check_int("lanes", lanes, 1, 16)
+        self.quire = check_choice("quire", quire, QUIRES)
+        self.max_terms = check_int("max_terms", max_terms, 1, (1 << 31) - 1)
+        self.addend = check_bool("addend", addend)
+        self.stages = check_int("stages", stages, 0, MAX_STAGES)
+        self.dsp = check_choice("dsp", dsp, DSP_CHOICES)
+        if dsp == "ecp5" and _frac_bits(n, es) + 1 > 17:
+            raise ValueError(f"dsp: ecp5 takes significands of at most 17 bits (posit(n, es) with n - es <= 19), "
+                             f"not {_frac_bits(n, es) + 1} (n={n}, es={es})")
+        self.fmt = golden.posit(self.n, self.es)
+        self.out_fmt = golden.posit(self.n_out, self.es_out)
+        self.geometry = quire_geometry(self.fmt, self.out_fmt, quire=quire, max_terms=self.max_terms,
+                                       addend=self.addend)
+        self.latency = posit_dot_latency(self.lanes, self.stages)
+        fields = {"a": data.ArrayLayout(self.n, lanes), "b": data.ArrayLayout(self.n, lanes), "last": 1}
+        if self.addend:
+            fields["c"] = self.n_out
+        self.in_layout = data.StructLayout(fields)
+        super().__init__({"i": In(stream.Signature(self.in_layout)), "o": Out(stream.Signature(self.n_out))})
+
+    @property
+    def name(self):
+        return posit_dot_name(self.n, self.es, self.n_out, self.es_out, self.lanes, self.quire, self.max_terms,
+                              self.addend, self.stages, self.dsp)
+
+    def elaborate(self, platform):
+        m = Module()
+        L, W, lo = self.lanes, self.geometry.width, self.geometry.lo
+        F = _frac_bits(self.n, self.es)
+        ms = max_scale(self.fmt)
+        adv = Signal(name="advance")
+        m.d.comb += [adv.eq(~self.o.valid | self.o.ready), self.i.ready.eq(adv)]
+        regs = Pipeline(m, adv)
+
+        def data_reg(value, name, shape=None):
+            # no reset on data: only the valid bits and the dot product's state need one
+            r = Signal(shape if shape is not None else value.shape(), name=name, reset_less=True)
+            regs.load((r, value))
+            return r
+
+        beat = self.i.payload
+        # 1: decode every operand (zero and NaR significands forced to 0: their products are then 0)
+        dec = []
+        for k in range(L):
+            for op in ("a", "b"):
+                u = PositUnpack(self.fmt)
+                m.submodules[f"unpack_{op}{k}"] = u
+                m.d.comb += u.i.eq(getattr(beat, op)[k])
+                dec.append(u.o)
+        sigs = [Mux(r.is_zero | r.is_nan, 0, r.sig) for r in dec]
+        nar = Signal(name="beat_nar")
+        m.d.comb += nar.eq(_any(r.is_nan for r in dec))
+        valid = regs.reg(self.i.valid, "dec_valid")
+        last = regs.reg(beat.last, "dec_last")
+        nar = data_reg(nar, "dec_nar")
+        exps = [data_reg(r.exp, f"dec_exp{j}") for j, r in enumerate(dec)]
+        signs = [data_reg(r.sign, f"dec_sign{j}") for j, r in enumerate(dec)]
+        if self.addend:
+            uc = PositUnpack(self.out_fmt)
+            m.submodules.unpack_c = uc
+            m.d.comb += uc.i.eq(beat.c)
+            c_raw = data_reg(uc.o, "dec_c")
+        # 2: multiply significands, add scales
+        if self.dsp == "ecp5":  # the significand and product registers are inside each MULT18X18D
+            prods = [ecp5_mult(m, sigs[2 * k], sigs[2 * k + 1], adv, f"lane{k}_mult")[:2 * F + 2]
+                     for k in range(L)]
+        else:
+            sigs = [data_reg(s, f"dec_sig{j}", F + 1) for j, s in enumerate(sigs)]
+            prods = [sigs[2 * k] * sigs[2 * k + 1] for k in range(L)]
+        shs = [exps[2 * k] + exps[2 * k + 1] + 2 * ms for k in range(L)]
+        negs = [signs[2 * k] ^ signs[2 * k + 1] for k in range(L)]
+        valid, last, nar = regs.reg(valid, "mul_valid"), regs.reg(last, "mul_last"), data_reg(nar, "mul_nar")
+        if self.dsp != "ecp5":
+            prods = [data_reg(p, f"mul_p{k}", 2 * F + 2) for k, p in enumerate(prods)]
+        shs = [data_reg(s, f"mul_sh{k}", range(4 * ms + 1)) for k, s in enumerate(shs)]
+        negs = [data_reg(s, f"mul_neg{k}") for k, s in enumerate(negs)]
+        if self.addend:
+            c_raw = data_reg(c_raw, "mul_c")
+        # 3: each product at its absolute place in the quire (two's complement)
+        terms = []
+        for k in range(L):
+            v = Signal(signed(2 * F + 4), name=f"lane{k}_signed")
+            m.d.comb += v.eq(Mux(negs[k], -prods[k], prods[k]))
+            # bit 0 of the product weighs 2**(sa + sb - 2F) = 2**(sh - 2ms - 2F)
+            terms.append(place(m, v, shs[k], 2 * ms + 2 * F + lo, W, f"lane{k}_placed"))
+        if self.addend:
+            c_placed = posit_place(m, c_raw, self.out_fmt, lo, W, "c_placed")
+            c_nar = c_raw.is_nan
+        valid, last, nar = regs.reg(valid, "place_valid"), regs.reg(last, "place_last"), data_reg(nar, "place_nar")
+        terms = [data_reg(t, f"place_t{k}") for k, t in enumerate(terms)]
+        if self.addend:
+            c_placed, c_nar = data_reg(c_placed, "place_c"), data_reg(c_nar, "place_c_nar")
+        # 4: adder tree, a register after every level (each is a quire-wide carry chain)
+        level = 0
+        while len(terms) > 1:
+            sums = []
+            for k in range(0, len(terms) - 1, 2):
+                s = Signal(signed(W), name=f"tree{level + 1}_s{k // 2}")
+                m.d.comb += s.eq(terms[k] + terms[k + 1])
+                sums.append(s)
+            terms = sums + terms[len(terms) & ~1:]
+            level += 1
+            valid, last, nar = (regs.reg(valid, f"tree{level}_valid"), regs.reg(last, f"tree{level}_last"),
+                                data_reg(nar, f"tree{level}_nar"))
+            terms = [data_reg(t, f"tree{level}_t{k}") for k, t in enumerate(terms)]
+            if self.addend:
+                c_placed, c_nar = data_reg(c_placed, f"tree{level}_c"), data_reg(c_nar, f"tree{level}_c_nar")
+        # 5: accumulate. A dot product's first beat starts from the addend (or 0); its last hands the sum on.
+        acc = Signal(signed(W), name="quire")
+        acc_nar = Signal(name="quire_nar")
+        first = Signal(init=1, name="first")
+        base, base_nar = (Mux(first, c_placed, acc), Mux(first, c_nar, acc_nar)) if self.addend else (acc, acc_nar)
+        total = Signal(signed(W), name="quire_total")
+        total_nar = Signal(name="quire_total_nar")
+        m.d.comb += [total.eq(base + terms[0]), total_nar.eq(base_nar | nar)]
+        with m.If(adv & valid):
+            m.d.sync += [acc.eq(total), acc_nar.eq(total_nar), first.eq(last)]
+            if not self.addend:
+                with m.If(last):
+                    m.d.sync += [acc.eq(0), acc_nar.eq(0)]
+        q_valid = regs.reg(valid & last, "q_valid")
+        q, q_nar = data_reg(total, "q"), data_reg(total_nar, "q_nar")
+        # 6: normalise and round once into posit(n_out, es_out), registers at the chosen cut points
+        rnd = QuireRound(self.out_fmt, lo=lo, width=W)
+        points, total_levels = rnd.points
+        chosen, extra = place_cuts(points, total_levels, self.stages)
+        rnd.set_cuts(Cuts(chosen, adv))
+        m.submodules.round = rnd
+        m.d.comb += [rnd.q.eq(q), rnd.nar.eq(q_nar)]
+        out_valid = q_valid
+        for k in range(self.stages):
+            out_valid = regs.reg(out_valid, f"round_valid{k}")
+        out = rnd.o
+        for k in range(extra):
+            out = data_reg(out, f"round_extra{k}")
+        with m.If(adv):
+            m.d.sync += [self.o.valid.eq(out_valid), self.o.payload.eq(out)]
+        return m
+
+
+def _any(values):
+    out = 0
+    for v in values:
+        out = out | v
+    return out
