@@ -133,9 +133,10 @@ class QuireRound(wiring.Component):
         if not isinstance(fmt, Posit):
             raise TypeError(f"fmt must be a golden.Posit, not {fmt!r}")
         self.fmt, self.lo, self.width = fmt, lo, width
-        # window bits: the hidden bit, every fraction bit, the round bit and one more, so that the sticky bit
-        # always lies below the pack's round position, even after the one-bit normalisation
-        self.T = _frac_bits(fmt) + 3
+        # window bits: the hidden bit, every fraction bit the pack can keep and one more, so that after the
+        # one-bit normalisation the round bit below the window is still at or below the pack's round position
+        # and the sticky bit below it
+        self.T = _frac_bits(fmt) + 2
         self.shape = RawShape(sig_width=self.T + 2, exp_min=lo - 1, exp_max=lo + width - 1, bias=0, fmt=fmt)
         self._pack = PositPack(fmt, self.shape, flags=False)
         super().__init__({"q": In(width), "nar": In(1), "o": Out(fmt.n)})

@@ -1,0 +1,365 @@
+# amaranth: UnusedElaboratable=no
+"""PositDot (fmtforge.rtl.units.posit_dot) against an exact model, bit for bit, on both simulators.
+
+The model (:func:`model`) sums the products (and the addend) as exact integers from golden's posit decode and
+rounds once with golden's posit encode (a quire's magnitude compressed to 60 bits plus a sticky bit first, which
+cannot change a rounding into at most 64 bits); NaR anywhere gives NaR.
+
+Configurations (one build per simulator each):
+
+- ``l1``: 1 lane, posit(8,2) -> posit(16,2), exact quire for 4096 products: every product pair of posit(8,2)
+  (65536 single-term dot products, no gaps: latency and one result per cycle checked), then multi-beat MACs,
+  the max_terms bound (4096 x maxpos**2), gaps and back-pressure;
+- ``l4``: the issue's target, 4 lanes, posit(8,2) -> posit(16,2), exact quire: structured dot products
+  (cancellation to exactly zero, maxpos**2 sums up to the bound, minpos products, NaR in any lane, ties of
+  posit16 broken by a tiny term, huge plus tiny) and seeded random ones, with gaps and back-pressure;
+- ``l3``: 3 lanes (an odd tree), posit(8,2) -> posit(8,2) (every sum rounds), the standard quire, an
+  addend, 5 registers in the rounding path: random dot products with random addends, NaR addends.
+
+Run: ``.venv/bin/pytest -p no:xdist -q verif/tests/rtl/test_posit_dot.py`` (FMTFORGE_SEED=N for another seed).
+"""
+
+import json
+import os
+import random
+import sys
+
+import numpy as np
+import pytest
+
+from fmtforge import golden
+from fmtforge.golden.formats.raw import FINITE, NAN, Raw
+from fmtforge.rtl.units.posit_dot import PositDot, posit_dot_latency
+from fmtforge.rtl.units.quire import quire_geometry
+from fmtforge.verif.support.vectors import seed
+
+try:
+    import cocotb
+    from cocotb.clock import Clock
+    from cocotb.triggers import ReadOnly, RisingEdge
+except ImportError:  # collected by pytest without cocotb: the launchers below still import
+    cocotb = None
+
+ENV = "FMTFORGE_POSIT_DOT"
+CONFIGS = {
+    "l1": dict(n=8, es=2, n_out=16, es_out=2, lanes=1, quire="exact", max_terms=4096),
+    "l4": dict(n=8, es=2, n_out=16, es_out=2, lanes=4, quire="exact", max_terms=4096),
+    "l3": dict(n=8, es=2, n_out=8, es_out=2, lanes=3, quire="standard", addend=True, stages=5),
+}
+
+
+# ------------------------------------------------------------------------------------------------ model
+
+def exact_sum(fmt, out_fmt, a, b, c=None):
+    """``(nar, total, lo)``: the exact value of ``c + sum a_k b_k`` is ``total * 2**lo`` (ints), or NaR."""
+    ra, rb = fmt.decode_raw(np.array(a, dtype=fmt.dtype)), fmt.decode_raw(np.array(b, dtype=fmt.dtype))
+    terms = []
+    nar = bool(np.any(ra.cls == NAN) or np.any(rb.cls == NAN))
+    for k in range(len(a)):
+        v = int(ra.sig[k]) * int(rb.sig[k])
+        terms.append((-v if ra.sign[k] != rb.sign[k] else v, int(ra.exp[k]) + int(rb.exp[k])))
+    if c is not None:
+        rc = out_fmt.decode_raw(np.array([c], dtype=out_fmt.dtype))
+        nar |= bool(rc.cls[0] == NAN)
+        terms.append((-int(rc.sig[0]) if rc.sign[0] else int(rc.sig[0]), int(rc.exp[0])))
+    lo = min((e for _, e in terms), default=0)
+    return nar, sum(v << (e - lo) for v, e in terms), lo
+
+
+def model(fmt, out_fmt, jobs):
+    """The rounded results (ints) of ``jobs`` (each ``(a, b, c)``, ``c`` None without an addend)."""
+    cls, sign, exp, sig = [], [], [], []
+    for a, b, c in jobs:
+        nar, total, lo = exact_sum(fmt, out_fmt, a, b, c)
+        mag = abs(total)
+        extra = max(mag.bit_length() - 60, 0)  # 60 bits and a sticky bit: far below posit64's round bit
+        if extra:
+            mag = (mag >> extra) | int(mag & ((1 << extra) - 1) != 0)
+        cls.append(NAN if nar else FINITE)
+        sign.append(total < 0 and not nar)
+        exp.append(lo + extra)
+        sig.append(0 if nar else mag)
+    raw = Raw(np.array(cls, np.uint8), np.array(sign, bool), np.array(exp, np.int64), np.array(sig, np.uint64))
+    out, _ = out_fmt.encode_raw(raw)
+    return [int(x) for x in np.atleast_1d(out)]
+
+
+def describe(fmt, out_fmt, job, width):
+    a, b, c = job
+    vals = lambda f, xs: [str(v) for v in f.decode_raw(np.array(xs, dtype=f.dtype)).to_fractions()]  # noqa: E731
+    text = ", ".join(f"0x{x:02x}*0x{y:02x} ({p}*{q})" for x, y, p, q in zip(a, b, vals(fmt, a), vals(fmt, b)))
+    if len(a) > 6:
+        text = text[:300] + f" ... ({len(a)} products)"
+    if c is not None:
+        text += f" + c 0x{c:0{width}x} ({vals(out_fmt, [c])[0]})"
+    nar, total, lo = exact_sum(fmt, out_fmt, *job)
+    return text + (" = NaR" if nar else f" = {total} * 2**{lo}")
+
+
+# ------------------------------------------------------------------------------------------------ vectors
+
+def _patterns(fmt):
+    n = fmt.n
+    maxpos, minpos = (1 << (n - 1)) - 1, 1
+    one = 1 << (n - 2)
+    return dict(maxpos=maxpos, minpos=minpos, one=one, nar=1 << (n - 1), neg=lambda x: (-x) & ((1 << n) - 1))
+
+
+def _values(fmt):
+    """{code: exact value} of the finite posits of ``fmt``."""
+    codes = np.arange(1 << fmt.n)
+    vals = fmt.decode_raw(codes.astype(fmt.dtype)).to_fractions()
+    return {int(k): v for k, v in zip(codes, vals) if v is not None}
+
+
+def _band(fmt):
+    """Positive codes with values in [2**-6, 2**6]: their products' bits overlap in a sum."""
+    return [k for k, v in _values(fmt).items() if 0 < v and 2 ** -6 <= v <= 2 ** 6]
+
+
+def tie_jobs(fmt, out_fmt, rng, count, c0):
+    """Sums exactly halfway between two neighbours of ``out_fmt`` (a product P and half the result's unit in
+    the last place at P, a power of two), alone or with a tie-breaking +-minpos**2."""
+    from fractions import Fraction
+    vals = _values(fmt)
+    pow2 = {v: k for k, v in vals.items() if v > 0 and v.numerator & (v.numerator - 1) == 0
+            and v.denominator & (v.denominator - 1) == 0}
+    band = _band(fmt)
+    neg = lambda x: (-x) % (1 << fmt.n)  # noqa: E731
+    jobs = []
+    for _ in range(count * 4):
+        if len(jobs) >= count:
+            break
+        x, y = int(rng.choice(band)), int(rng.choice(band))
+        P = vals[x] * vals[y]
+        s = P.numerator.bit_length() - P.denominator.bit_length()
+        s = s if Fraction(2) ** s <= P else s - 1  # P's scale
+        k = s >> out_fmt.es
+        rl = k + 2 if k >= 0 else 1 - k
+        fb = out_fmt.n - 1 - rl - out_fmt.es
+        if fb <= 0 or (P * Fraction(2) ** (fb - s)).denominator != 1:
+            continue  # P itself must be a result value with its full fraction
+        half = Fraction(2) ** (s - fb - 1)
+        pair = next(((pow2[u], pow2[half / u]) for u in pow2 if half / u in pow2), None)
+        if pair is None:
+            continue
+        a, b = [x, pair[0]], [y, pair[1]]
+        if rng.random() < 0.5:
+            a, b = [neg(x), neg(pair[0])], [y, pair[1]]
+        r = rng.random()
+        if r < 0.33:
+            a, b = a + [1], b + [1]
+        elif r < 0.66:
+            a, b = a + [neg(1)], b + [1]
+        jobs.append(("tie" + ("" if r >= 0.66 else " broken by minpos**2"), a, b, c0))
+    assert len(jobs) >= count // 2, f"only {len(jobs)} ties made"
+    return jobs
+
+
+def structured_jobs(fmt, out_fmt, L, rng, addend):
+    """Named dot products: (label, a, b, c)."""
+    p = _patterns(fmt)
+    neg, N = p["neg"], 1 << fmt.n
+    c0 = 0 if addend else None
+    jobs = []
+    for _ in range(20):  # cancellation to exactly zero: x*y - x*y, shuffled, in several beats
+        xs = [int(v) for v in rng.integers(0, N, 2 * L)]
+        ys = [int(v) for v in rng.integers(0, N, 2 * L)]
+        xs = [x if x != p["nar"] else 0 for x in xs]
+        a, b = xs + [neg(x) for x in xs], ys + ys
+        order = rng.permutation(len(a))
+        jobs.append(("cancels to zero", [a[k] for k in order], [b[k] for k in order], c0))
+    mp, mn = p["maxpos"], p["minpos"]
+    for K in (1, L, 3 * L, 64):
+        jobs.append((f"{K} x maxpos**2", [mp] * K, [mp] * K, c0))
+        jobs.append((f"{K} x -maxpos**2", [neg(mp)] * K, [mp] * K, c0))
+        jobs.append((f"{K} x minpos**2", [mn] * K, [mn] * K, c0))
+        jobs.append((f"{K} x -minpos*minpos", [mn] * K, [neg(mn)] * K, c0))
+    jobs.append(("maxpos**2 - maxpos**2 + minpos**2", [mp, neg(mp), mn], [mp, mp, mn], c0))
+    jobs.append(("maxpos**2 + minpos**2", [mp, mn], [mp, mn], c0))
+    jobs.append(("-maxpos**2 + minpos**2", [neg(mp), mn], [mp, mn], c0))
+    jobs.append(("maxpos * minpos (= 1)", [mp], [mn], c0))
+    for k in range(L):  # NaR in each lane, with ordinary values around it, in a later beat too
+        for pos in (k, L + k):
+            a = [int(v) for v in rng.integers(0, N, 2 * L)]
+            b = [int(v) for v in rng.integers(0, N, 2 * L)]
+            a[pos] = p["nar"]
+            jobs.append((f"NaR in lane {k}", a, b, c0))
+    jobs.append(("NaR * 0", [p["nar"]], [0], c0))
+    jobs.append(("zeros", [0] * L, [0] * L, c0))
+    jobs += tie_jobs(fmt, out_fmt, rng, 150, c0)
+    band = _band(fmt)
+    for _ in range(100):  # huge plus tiny: a product of ordinary size, a minpos-sized one (sticky only)
+        x, y = int(rng.choice(band)), int(rng.choice(band))
+        t = [int(v) for v in rng.integers(1, 8, 2)]
+        sgn = [neg if rng.random() < 0.5 else (lambda v: v) for _ in range(2)]
+        jobs.append(("huge plus tiny", [sgn[0](x), sgn[1](t[0])], [y, t[1]], c0))
+    return jobs
+
+
+def random_jobs(fmt, out_fmt, L, rng, count, addend, max_k=None):
+    """Seeded random dot products: uniform patterns, and operands from a narrow band of scales (sums whose
+    bits overlap, so that the rounding is exercised), K from 1 to 4 beats (ragged), random addends."""
+    N = 1 << fmt.n
+    band = _band(fmt)
+    jobs = []
+    for j in range(count):
+        K = int(rng.integers(1, (max_k or 4 * L) + 1))
+        if j % 2:
+            a = [int(v) for v in rng.integers(0, N, K)]
+            b = [int(v) for v in rng.integers(0, N, K)]
+        else:
+            a = [int(rng.choice(band)) * 1 for _ in range(K)]
+            a = [x if rng.random() < 0.5 else (-x) % N for x in a]
+            b = [int(rng.choice(band)) for _ in range(K)]
+        c = None
+        if addend:
+            c = int(rng.integers(0, 1 << out_fmt.n)) if rng.random() < 0.95 else out_fmt.nar
+        jobs.append(("random", a, b, c))
+    return jobs
+
+
+# ------------------------------------------------------------------------------------------------ cocotb
+
+class DotBench:
+    """Driver (beats with random idle cycles, garbage while idle and in ``c`` after a first beat), monitor
+    (results with random back-pressure), the model and the checker."""
+
+    def __init__(self, dut, c, used_seed):
+        self.dut, self.c, self.seed = dut, c, used_seed
+        self.unit = PositDot(**c["options"])
+        self.fmt, self.out_fmt, self.L = self.unit.fmt, self.unit.out_fmt, self.unit.lanes
+        self.off = {name: f.offset for name, f in self.unit.in_layout}
+        self.width = self.unit.in_layout.size
+        self.junk = random.Random(used_seed)
+
+    async def reset(self):
+        d = self.dut
+        d.rst.value = 1
+        d.i__valid.value = 0
+        d.o__ready.value = 0
+        for _ in range(3):
+            await RisingEdge(d.clk)
+        d.rst.value = 0
+
+    def beats(self, job):
+        _, a, b, c = job
+        n, L = self.fmt.n, self.L
+        nb = max(1, -(-len(a) // L))
+        a = list(a) + [0] * (nb * L - len(a))  # padding lanes: 0 * 0
+        b = list(b) + [0] * (nb * L - len(b))
+        out = []
+        for k in range(nb):
+            word = int(k == nb - 1) << self.off["last"]
+            for j in range(L):
+                word |= a[k * L + j] << (self.off["a"] + n * j) | b[k * L + j] << (self.off["b"] + n * j)
+            if c is not None:
+                word |= (c if k == 0 else self.junk.getrandbits(self.out_fmt.n)) << self.off["c"]
+            out.append(word)
+        return out
+
+    async def run(self, jobs, idle_p, stall_p, rng):
+        """Feed ``jobs``; returns (results, accept cycle of each beat, of each last beat, cycle of each result)."""
+        d = self.dut
+        pending = [w for job in jobs for w in self.beats(job)][::-1]
+        total, cur, cycle = len(pending), None, 0
+        got, t_beat, t_last, t_out = [], [], [], []
+        limit = 40 * total + 500
+        while len(got) < len(jobs):
+            await RisingEdge(d.clk)
+            cycle += 1
+            assert cycle <= limit, f"pipeline stalled: {len(got)} of {len(jobs)} results after {cycle} cycles"
+            if cur is None and pending and (idle_p == 0 or rng.random() >= idle_p):
+                cur = pending.pop()
+            d.i__valid.value = int(cur is not None)
+            d.i__payload.value = cur if cur is not None else self.junk.getrandbits(self.width)
+            d.o__ready.value = int(stall_p == 0 or rng.random() >= stall_p)
+            await ReadOnly()
+            if cur is not None and d.i__ready.value:
+                t_beat.append(cycle)
+                if cur >> self.off["last"] & 1:
+                    t_last.append(cycle)
+                cur = None
+            if d.o__valid.value and d.o__ready.value:
+                got.append(int(d.o__payload.value.to_unsigned()))
+                t_out.append(cycle)
+        await RisingEdge(d.clk)
+        d.i__valid.value = 0
+        assert len(t_beat) == total
+        return got, t_beat, t_last, t_out
+
+    def check(self, jobs, got, label):
+        want = model(self.fmt, self.out_fmt, [(a, b, c) for _, a, b, c in jobs])
+        bad = [k for k in range(len(jobs)) if got[k] != want[k]]
+        if bad:
+            w = (self.out_fmt.n + 3) // 4
+            vals = lambda x: self.out_fmt.decode_raw(np.array([x], dtype=self.out_fmt.dtype)).to_fractions()[0]  # noqa: E731
+            lines = [f"{self.unit.name} {label}: {len(bad)} of {len(jobs)} results differ (seed {self.seed})"]
+            for k in bad[:8]:
+                lines.append(f"  {jobs[k][0]}: {describe(self.fmt, self.out_fmt, jobs[k][1:], w)}: expected "
+                             f"0x{want[k]:0{w}x} ({vals(want[k])}), got 0x{got[k]:0{w}x} ({vals(got[k])})")
+            lines.append(f"reproduce: FMTFORGE_SEED={self.seed} .venv/bin/pytest -p no:xdist "
+                         f"verif/tests/rtl/test_posit_dot.py -k {self.c['key']}")
+            raise AssertionError("\n".join(lines))
+        return len(jobs)
+
+
+if cocotb is not None:
+    @cocotb.test()
+    async def check_posit_dot(dut):
+        c = json.loads(os.environ[ENV])
+        used_seed = seed()
+        rng = np.random.default_rng([used_seed, c["options"]["lanes"]])
+        cocotb.start_soon(Clock(dut.clk, 10, "ns").start())
+        tb = DotBench(dut, c, used_seed)
+        fmt, ofmt, L, unit = tb.fmt, tb.out_fmt, tb.L, tb.unit
+        addend = unit.addend
+        await tb.reset()
+        dut._log.info("%s: seed %d, latency %d, quire %s", unit.name, used_seed, unit.latency, unit.geometry)
+        checked = 0
+        # 1: one beat per dot product, no gaps, no back-pressure: a result per cycle, `latency` after its beat
+        if L == 1:  # every product pair
+            codes = np.arange(1 << fmt.n)
+            jobs1 = [("pair", [int(x)], [int(y)], None) for x in codes for y in codes]
+        else:
+            jobs1 = random_jobs(fmt, ofmt, L, rng, 300, addend, max_k=L)
+        got, t_beat, t_last, t_out = await tb.run(jobs1, 0.0, 0.0, rng)
+        assert t_beat == list(range(t_beat[0], t_beat[0] + len(t_beat))), "a beat was refused without back-pressure"
+        lat = sorted(set(o - i for i, o in zip(t_last, t_out)))
+        assert lat == [unit.latency], f"latency {lat}, expected [{unit.latency}] (posit_dot_latency)"
+        assert t_out == list(range(t_out[0], t_out[0] + len(t_out))), "not one result per cycle"
+        checked += tb.check(jobs1, got, "single-beat, no stalls")
+        # 2: structured, the max_terms bound, multi-beat random; with gaps and back-pressure
+        jobs2 = structured_jobs(fmt, ofmt, L, rng, addend) + random_jobs(fmt, ofmt, L, rng, c["random"], addend)
+        T = unit.geometry.terms
+        if T <= 4096:  # the exact quire's bound reached: T x (+-maxpos**2) must not wrap
+            p = _patterns(fmt)
+            c0 = 0 if addend else None
+            jobs2 += [(f"{T} x maxpos**2 (the bound)", [p["maxpos"]] * T, [p["maxpos"]] * T, c0),
+                      (f"{T} x -maxpos**2 (the bound)", [p["neg"](p["maxpos"])] * T, [p["maxpos"]] * T, c0)]
+        order = rng.permutation(len(jobs2))
+        jobs2 = [jobs2[k] for k in order]
+        half = len(jobs2) // 2
+        got_a, *_ = await tb.run(jobs2[:half], 0.3, 0.3, rng)
+        got_b, *_ = await tb.run(jobs2[half:], 0.1, 0.7, rng)
+        checked += tb.check(jobs2, got_a + got_b, "gaps and back-pressure")
+        dut._log.info("%s: %d dot products checked", unit.name, checked)
+
+
+# ------------------------------------------------------------------------------------------------ pytest
+
+SIMS = ["icarus", "verilator"]
+
+
+@pytest.mark.parametrize("sim", SIMS)
+@pytest.mark.parametrize("key", list(CONFIGS))
+def test_posit_dot(key, sim):
+    from fmtforge.rtl.flow.verilog import to_verilog
+    from fmtforge.verif.support.runner import run
+
+    dut = PositDot(**CONFIGS[key])
+    full = os.environ.get("FMTFORGE_FULL") == "1"
+    c = dict(key=key, options=CONFIGS[key], random=20000 if full else 1500)
+    print(f"seed {seed()}")
+    run(sim, to_verilog(dut, dut.name), dut.name, "fmtforge.verif.tests.rtl.test_posit_dot", dut.name,
+        extra_env={ENV: json.dumps(c), "FMTFORGE_SEED": str(seed())})
