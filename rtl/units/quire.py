@@ -87,6 +87,9 @@ def place(m, value, shift, drop, width, name):
     top = width + drop  # bits of the shifted value that reach the quire
     cur = value
     for j in range(len(shift)):
+        if j == len(shift) - 1:  # the last step straight into the output (a named word would be half unread)
+            cur = Mux(shift[j], cur << (1 << j), cur)[:top].as_signed()
+            break
         w = min(len(cur) + (1 << j), top)
         nxt = Signal(signed(w), name=f"{name}_shl{j}")
         m.d.comb += nxt.eq(Mux(shift[j], cur << (1 << j), cur))

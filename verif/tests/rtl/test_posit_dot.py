@@ -363,3 +363,95 @@ def test_posit_dot(key, sim):
     print(f"seed {seed()}")
     run(sim, to_verilog(dut, dut.name), dut.name, "fmtforge.verif.tests.rtl.test_posit_dot", dut.name,
         extra_env={ENV: json.dumps(c), "FMTFORGE_SEED": str(seed())})
+
+
+# ------------------------------------------------------------------------------------------------ no simulator
+
+def test_quire_widths():
+    """The standard quire is 16n bits for es = 2 (2022 standard: sign, 31 carry-guard bits, 16(n - 2) bits from
+    minpos**2 to maxpos**2); the exact one 4 ms + bit_length(max_terms) + 1; an addend widens where its posit
+    reaches beyond the products."""
+    p = golden.posit
+    for n in (6, 8, 16, 32):
+        g = quire_geometry(p(n, 2), quire="standard")
+        assert (g.lo, g.width) == (-8 * (n - 2), 16 * n)
+    assert quire_geometry(p(8, 2), quire="exact", max_terms=4096).width == 96 + 13 + 1
+    assert quire_geometry(p(8, 2), quire="exact", max_terms=4095).width == 96 + 12 + 1
+    assert quire_geometry(p(8, 2), quire="exact", max_terms=1).width == 96 + 2
+    # posit(16,2) addend: minpos 2**-56 below the products' 2**-48; 4096 * 2**48 + 2**56 < 2**61
+    g = quire_geometry(p(8, 2), p(16, 2), quire="exact", max_terms=4096, addend=True)
+    assert (g.lo, g.width) == (-56, 61 + 56 + 1)
+    # the bound is tight: T * maxpos**2 needs every bit (the cocotb tests sum exactly T of them)
+    for T in (1, 3, 4096, 5000):
+        g = quire_geometry(p(8, 2), quire="exact", max_terms=T)
+        assert T << 96 < 1 << (g.width - 1) and T << 96 >= 1 << (g.width - 2)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(n=2), "n must be an integer in 3..32, not 2"),
+    (dict(n=33), "n must be an integer in 3..32, not 33"),
+    (dict(es=5), "es must be an integer in 0..4, not 5"),
+    (dict(n_out=65), "n_out must be an integer in 3..64, not 65"),
+    (dict(es_out=-1), "es_out must be an integer in 0..4, not -1"),
+    (dict(lanes=0), "lanes must be an integer in 1..16, not 0"),
+    (dict(quire="kulisch"), "quire must be one of standard, exact, not 'kulisch'"),
+    (dict(quire="exact", max_terms=0), "max_terms must be an integer in 1..2147483647, not 0"),
+    (dict(addend=1), "addend must be True or False, not 1"),
+    (dict(stages=6), "stages must be an integer in 0..5, not 6"),
+    (dict(dsp="ice40"), "dsp must be one of infer, ecp5, not 'ice40'"),
+    (dict(n=32, dsp="ecp5"), "dsp: ecp5 takes significands of at most 17 bits (posit(n, es) with n - es <= 19), "
+                             "not 28 (n=32, es=2)"),
+])
+def test_posit_dot_parameters(kwargs, message):
+    with pytest.raises(ValueError) as info:
+        PositDot(**kwargs)
+    assert str(info.value) == message
+
+
+def test_posit_dot_names_and_latency():
+    assert PositDot().name == "posit_dot_l4_p8e2_p16e2_std_s2"
+    assert (PositDot(n=16, lanes=2, quire="exact", max_terms=100, addend=True, stages=0).name
+            == "posit_dot_l2_p16e2_p32e2_exact100_c_s0")
+    # decode, multiply, place, one register per tree level, accumulate, the rounding's stages, output
+    assert [posit_dot_latency(L, 2) for L in (1, 2, 3, 4, 8, 16)] == [7, 8, 9, 9, 10, 11]
+    assert posit_dot_latency(4, 0) == 7
+    dut = PositDot(lanes=3, addend=True)
+    assert [(name, f.offset, f.width) for name, f in dut.in_layout] == [
+        ("a", 0, 24), ("b", 24, 24), ("last", 48, 1), ("c", 49, 16)]
+
+
+LINT = [dict(lanes=4, quire="exact"), dict(lanes=1, n=16, addend=True, stages=0),
+        dict(lanes=3, n=6, es=1, n_out=5, es_out=0, addend=True, stages=5),
+        dict(lanes=2, n=8, es=0, n_out=12, es_out=3, quire="exact", max_terms=7, stages=1),
+        dict(lanes=4, quire="exact", dsp="ecp5")]
+
+
+@pytest.mark.parametrize("kwargs", LINT, ids=lambda kw: PositDot(**kw).name)
+def test_posit_dot_lint(kwargs):
+    """`verilator --lint-only -Wall` with the project's waivers, and Yosys' check (no loops, latches, undriven
+    nets), as verif/tests/flow/test_lint.py runs them on every default unit."""
+    import subprocess
+    from pathlib import Path
+
+    from fmtforge.rtl.flow.lint import lint
+    from fmtforge.rtl.flow.verilog import to_verilog
+    from fmtforge.verif.support.models import models_for
+    from fmtforge.verif.support.runner import SIM_BUILD, require
+
+    require("verilator")
+    dut = PositDot(**kwargs)
+    text = to_verilog(dut, dut.name)
+    out = SIM_BUILD / "lint" / f"{dut.name}.v"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    waivers = Path(__file__).parents[2] / "support" / "lint.vlt"
+    proc = subprocess.run(["verilator", "--lint-only", "-Wall", str(waivers), str(out),
+                           *[str(p) for p in models_for(text)], "--top-module", dut.name],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    lint(text, dut.name)
+    assert to_verilog(PositDot(**kwargs), dut.name) == text  # deterministic
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, "-p", "no:xdist"] + sys.argv[1:]))
