@@ -23,7 +23,7 @@ register(Unit(
     options=(
         Option("n", "int", "operand posit width", 8, range=(3, 32), metavar="N"),
         Option("es", "int", "operand exponent bits (2: the 2022 standard)", 2, range=(0, 4), metavar="ES"),
-        Option("n_out", "int", "result (and addend) posit width (default 2n, at most 64)", None, range=(3, 64),
+        Option("n_out", "int", "result (and addend) posit width (default 2n, at most 32)", None, range=(3, 32),
                metavar="N"),
         Option("es_out", "int", "result exponent bits (default es)", None, range=(0, 4), metavar="ES"),
         Option("lanes", "int", "products per beat", 4, range=(1, 16), metavar="L"),

@@ -57,8 +57,8 @@ class PositDot(wiring.Component):
     ----------
     n, es : int, 3..32 and 0..4
         The operands' format posit(n, es).
-    n_out, es_out : int, 3..64 and 0..4, or None
-        The result's (and the addend's) format; default posit(2n (at most 64), es).
+    n_out, es_out : int, 3..32 and 0..4, or None
+        The result's (and the addend's) format; default posit(2n (at most 32), es).
     lanes : int, 1..16
         Products per beat.
     quire : str, "standard" or "exact"
@@ -87,7 +87,7 @@ class PositDot(wiring.Component):
                  addend=False, stages=2, dsp="infer"):
         self.n = check_int("n", n, 3, 32)
         self.es = check_int("es", es, 0, 4)
-        self.n_out = check_int("n_out", min(2 * n, 64) if n_out is None else n_out, 3, 64)
+        self.n_out = check_int("n_out", min(2 * n, 32) if n_out is None else n_out, 3, 32)
         self.es_out = check_int("es_out", es if es_out is None else es_out, 0, 4)
         self.lanes = check_int("lanes", lanes, 1, 16)
         self.quire = check_choice("quire", quire, QUIRES)
