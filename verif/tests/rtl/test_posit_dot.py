@@ -9,15 +9,19 @@ bit first, which cannot change a rounding into at most 32 bits); NaR anywhere gi
 Configurations (one build per simulator each):
 
 - ``l1``: 1 lane, posit(8,2) -> posit(16,2), exact quire for 4096 products: every product pair of posit(8,2)
-  (65536 single-term dot products, no gaps: latency and one result per cycle checked), then multi-beat MACs,
-  the max_terms bound (4096 x maxpos**2), gaps and back-pressure;
+  (65536 single-term dot products, no gaps: latency and one result per cycle checked; with FMTFORGE_FULL=1 --
+  make test takes every b against the corners and every 7th a, 11264 pairs), then multi-beat MACs, the
+  max_terms bound (4096 x maxpos**2), gaps and back-pressure;
 - ``l4``: the issue's target, 4 lanes, posit(8,2) -> posit(16,2), exact quire: structured dot products
   (cancellation to exactly zero, maxpos**2 sums up to the bound, minpos products, NaR in any lane, ties of
   posit16 broken by a tiny term, huge plus tiny) and seeded random ones, with gaps and back-pressure;
 - ``l3``: 3 lanes (an odd tree), posit(8,2) -> posit(8,2) (every sum rounds), the standard quire, an
   addend, 5 registers in the rounding path: random dot products with random addends, NaR addends.
 
-Run: ``.venv/bin/pytest -p no:xdist -q verif/tests/rtl/test_posit_dot.py`` (FMTFORGE_SEED=N for another seed).
+Random dot products: 1500 per configuration in make test, 20000 with FMTFORGE_FULL=1.
+
+Run: ``.venv/bin/pytest -p no:xdist -q verif/tests/rtl/test_posit_dot.py`` (FMTFORGE_SEED=N for another seed,
+FMTFORGE_FULL=1 for every pair).
 """
 
 import json
@@ -352,9 +356,11 @@ if cocotb is not None:
         dut._log.info("%s: seed %d, latency %d, quire %s", unit.name, used_seed, unit.latency, unit.geometry)
         checked = 0
         # 1: one beat per dot product, no gaps, no back-pressure: a result per cycle, `latency` after its beat
-        if L == 1:  # every product pair
-            codes = np.arange(1 << fmt.n)
-            jobs1 = [("pair", [int(x)], [int(y)], None) for x in codes for y in codes]
+        if L == 1:  # every product pair (make test: every b against the corners and every 7th a)
+            N = 1 << fmt.n
+            rows = range(N) if c["all_pairs"] else sorted({0, 1, 2, N // 4, N // 2 - 1, N // 2, N // 2 + 1,
+                                                           3 * N // 4, N - 2, N - 1, *range(3, N, 7)})
+            jobs1 = [("pair", [x], [y], None) for x in rows for y in range(N)]
         else:
             jobs1 = random_jobs(fmt, ofmt, L, rng, 300, addend, max_k=L)
         got, t_beat, t_last, t_out = await tb.run(jobs1, 0.0, 0.0, rng)
@@ -393,7 +399,7 @@ def test_posit_dot(key, sim):
 
     dut = PositDot(**CONFIGS[key])
     full = os.environ.get("FMTFORGE_FULL") == "1"
-    c = dict(key=key, options=CONFIGS[key], random=20000 if full else 1500)
+    c = dict(key=key, options=CONFIGS[key], random=20000 if full else 1500, all_pairs=full)
     print(f"seed {seed()}")
     run(sim, to_verilog(dut, dut.name), dut.name, "fmtforge.verif.tests.rtl.test_posit_dot", dut.name,
         extra_env={ENV: json.dumps(c), "FMTFORGE_SEED": str(seed())})
