@@ -16,7 +16,9 @@ Configurations (one build per simulator each):
   (cancellation to exactly zero, maxpos**2 sums up to the bound, minpos products, NaR in any lane, ties of
   posit16 broken by a tiny term, huge plus tiny) and seeded random ones, with gaps and back-pressure;
 - ``l3``: 3 lanes (an odd tree), posit(8,2) -> posit(8,2) (every sum rounds), the standard quire, an
-  addend, 5 registers in the rounding path: random dot products with random addends, NaR addends.
+  addend, 5 registers in the rounding path: random dot products with random addends, NaR addends;
+- ``l2_ecp5dsp``: instantiated MULT18X18D multipliers (simulated by verif/support/models), posit(10,1) ->
+  posit(12,2), an exact quire for 64 products, no rounding registers.
 
 Random dot products: 1500 per configuration in make test, 20000 with FMTFORGE_FULL=1.
 
@@ -51,6 +53,8 @@ CONFIGS = {
     "l1": dict(n=8, es=2, n_out=16, es_out=2, lanes=1, quire="exact", max_terms=4096),
     "l4": dict(n=8, es=2, n_out=16, es_out=2, lanes=4, quire="exact", max_terms=4096),
     "l3": dict(n=8, es=2, n_out=8, es_out=2, lanes=3, quire="standard", addend=True, stages=5),
+    "l2_ecp5dsp": dict(n=10, es=1, n_out=12, es_out=2, lanes=2, quire="exact", max_terms=64, stages=0,
+                       dsp="ecp5"),
 }
 
 
