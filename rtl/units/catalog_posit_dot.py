@@ -37,8 +37,7 @@ register(Unit(
         Option("dsp", "choice", "significand multipliers: infer, or ecp5 (instantiated MULT18X18D; ECP5 only)",
                "infer", choices=("infer", "ecp5"), metavar="D"),
     ),
-    examples=(dict(lanes=4, quire="exact"), dict(lanes=1, quire="exact"), dict(lanes=4),
-              dict(lanes=2, n=16, addend=True, quire="exact")),
+    examples=(dict(lanes=4, quire="exact"), dict(lanes=1, quire="exact"), dict(lanes=2, n=16, addend=True)),
     targets=lambda options: ("ecp5",) if options.get("dsp") == "ecp5" else None,
     docs="docs/posit_dot.md",
 ))
