@@ -6,7 +6,7 @@ the converters use. NaR anywhere (an operand or the addend) gives NaR. docs/posi
 the quire's width and the latency.
 """
 
-from amaranth import Module, Mux, Signal
+from amaranth import Cat, Module, Mux, Signal
 from amaranth.hdl import signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
@@ -17,7 +17,7 @@ from fmtforge.golden.validate import check_bool, check_choice, check_int
 from ..formats.posit import PositUnpack
 from ..pipeline import Cuts, Pipeline, place as place_cuts
 from .ecp5_dsp import ecp5_mult
-from .quire import QUIRES, QuireRound, max_scale, place, posit_place, quire_geometry
+from .quire import QUIRES, QuireRound, max_scale, place, posit_place, quire_geometry, segments
 
 __all__ = ["DSP_CHOICES", "PositDot", "posit_dot_latency", "posit_dot_name"]
 
@@ -36,11 +36,12 @@ def _tree_levels(lanes):
     return (lanes - 1).bit_length()
 
 
-def posit_dot_latency(lanes, stages=2):
+def posit_dot_latency(lanes, stages=2, width=128):
     """Cycles from accepting a dot product's ``last`` beat to its result on ``o`` (nothing stalling): decode 1,
-    multiply 1, placement 1, adder tree ceil(log2 lanes) (a register per level), accumulate 1, ``stages`` in the
-    rounding, the output register 1."""
-    return 3 + _tree_levels(lanes) + 1 + stages + 1
+    multiply 1, placement 1, adder tree ceil(log2 lanes) (a register per level), accumulate 1, the segments'
+    skew G - 1 (a quire of ``width`` bits in G = ceil(width / 64) segments), ``stages`` in the rounding, the
+    output register 1."""
+    return 3 + _tree_levels(lanes) + 1 + len(segments(width)) - 1 + stages + 1
 
 
 def posit_dot_name(n, es, n_out, es_out, lanes, quire, max_terms, addend, stages, dsp="infer"):
@@ -102,7 +103,7 @@ class PositDot(wiring.Component):
         self.out_fmt = golden.posit(self.n_out, self.es_out)
         self.geometry = quire_geometry(self.fmt, self.out_fmt, quire=quire, max_terms=self.max_terms,
                                        addend=self.addend)
-        self.latency = posit_dot_latency(self.lanes, self.stages)
+        self.latency = posit_dot_latency(self.lanes, self.stages, self.geometry.width)
         fields = {"a": data.ArrayLayout(self.n, lanes), "b": data.ArrayLayout(self.n, lanes), "last": 1}
         if self.addend:
             fields["c"] = self.n_out
@@ -178,39 +179,87 @@ class PositDot(wiring.Component):
             c_placed = posit_place(m, c_raw, self.out_fmt, lo, W, "c_placed")
             c_nar = c_raw.is_nan
         valid, last, nar = regs.reg(valid, "place_valid"), regs.reg(last, "place_last"), data_reg(nar, "place_nar")
-        terms = [data_reg(t, f"place_t{k}") for k, t in enumerate(terms)]
+        # Quire-wide words travel as segments of at most SEGMENT bits, segment j one cycle behind segment j - 1
+        # (skewed): every adder below is a chain of one segment, its carry registered into the next segment,
+        # which meets it a cycle later together with the same beat's data.
+        bounds = segments(W)
+        G = len(bounds)
+
+        def skew(word, name):
+            out = []
+            for j, (a, b) in enumerate(bounds):
+                seg = word[a:b]
+                for d in range(j + 1):  # the placement register, then j more
+                    seg = data_reg(seg, f"{name}_g{j}_d{d}")
+                out.append(seg)
+            return out
+
+        terms = [skew(t, f"place_t{k}") for k, t in enumerate(terms)]
         if self.addend:
-            c_placed, c_nar = data_reg(c_placed, "place_c"), data_reg(c_nar, "place_c_nar")
-        # 4: adder tree, a register after every level (each is a quire-wide carry chain)
+            c_placed = skew(c_placed, "place_c")
+            c_nar = data_reg(c_nar, "place_c_nar")
+
+        def add(xs, ys, name):  # skewed segments of x + y (mod 2**W), registered
+            out, carry = [], None
+            for j, (x, y) in enumerate(zip(xs, ys)):
+                s = Signal(len(x) + 1, name=f"{name}_g{j}")
+                m.d.comb += s.eq(x + y + (carry if carry is not None else 0))
+                out.append(data_reg(s[:len(x)], f"{name}_g{j}_q"))
+                carry = data_reg(s[-1], f"{name}_g{j}_carry") if j + 1 < G else None
+            return out
+
+        # 4: adder tree, a register after every level
         level = 0
         while len(terms) > 1:
-            sums = []
-            for k in range(0, len(terms) - 1, 2):
-                s = Signal(signed(W), name=f"tree{level + 1}_s{k // 2}")
-                m.d.comb += s.eq(terms[k] + terms[k + 1])
-                sums.append(s)
-            terms = sums + terms[len(terms) & ~1:]
             level += 1
+            sums = [add(terms[k], terms[k + 1], f"tree{level}_s{k // 2}") for k in range(0, len(terms) - 1, 2)]
+            terms = sums + terms[len(terms) & ~1:]
+            terms = [t if k < len(sums) else [data_reg(g, f"tree{level}_t{k}_g{j}") for j, g in enumerate(t)]
+                     for k, t in enumerate(terms)]
             valid, last, nar = (regs.reg(valid, f"tree{level}_valid"), regs.reg(last, f"tree{level}_last"),
                                 data_reg(nar, f"tree{level}_nar"))
-            terms = [data_reg(t, f"tree{level}_t{k}") for k, t in enumerate(terms)]
             if self.addend:
-                c_placed, c_nar = data_reg(c_placed, f"tree{level}_c"), data_reg(c_nar, f"tree{level}_c_nar")
-        # 5: accumulate. A dot product's first beat starts from the addend (or 0); its last hands the sum on.
-        acc = Signal(signed(W), name="quire")
+                c_placed = [data_reg(g, f"tree{level}_c_g{j}") for j, g in enumerate(c_placed)]
+                c_nar = data_reg(c_nar, f"tree{level}_c_nar")
+        # 5: accumulate, segment by segment (segment j sees the beat j cycles after segment 0, with the carry out
+        # of segment j - 1). A dot product's first beat starts from the addend (or 0); its last hands the sum
+        # on, each segment when the last beat reaches it; the segments are then realigned.
+        tree = terms[0]
         acc_nar = Signal(name="quire_nar")
-        first = Signal(init=1, name="first")
-        base, base_nar = (Mux(first, c_placed, acc), Mux(first, c_nar, acc_nar)) if self.addend else (acc, acc_nar)
-        total = Signal(signed(W), name="quire_total")
+        first_nar = Signal(init=1, name="first_nar")
+        base_nar = Mux(first_nar, c_nar, acc_nar) if self.addend else acc_nar
         total_nar = Signal(name="quire_total_nar")
-        m.d.comb += [total.eq(base + terms[0]), total_nar.eq(base_nar | nar)]
+        m.d.comb += total_nar.eq(base_nar | nar)
         with m.If(adv & valid):
-            m.d.sync += [acc.eq(total), acc_nar.eq(total_nar), first.eq(last)]
+            m.d.sync += [acc_nar.eq(total_nar), first_nar.eq(last)]
             if not self.addend:
                 with m.If(last):
-                    m.d.sync += [acc.eq(0), acc_nar.eq(0)]
-        q_valid = regs.reg(valid & last, "q_valid")
-        q, q_nar = data_reg(total, "q"), data_reg(total_nar, "q_nar")
+                    m.d.sync += acc_nar.eq(0)
+        q_segs, carry = [], None
+        seg_valid, seg_last = valid, last
+        for j, (a, b) in enumerate(bounds):
+            if j:
+                seg_valid, seg_last = regs.reg(seg_valid, f"quire_g{j}_valid"), regs.reg(seg_last, f"quire_g{j}_last")
+            acc = Signal(b - a, name=f"quire_g{j}")
+            first = Signal(init=1, name=f"first_g{j}")
+            base = Mux(first, c_placed[j], acc) if self.addend else acc
+            total = Signal(b - a + 1, name=f"quire_total_g{j}")
+            m.d.comb += total.eq(base + tree[j] + (carry if carry is not None else 0))
+            with m.If(adv & seg_valid):
+                m.d.sync += [acc.eq(total[:b - a]), first.eq(seg_last)]
+                if not self.addend:
+                    with m.If(seg_last):
+                        m.d.sync += acc.eq(0)
+            carry = data_reg(total[-1], f"quire_g{j}_carry") if j + 1 < G else None
+            seg = data_reg(total[:b - a], f"q_g{j}")
+            for d in range(G - 1 - j):
+                seg = data_reg(seg, f"q_g{j}_d{d}")
+            q_segs.append(seg)
+        q_valid = regs.reg(seg_valid & seg_last, "q_valid")
+        q_nar = data_reg(total_nar, "q_nar")
+        for d in range(G - 1):
+            q_nar = data_reg(q_nar, f"q_nar_d{d}")
+        q = Cat(*q_segs)
         # 6: normalise and round once into posit(n_out, es_out), registers at the chosen cut points
         rnd = QuireRound(self.out_fmt, lo=lo, width=W)
         points, total_levels = rnd.points

@@ -21,7 +21,7 @@ from ..formats.posit import PositPack, _leading_zeros
 from ..formats.raw import RawShape, raw_layout
 from ..pipeline import NO_CUTS
 
-__all__ = ["QUIRES", "STANDARD_TERMS", "QuireGeometry", "QuireRound", "place", "quire_geometry"]
+__all__ = ["QUIRES", "SEGMENT", "STANDARD_TERMS", "QuireGeometry", "QuireRound", "place", "quire_geometry", "segments"]
 
 #: The quire sizes: ``standard`` (the Posit Standard 2022: 16n bits for es = 2, exact for 2**31 - 1 products)
 #: or ``exact`` (the narrowest two's-complement width exact for ``max_terms`` products).
@@ -70,6 +70,18 @@ def quire_geometry(fmt, out_fmt=None, *, quire="standard", max_terms=STANDARD_TE
         lo = min(lo, -ms_out)
         top = (terms << (2 * ms - lo)) + (1 << (ms_out - lo))
     return QuireGeometry(lo=lo, width=top.bit_length() + 1, terms=terms)
+
+
+#: The longest carry chain of the quire's adders: wider quires are cut into segments (:func:`segments`).
+SEGMENT = 64
+
+
+def segments(width, longest=SEGMENT):
+    """``[(lo, hi)]``: a ``width``-bit word cut into the fewest segments of at most ``longest`` bits, as equal
+    as can be, least significant first."""
+    G = -(-width // longest)
+    S = -(-width // G)
+    return [(a, min(a + S, width)) for a in range(0, width, S)]
 
 
 def _frac_bits(fmt):
