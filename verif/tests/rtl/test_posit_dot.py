@@ -464,9 +464,12 @@ def test_posit_dot_names_and_latency():
     assert PositDot().name == "posit_dot_l4_p8e2_p16e2_std_s2"
     assert (PositDot(n=16, lanes=2, quire="exact", max_terms=100, addend=True, stages=0).name
             == "posit_dot_l2_p16e2_p32e2_exact100_c_s0")
-    # decode, multiply, place, one register per tree level, accumulate, the rounding's stages, output
-    assert [posit_dot_latency(L, 2) for L in (1, 2, 3, 4, 8, 16)] == [7, 8, 9, 9, 10, 11]
-    assert posit_dot_latency(4, 0) == 7
+    # decode, multiply, place, one register per tree level, accumulate, the segments' skew (a 110-bit quire:
+    # 2 segments; 256 bits: 4), the rounding's stages, output
+    assert [posit_dot_latency(L, 2, 110) for L in (1, 2, 3, 4, 8, 16)] == [8, 9, 10, 10, 11, 12]
+    assert posit_dot_latency(4, 0, 110) == 8
+    assert posit_dot_latency(4, 2, 64) == 9 and posit_dot_latency(4, 2, 256) == 12
+    assert PositDot(lanes=4, quire="exact").latency == 10
     dut = PositDot(lanes=3, addend=True)
     assert [(name, f.offset, f.width) for name, f in dut.in_layout] == [
         ("a", 0, 24), ("b", 24, 24), ("last", 48, 1), ("c", 49, 16)]
