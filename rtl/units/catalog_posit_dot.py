@@ -37,7 +37,10 @@ register(Unit(
         Option("dsp", "choice", "significand multipliers: infer, or ecp5 (instantiated MULT18X18D; ECP5 only)",
                "infer", choices=("infer", "ecp5"), metavar="D"),
     ),
-    examples=(dict(lanes=4, quire="exact"), dict(lanes=1, quire="exact"), dict(lanes=2, n=16, addend=True)),
+    # the targets (4 lanes, and a 1-lane quire MAC, posit(8,2) -> posit(16,2), exact quire) with the
+    # registers that met the iCE40 frequency target; a posit16 unit with an addend
+    examples=(dict(lanes=4, quire="exact", stages=4), dict(lanes=1, quire="exact", stages=4),
+              dict(lanes=2, n=16, addend=True)),
     targets=lambda options: ("ecp5",) if options.get("dsp") == "ecp5" else None,
     docs="docs/posit_dot.md",
 ))

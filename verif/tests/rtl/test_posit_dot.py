@@ -12,7 +12,8 @@ Configurations (one build per simulator each):
   (65536 single-term dot products, no gaps: latency and one result per cycle checked; with FMTFORGE_FULL=1 --
   make test takes every b against the corners and every 7th a, 11264 pairs), then multi-beat MACs, the
   max_terms bound (4096 x maxpos**2), gaps and back-pressure;
-- ``l4``: the issue's target, 4 lanes, posit(8,2) -> posit(16,2), exact quire: structured dot products
+- ``l4``: the issue's target, 4 lanes, posit(8,2) -> posit(16,2), exact quire, 4 rounding registers (as
+  synthesised): structured dot products
   (cancellation to exactly zero, maxpos**2 sums up to the bound, minpos products, NaR in any lane, ties of
   posit16 broken by a tiny term, huge plus tiny) and seeded random ones, with gaps and back-pressure;
 - ``l3``: 3 lanes (an odd tree), posit(8,2) -> posit(8,2) (every sum rounds), the standard quire, an
@@ -51,7 +52,7 @@ except ImportError:  # collected by pytest without cocotb: the launchers below s
 ENV = "FMTFORGE_POSIT_DOT"
 CONFIGS = {
     "l1": dict(n=8, es=2, n_out=16, es_out=2, lanes=1, quire="exact", max_terms=4096),
-    "l4": dict(n=8, es=2, n_out=16, es_out=2, lanes=4, quire="exact", max_terms=4096),
+    "l4": dict(n=8, es=2, n_out=16, es_out=2, lanes=4, quire="exact", max_terms=4096, stages=4),
     "l3": dict(n=8, es=2, n_out=8, es_out=2, lanes=3, quire="standard", addend=True, stages=5),
     "l2_ecp5dsp": dict(n=10, es=1, n_out=12, es_out=2, lanes=2, quire="exact", max_terms=64, stages=0,
                        dsp="ecp5"),
