@@ -10,7 +10,7 @@ from fmtforge.golden.formats.rounding import check_tininess
 from ..pipeline import NO_CUTS
 from .minifloat_unpack import MinifloatUnpack, _check_minifloat
 from .raw import raw_layout, signaling_nan
-from .rounding import flags_word, round_increment, rounding_ports
+from .rounding import flags_word, round_increment, round_up_below, rounding_ports
 
 __all__ = ["MinifloatUnpack", "MinifloatPack"]
 
@@ -34,13 +34,8 @@ class MinifloatPack(wiring.Component):
     ftz : bool
         Flush to zero: a result that would be subnormal (after rounding) is +-0, raising UF and NX.
     tininess : str, ``after`` or ``before``
-        UF's tininess rule (IEEE 754-2019 7.5; golden.rounding): an inexact result is tiny when the value
-        rounded to the destination's precision with an unbounded exponent (``after``) or the exact value
-        (``before``) lies below the smallest normal. The two differ only when the value rounds up to the
-        smallest normal from the binade below it; there the precision-``p`` rounding carries exactly when the
-        delivered rounding carries and the delivered round bit (the ``p``-th bit) is 1 and rounds up in its
-        turn (:func:`fine_carry`): one more rounding decision, no second adder (a second carry of the
-        random bits with stochastic rounding).
+        UF's tininess rule (IEEE 754-2019 7.5, golden.rounding; docs/flags.md): after rounding, one more
+        rounding decision beside the delivered one (:meth:`_tiny`), no second adder but with stochastic rounding.
 
     Ports
     -----
@@ -173,29 +168,19 @@ class MinifloatPack(wiring.Component):
         return self.tininess == "after" and hasattr(self, "flags")
 
     def _tiny(self, m, *, below, rounded, lsb, low, R):
-        """UF's tininess of a finite result whose value is below 2**emin when ``below``.
-
-        After rounding, the value is not tiny when it rounds up to 2**emin at the destination's precision p,
-        in the binade just below 2**emin. There its p-th significant bit is ``lsb`` (the delivered rounding's
-        round bit) and ``low`` the bits below it (LSB first; the last ``R`` bits below ``lsb`` are the
-        discarded fraction for stochastic rounding, and everything below them is sticky). With fraction bits,
-        that rounding carries exactly when the delivered one carries (``rounded[f]`` from below: the
-        delivered grid is coarser, and rounding is monotonic), ``lsb`` is 1 and the bits below it round up;
-        without (p = 1), when ``lsb`` (then the leading one) is set and the bits below round up from an even
-        exponent field (0)."""
+        """UF's tininess of a finite result whose value is below 2**emin when ``below``. After rounding, not
+        when it rounds up to 2**emin at precision p (only from the binade just below, where its p-th bit is
+        ``lsb``, the delivered round bit, with ``low`` the bits below it, LSB first): with fraction bits, when
+        the delivered rounding carries (``rounded[f]``: its grid is coarser, rounding monotonic), ``lsb`` is
+        1 and ``low`` rounds up; with none (p = 1), when ``lsb`` (the leading one) is set and ``low`` rounds up
+        from an even exponent field."""
         f = self.fmt.frac_bits
         below_s = Signal()
         m.d.comb += below_s.eq(below & ~(self.i.is_nan | self.i.is_inf | self.i.is_zero))
         if not self._after():
             return below_s
-        n = len(low)
-        rbit = low[n - 1]
-        sticky = low[:n - 1] != 0 if n > 1 else Const(0)
-        frac = None
-        if R:
-            frac = Cat(Const(0, max(R - n, 0)), low[max(n - R, 0):])
-        up = round_increment(m, self.rounding, sign=self.i.sign, lsb=Const(1 if f else 0), rbit=rbit,
-                             sticky=sticky, frac=frac, rand=getattr(self, "rand", None))
+        up = round_up_below(m, self.rounding, sign=self.i.sign, low=low, odd=bool(f),
+                            rand=getattr(self, "rand", None) if R else None)
         tiny = Signal()
         m.d.comb += tiny.eq(below_s & ~((rounded[f] if f else 1) & lsb & up))
         return tiny

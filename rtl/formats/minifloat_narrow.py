@@ -26,7 +26,7 @@ from amaranth import Cat, Const, Module, Mux, Signal
 
 from ..gates import add_const
 from .raw import signaling_nan
-from .rounding import flags_word, round_increment
+from .rounding import flags_word, round_increment, round_up_below
 
 __all__ = ["elaborate_narrow"]
 
@@ -204,10 +204,7 @@ def _fine_carry(pack, m, t, G, R, f, sign, rand, band):
     leading one round up from an even exponent field. 0 when no flags or tininess before (unused)."""
     if not hasattr(pack, "flags") or pack.tininess != "after":
         return Const(0)
-    low = t[:G]  # the sticky bit, then the rounding bits
-    frac = low[G - R:] if R else None
-    up = round_increment(m, pack.rounding, sign=sign, lsb=Const(1 if f else 0), rbit=low[G - 1],
-                         sticky=low[:G - 1] != 0, frac=frac, rand=rand)
+    up = round_up_below(m, pack.rounding, sign=sign, low=t[:G], odd=bool(f), rand=rand)  # sticky, rounding bits
     fine = Signal()
     m.d.comb += fine.eq((t[G] if f else band) & up)
     return fine

@@ -130,3 +130,44 @@ def test_the_issue_example_in_rtl():
     dut = make_converter("fp64", "fp32", flags=True)
     bits, flags = batch.simulate(dut, x)
     assert (int(bits[0]), int(flags[0])) == (0x80800000, UF | NX)
+
+
+@pytest.mark.parametrize("mode, rule", [("rne", "after"), ("stochastic", "after"), ("rup", "before")])
+def test_pipelined_narrowing_pack_carries_the_rule(mode, rule):
+    """fp32 -> fp8_e4m3 with 2 stages: registers inside the narrowing pack (its classify and round cut points,
+    where the stage plan puts them), the extra rounding decision carried across them: Amaranth's simulator, one
+    input per cycle, against golden on the band vectors (a slice)."""
+    from amaranth.sim import Simulator
+
+    used = seed()
+    rng = np.random.default_rng(used)
+    s, d = golden.lookup("fp32"), golden.lookup("fp8_e4m3")
+    xs = band_vectors(s, d, rng, spread=90)[::3]
+    rand = rng.integers(0, 1 << 8, len(xs), dtype=np.uint64) if mode == "stochastic" else None
+    kw = dict(rand=rand, rand_bits=8) if rand is not None else {}
+    want = golden.convert_flags(xs, s, d, mode, tininess=rule, **kw)
+    other = golden.convert_flags(xs, s, d, mode, tininess="before" if rule == "after" else "after", **kw)
+    assert np.any(want[1] != other[1])  # the slice reaches values where the rules differ
+    dut = make_converter(s, d, rounding=mode, flags=True, rand_bits=8, stages=2, tininess=rule)
+    got = []
+
+    async def bench(ctx):
+        ctx.set(dut.o.ready, 1)
+        for k in range(len(xs) + 2):
+            ctx.set(dut.i.valid, k < len(xs))
+            if k < len(xs):
+                ctx.set(dut.i.payload.data, int(xs[k]))
+                if rand is not None:
+                    ctx.set(dut.i.payload.rand, int(rand[k]))
+            await ctx.tick()
+            if ctx.get(dut.o.valid):
+                got.append((ctx.get(dut.o.payload.data), ctx.get(dut.o.payload.flags)))
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+    assert len(got) == len(xs)
+    bad = [k for k, (b, f) in enumerate(got) if (b, f) != (int(want[0][k]), int(want[1][k]))]
+    assert not bad, "; ".join(f"fp32 0x{int(xs[k]):08x}: expected 0x{int(want[0][k]):02x} flags {int(want[1][k]):05b}, "
+                              f"got 0x{got[k][0]:02x} flags {got[k][1]:05b} (seed {used})" for k in bad[:5])
