@@ -106,6 +106,12 @@ def qmac_stimulus(o, unit, rng, n, corners=True, stall_free=False):
     ow = unit.out_shape.width
     expect = (want & ((1 << ow) - 1)).astype(np.uint64).reshape(-1, 1)
 
+    types = [(o["a_type"], o["w_type"], o["out_type"])]
+
     def what(k):
-        return jobs[k].describe(0, [(o["a_type"], o["w_type"], o["out_type"])], o, 0, 0)
+        da, dw = jobs[k].operands(types[0])
+        exact = int(da @ dw) + jobs[k].bias
+        bits = o["acc_bits"]
+        acc = (exact + (1 << (bits - 1))) % (1 << bits) - (1 << (bits - 1))  # the accumulator wraps at acc_bits
+        return jobs[k].describe(0, types, o, acc, exact)
     return Stimulus(beats, expect, lasts, np.arange(len(jobs)), documented_latency("qmac", o), what, side)
