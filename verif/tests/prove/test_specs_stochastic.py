@@ -43,11 +43,13 @@ def _check(src, dst, opts, xs, rands):
     assert not bad, f"seed {SEED}: {len(bad)} mismatches, first: " + "\n".join(bad[:5])
 
 
-@pytest.mark.parametrize("src, dst, rand_bits", [
-    ("fp8_e4m3", "fp4_e2m1", 2), ("fp8_e4m3", "fp6_e3m2", 3), ("fp8_e5m2", "fp8_e4m3", 2),
-    ("fp8_e4m3", "p3109_k8p1", 3), ("fp8_e5m2", "int4", 3), ("fp8_e4m3", "posit8_es0", 2),
-    ("fp8_e5m2", "e8m0", 2), ("fp8_e4m3", "fp8_e5m2fnuz", 4), ("int8", "fp4_e2m1", 3)])
-@pytest.mark.parametrize("sat", [False, True])
+EVERY = [("fp8_e4m3", "fp4_e2m1", 2), ("fp8_e4m3", "fp6_e3m2", 3), ("fp8_e5m2", "fp8_e4m3", 2),
+         ("fp8_e4m3", "p3109_k8p1", 3), ("fp8_e5m2", "int4", 3), ("fp8_e4m3", "posit8_es0", 2),
+         ("fp8_e5m2", "e8m0", 2), ("fp8_e4m3", "fp8_e5m2fnuz", 4), ("int8", "fp4_e2m1", 3)]
+
+
+@pytest.mark.parametrize("src, dst, rand_bits, sat", [(s, d, r, sat) for s, d, r in EVERY for sat in (False, True)]
+                         if FULL else [(s, d, r, i % 2 == 1) for i, (s, d, r) in enumerate(EVERY)])
 def test_every_rand_8bit_sources(src, dst, rand_bits, sat):
     xs = [x for x in range(256) for _ in range(1 << rand_bits)]
     rands = [r for _ in range(256) for r in range(1 << rand_bits)]
@@ -58,13 +60,13 @@ def test_every_rand_8bit_sources(src, dst, rand_bits, sat):
                                                  ("bf16", "fp8_e5m2", 5), ("fp16", "posit8", 6),
                                                  ("bf16", "int8", 7), ("fp16", "p3109_k8p3", 3)])
 def test_16bit_sources_random_rand(src, dst, rand_bits):
-    xs = np.arange(0, 1 << 16, 1 if FULL else 13)
+    xs = np.arange(0, 1 << 16, 1 if FULL else 37)
     rands = np.random.default_rng(SEED).integers(0, 1 << rand_bits, len(xs))
     _check(src, dst, ProveOptions(rounding="stochastic", rand_bits=rand_bits), xs, rands)
 
 
 @pytest.mark.parametrize("dst, rand_bits", [("bf16", 16), ("fp8_e4m3", 16), ("posit16", 12), ("int16", 9)])
 def test_fp32_grid_random_rand(dst, rand_bits):
-    xs = fp32_near_grid("fp16", step=1 if FULL else 67)
+    xs = fp32_near_grid("fp16", step=1 if FULL else 151)
     rands = np.random.default_rng(SEED + 1).integers(0, 1 << rand_bits, len(xs))
     _check("fp32", dst, ProveOptions(rounding="stochastic", rand_bits=rand_bits), xs, rands)
