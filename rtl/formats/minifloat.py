@@ -5,6 +5,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from fmtforge.golden import Minifloat
+from fmtforge.golden.formats.rounding import check_tininess
 
 from ..pipeline import NO_CUTS
 from .raw import RawShape, raw_layout, signaling_nan
@@ -112,6 +113,14 @@ class MinifloatPack(wiring.Component):
         Width of the ``rand`` port (stochastic rounding only).
     ftz : bool
         Flush to zero: a result that would be subnormal (after rounding) is +-0, raising UF and NX.
+    tininess : str, ``after`` or ``before``
+        UF's tininess rule (IEEE 754-2019 7.5; golden.rounding): an inexact result is tiny when the value
+        rounded to the destination's precision with an unbounded exponent (``after``) or the exact value
+        (``before``) lies below the smallest normal. The two differ only when the value rounds up to the
+        smallest normal from the binade below it; there the precision-``p`` rounding carries exactly when the
+        delivered rounding carries and the delivered round bit (the ``p``-th bit) is 1 and rounds up in its
+        turn (:func:`fine_carry`): one more rounding decision, no second adder (a second carry of the
+        random bits with stochastic rounding).
 
     Ports
     -----
@@ -123,9 +132,11 @@ class MinifloatPack(wiring.Component):
 
     cuts = NO_CUTS
 
-    def __init__(self, fmt, shape, *, rounding="rne", saturate=False, rand_bits=16, flags=True, ftz=False):
+    def __init__(self, fmt, shape, *, rounding="rne", saturate=False, rand_bits=16, flags=True, ftz=False,
+                 tininess="after"):
         self.fmt = _check_minifloat(fmt, "fmt")
         self.ftz = ftz
+        self.tininess = check_tininess(tininess)
         self.shape = shape
         self.rounding = rounding
         self.saturate = saturate
@@ -191,6 +202,8 @@ class MinifloatPack(wiring.Component):
         S = shape.sig_width
         R = self.rand_bits if self.rounding == "stochastic" else 0
         G = max(R, 1) + 1  # below the result: R rounding bits (or just the round bit), then one sticky bit
+        if self._after() and not shape.normalized and shape.unnorm_scale_max >= emin:
+            G += 1  # an unnormalised value in the binade below 2**emin: its p-th bit is one below the round bit
         P = S - 1 - f  # significand bits below the result's last bit when no denormalising shift is needed
         if P >= G:
             t = Cat(raw.sig[:P - G + 1] != 0, raw.sig[P - G + 1:])
@@ -228,10 +241,44 @@ class MinifloatPack(wiring.Component):
                               frac=frac_t, rand=getattr(self, "rand", None))
         rounded = Signal(enc_w)
         m.d.comb += rounded.eq((enc + inc)[:enc_w])
+        tiny = self._tiny(m, below=enc < (1 << f), rounded=rounded, lsb=ts[G - 1],
+                          low=Cat(lost, ts[:G - 1]), R=R)
         pb = shape.payload_bits
         self._assemble(m, rounded, rbit | sticky, payload=raw.sig[:pb] if pb else Const(0, 1),
-                       payload_bits=pb)
+                       payload_bits=pb, tiny=tiny)
         return m
+
+    def _after(self):
+        """Whether UF needs tininess after rounding (flags asked for, tininess ``after``)."""
+        return self.tininess == "after" and hasattr(self, "flags")
+
+    def _tiny(self, m, *, below, rounded, lsb, low, R):
+        """UF's tininess of a finite result whose value is below 2**emin when ``below``.
+
+        After rounding, the value is not tiny when it rounds up to 2**emin at the destination's precision p,
+        in the binade just below 2**emin. There its p-th significant bit is ``lsb`` (the delivered rounding's
+        round bit) and ``low`` the bits below it (LSB first; the last ``R`` bits below ``lsb`` are the
+        discarded fraction for stochastic rounding, and everything below them is sticky). With fraction bits,
+        that rounding carries exactly when the delivered one carries (``rounded[f]`` from below: the
+        delivered grid is coarser, and rounding is monotonic), ``lsb`` is 1 and the bits below it round up;
+        without (p = 1), when ``lsb`` (then the leading one) is set and the bits below round up from an even
+        exponent field (0)."""
+        f = self.fmt.frac_bits
+        below_s = Signal()
+        m.d.comb += below_s.eq(below & ~(self.i.is_nan | self.i.is_inf | self.i.is_zero))
+        if not self._after():
+            return below_s
+        n = len(low)
+        rbit = low[n - 1]
+        sticky = low[:n - 1] != 0 if n > 1 else Const(0)
+        frac = None
+        if R:
+            frac = Cat(Const(0, max(R - n, 0)), low[max(n - R, 0):])
+        up = round_increment(m, self.rounding, sign=self.i.sign, lsb=Const(1 if f else 0), rbit=rbit,
+                             sticky=sticky, frac=frac, rand=getattr(self, "rand", None))
+        tiny = Signal()
+        m.d.comb += tiny.eq(below_s & ~((rounded[f] if f else 1) & lsb & up))
+        return tiny
 
     def _elaborate_aligned(self):
         m = Module()
@@ -244,6 +291,7 @@ class MinifloatPack(wiring.Component):
         rbit = Signal()
         sticky = Signal()
         frac_t = Signal(self.rand_bits)  # the discarded fraction's top bits, for stochastic rounding
+        low = Const(0, 1)  # below the round bit (for tininess after rounding)
         if f_d >= f_s:
             m.d.comb += enc.eq(mag << (f_d - f_s))
         else:
@@ -255,11 +303,16 @@ class MinifloatPack(wiring.Component):
             ]
             R = self.rand_bits
             m.d.comb += frac_t.eq(mag[max(sh - R, 0):sh] << max(R - sh, 0))
+            if sh > 1:
+                low = Cat(Const(0, 1), mag[:sh - 1])  # a 0 under the bits: the sticky beyond them
 
         inc = round_increment(m, self.rounding, sign=raw.sign, lsb=enc[0], rbit=rbit, sticky=sticky,
                               frac=frac_t, rand=getattr(self, "rand", None))
         rounded = Signal(enc_w)
         m.d.comb += rounded.eq((enc + inc)[:enc_w])
+        # the source's exponent field 0: below 2**emin (the leading one, in the binade below, is rbit)
+        tiny = self._tiny(m, below=raw.exp == 0, rounded=rounded, lsb=rbit, low=low,
+                          R=self.rand_bits if self.rounding == "stochastic" else 0)
         flushed = None
         if self.ftz:
             # the source's exponent field is the result's: from field 0 the result is subnormal (flushed: no
@@ -272,21 +325,23 @@ class MinifloatPack(wiring.Component):
             rounded = masked
         pb = shape.payload_bits  # as the general path: only IEEE-style sources carry a NaN payload
         self._assemble(m, rounded, rbit | sticky, payload=raw.sig[:pb] if pb else Const(0, 1), payload_bits=pb,
-                       flushed=flushed)
+                       flushed=flushed, tiny=tiny)
         return m
 
     def _assemble(self, m, rounded, inexact, *, payload, payload_bits, over=None, tiny=None, flushed=None):
-        """Overflow, specials and flags around a rounded magnitude encoding ``rounded``; ``over`` and
-        ``tiny`` (finite results above max / below the smallest normal), when given, replace the compares
-        on ``rounded``; ``flushed`` (ftz: a subnormal result that ``rounded`` already holds as zero) replaces
-        the flush here."""
+        """Overflow, specials and flags around a rounded magnitude encoding ``rounded``; ``over`` (a finite
+        result above max), when given, replaces the compare on ``rounded``; ``tiny`` is UF's tininess
+        (:meth:`_tiny`; default: the delivered result below the smallest normal); ``flushed`` (ftz: a
+        subnormal result that ``rounded`` already holds as zero) replaces the flush here, which flushes the
+        delivered subnormal results."""
         fmt, raw = self.fmt, self.i
         f = fmt.frac_bits
         max_enc = (fmt.max_biased << f) | fmt.max_frac
         all_e = (1 << fmt.exp_bits) - 1
         finite = ~(raw.is_nan | raw.is_inf | raw.is_zero)
         over = finite & (rounded > max_enc) if over is None else over
-        tiny = finite & (rounded < (1 << f)) if tiny is None else tiny
+        sub = finite & (rounded < (1 << f))  # the delivered result: subnormal or zero
+        tiny = sub if tiny is None else tiny
         toward_zero = {"rtz": Const(1), "rdn": ~raw.sign, "rup": raw.sign}.get(self.rounding, Const(0))
         to_max = Signal()
         m.d.comb += to_max.eq(over & (toward_zero | self.saturate | (fmt.specials == "none")))
@@ -299,7 +354,7 @@ class MinifloatPack(wiring.Component):
             flushed = Const(0)
         elif flushed is None:  # ftz: a nonzero subnormal result, made zero
             flushed = Signal()
-            m.d.comb += [flushed.eq(tiny & (rounded != 0)), mag.eq(Mux(flushed, 0, rounded))]
+            m.d.comb += [flushed.eq(sub & (rounded != 0)), mag.eq(Mux(flushed, 0, rounded))]
         ovf_special = over & ~to_max  # the format's own overflow value: inf or NaN
 
         if fmt.specials == "ieee":

@@ -1,6 +1,7 @@
 """The units fmtforge ships, registered with their options (the one place their defaults are written)."""
 
 from fmtforge.golden import MODES
+from fmtforge.golden.formats.rounding import TININESS
 
 from .qmac import DSP_CHOICES, TYPES as QMAC_TYPES
 from .registry import Option, Unit, register
@@ -11,10 +12,10 @@ __all__ = []
 _STAGES = "0: combinational (ports i, o); N >= 1: pipelined, N register stages"
 
 
-def _convert(src, dst, rounding, saturate, flags, rand_bits, stages, ftz, daz):
+def _convert(src, dst, rounding, saturate, flags, rand_bits, stages, ftz, daz, tininess):
     from .convert import make_converter
     return make_converter(src, dst, rounding=rounding, saturate=saturate, flags=flags, rand_bits=rand_bits,
-                          stages=stages, ftz=ftz, daz=daz)
+                          stages=stages, ftz=ftz, daz=daz, tininess=tininess)
 
 
 register(Unit(
@@ -35,6 +36,8 @@ register(Unit(
         Option("ftz", "bool", "flush to zero: results that would be subnormal give +-0, raising UF and NX "
                "(float destinations)", False),
         Option("daz", "bool", "denormals are zero: subnormal inputs read as +-0 (float sources)", False),
+        Option("tininess", "choice", "UF's tininess rule (IEEE 754 7.5): after rounding (RISC-V, x86) or before "
+               "(Arm)", "after", choices=TININESS, metavar="T"),
     ),
     examples=(
         dict(src="fp32", dst="bf16"),

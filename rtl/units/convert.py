@@ -10,6 +10,7 @@ from amaranth.lib.wiring import In, Out
 from fmtforge import golden
 from fmtforge.golden import MODES, Minifloat
 from fmtforge.golden.formats.convert import check_flush
+from fmtforge.golden.formats.rounding import check_tininess
 from fmtforge.golden.validate import check_bool, check_choice, check_int
 
 from ..formats import DEST_KINDS, SOURCE_KINDS, needs_normalize, pack_for, unpack_for
@@ -21,16 +22,20 @@ from ..pipeline import Cuts, Pipeline, place
 __all__ = ["ConvertCore", "Converter", "PipelinedConverter", "converter_name", "make_converter"]
 
 
-def converter_name(src, dst, rounding="rne", saturate=False, flags=False, stages=0, ftz=False, daz=False):
-    """The Verilog module name of a converter: its parameters, spelled out."""
+def converter_name(src, dst, rounding="rne", saturate=False, flags=False, stages=0, ftz=False, daz=False,
+                   tininess="after"):
+    """The Verilog module name of a converter: its parameters, spelled out (tininess only when not the
+    default, ``after``)."""
     return (f"convert_{src.name}_to_{dst.name}_{rounding}" + ("_sat" if saturate else "")
             + ("_ftz" if ftz else "") + ("_daz" if daz else "")
+            + ("" if tininess == "after" else f"_tiny_{tininess}")
             + ("_flags" if flags else "") + (f"_s{stages}" if stages else ""))
 
 
-def _check(src, dst, rounding, saturate, rand_bits, ftz=False, daz=False):
+def _check(src, dst, rounding, saturate, rand_bits, ftz=False, daz=False, tininess="after"):
     src, dst = golden.lookup(src), golden.lookup(dst)
     check_flush(src, dst, ftz, daz)
+    check_tininess(tininess)
     check_choice("rounding", rounding, MODES)
     check_bool("saturate", saturate)
     check_int("rand_bits", rand_bits, 1, 32)
@@ -43,15 +48,17 @@ def _check(src, dst, rounding, saturate, rand_bits, ftz=False, daz=False):
     return src, dst
 
 
-def _datapath(src, dst, rounding, saturate, flags, rand_bits, ftz=False, daz=False):
-    """(unpack, normalize or None, pack) for a conversion (``ftz``/``daz``: float formats only, checked)."""
+def _datapath(src, dst, rounding, saturate, flags, rand_bits, ftz=False, daz=False, tininess="after"):
+    """(unpack, normalize or None, pack) for a conversion (``ftz``/``daz``: float formats only, checked;
+    ``tininess``: the UF rule of the packs that raise UF)."""
     unpack = MinifloatUnpack(src, daz=True) if daz and isinstance(src, Minifloat) else unpack_for(src)
     shape = unpack.shape
     normalize = Normalize(shape) if needs_normalize(shape, dst) else None
     if normalize is not None:
         shape = normalize.shape
     extra = dict(ftz=True) if ftz else {}
-    pack = pack_for(dst, shape, rounding=rounding, saturate=saturate, rand_bits=rand_bits, flags=flags, **extra)
+    pack = pack_for(dst, shape, rounding=rounding, saturate=saturate, rand_bits=rand_bits, flags=flags,
+                    tininess=tininess, **extra)
     return unpack, normalize, pack
 
 
@@ -83,12 +90,12 @@ class ConvertCore(wiring.Component):
     """The combinational datapath: ``i`` (source bits) -> ``o`` (destination bits), ``flags``, ``rand``."""
 
     def __init__(self, src, dst, *, rounding="rne", saturate=False, flags=False, rand_bits=16, ftz=False,
-                 daz=False):
-        self.src, self.dst = _check(src, dst, rounding, saturate, rand_bits, ftz, daz)
+                 daz=False, tininess="after"):
+        self.src, self.dst = _check(src, dst, rounding, saturate, rand_bits, ftz, daz, tininess)
         self.rounding, self.saturate, self.with_flags, self.rand_bits = rounding, saturate, flags, rand_bits
-        self.ftz, self.daz = ftz, daz
+        self.ftz, self.daz, self.tininess = ftz, daz, tininess
         self._unpack, self._normalize, self._pack = _datapath(self.src, self.dst, rounding, saturate, flags,
-                                                              rand_bits, ftz, daz)
+                                                              rand_bits, ftz, daz, tininess)
         super().__init__(rounding_ports(self.src.width, self.dst.width, flags=flags, rounding=rounding,
                                          rand_bits=rand_bits))
 
@@ -128,6 +135,9 @@ class Converter(ConvertCore):
     ftz, daz : bool
         Flush subnormal results to zero (raising UF and NX) / read subnormal inputs as zero (float
         destinations / sources only), as ``golden.convert(..., ftz=, daz=)``.
+    tininess : str, ``after`` (default) or ``before``
+        When an inexact float result raises UF (IEEE 754-2019 7.5): tininess after rounding (RISC-V, x86) or
+        before (Arm), as ``golden.convert_flags(..., tininess=)``.
 
     Ports
     -----
@@ -140,7 +150,7 @@ class Converter(ConvertCore):
     @property
     def name(self):
         return converter_name(self.src, self.dst, self.rounding, self.saturate, self.with_flags, ftz=self.ftz,
-                              daz=self.daz)
+                              daz=self.daz, tininess=self.tininess)
 
 
 class PipelinedConverter(wiring.Component):
@@ -162,12 +172,12 @@ class PipelinedConverter(wiring.Component):
     """
 
     def __init__(self, src, dst, *, stages, rounding="rne", saturate=False, flags=False, rand_bits=16, ftz=False,
-                 daz=False):
+                 daz=False, tininess="after"):
         check_int("stages", stages, 1, 8)
-        self.src, self.dst = _check(src, dst, rounding, saturate, rand_bits, ftz, daz)
-        self.ftz, self.daz = ftz, daz
+        self.src, self.dst = _check(src, dst, rounding, saturate, rand_bits, ftz, daz, tininess)
+        self.ftz, self.daz, self.tininess = ftz, daz, tininess
         self._unpack, self._normalize, self._pack = _datapath(self.src, self.dst, rounding, saturate, flags,
-                                                              rand_bits, ftz, daz)
+                                                              rand_bits, ftz, daz, tininess)
         self.stages = stages
         self.rounding, self.saturate, self.with_flags, self.rand_bits = rounding, saturate, flags, rand_bits
         self._advance = Signal()
@@ -189,7 +199,7 @@ class PipelinedConverter(wiring.Component):
     @property
     def name(self):
         return converter_name(self.src, self.dst, self.rounding, self.saturate, self.with_flags, self.stages,
-                              ftz=self.ftz, daz=self.daz)
+                              ftz=self.ftz, daz=self.daz, tininess=self.tininess)
 
     def elaborate(self, platform):
         m = Module()
@@ -232,13 +242,13 @@ class PipelinedConverter(wiring.Component):
 
 
 def make_converter(src, dst, *, rounding="rne", saturate=False, flags=False, rand_bits=16, stages=0, ftz=False,
-                   daz=False):
+                   daz=False, tininess="after"):
     """A :class:`Converter` (stages=0) or a :class:`PipelinedConverter`."""
     # Checked before the component exists: a component whose constructor raises is left half-built and warns
     # (UnusedElaboratable) when collected.
-    src, dst = _check(src, dst, rounding, saturate, rand_bits, ftz, daz)
+    src, dst = _check(src, dst, rounding, saturate, rand_bits, ftz, daz, tininess)
     if stages:
         return PipelinedConverter(src, dst, stages=stages, rounding=rounding, saturate=saturate, flags=flags,
-                                  rand_bits=rand_bits, ftz=ftz, daz=daz)
+                                  rand_bits=rand_bits, ftz=ftz, daz=daz, tininess=tininess)
     return Converter(src, dst, rounding=rounding, saturate=saturate, flags=flags, rand_bits=rand_bits, ftz=ftz,
-                     daz=daz)
+                     daz=daz, tininess=tininess)

@@ -80,6 +80,13 @@ def ref_encode(fmt, a, s, mode, saturate, ftz):
         if ftz and r != 0:
             return zero, UF | NX
         return (sign | int(r / Fraction(2) ** (emin - m))) if r else zero, (UF | NX) if inexact else 0
+    # delivered as 2**emin or above: tiny (IEEE 754 7.5, after rounding) when the value rounded to m + 1 bits with
+    # an unbounded exponent is still below 2**emin
+    if inexact and a < Fraction(2) ** emin:
+        p_ulp = Fraction(2) ** (emin - 1 - m)  # the binade below 2**emin at full precision
+        q, _ = ref_round(a / p_ulp, s == 1, mode)
+        if q * p_ulp < Fraction(2) ** emin:
+            return sign | ref_bits(fmt, r), UF | NX
     return sign | ref_bits(fmt, r), NX if inexact else 0
 
 
@@ -157,8 +164,12 @@ def test_largest_subnormal():
 def test_ties_at_the_normal_boundary():
     # halfway between e4m3's largest subnormal (7 * 2**-9) and its smallest normal (8 * 2**-9 = 2**-6)
     tie = 0x3C700000  # 15 * 2**-10
-    assert one("fp32", "fp8_e4m3", tie) == (0x08, NX)  # RNE: to the even one, the smallest normal: not tiny
-    assert one("fp32", "fp8_e4m3", tie, ftz=True) == (0x08, NX)  # normal after rounding: ftz keeps it
+    # RNE: to the even one, the smallest normal; tiny after rounding all the same (15 * 2**-10 has 4 bits, e4m3's
+    # precision: rounded with an unbounded exponent it stays below 2**-6), so UF (was NX alone before issue 25)
+    assert one("fp32", "fp8_e4m3", tie) == (0x08, UF | NX)
+    assert one("fp32", "fp8_e4m3", tie, ftz=True) == (0x08, UF | NX)  # normal after rounding: ftz keeps it
+    assert one("fp32", "fp8_e4m3", 0x3C780000) == (0x08, NX)  # 31 * 2**-11 rounds up at 4 bits too: not tiny
+    assert one("fp32", "fp8_e4m3", 0x3C780000, tininess="before") == (0x08, UF | NX)
     assert one("fp32", "fp8_e4m3", tie, rounding="rtz") == (0x07, UF | NX)
     assert one("fp32", "fp8_e4m3", tie, rounding="rtz", ftz=True) == (0x00, UF | NX)
     assert one("fp32", "fp8_e4m3", 0x3C600000, ftz=True) == (0x00, UF | NX)  # 7 * 2**-9, exact, flushed
