@@ -6,7 +6,6 @@ strict xfails (verif/prove/specs/selfcheck.py explains them)."""
 import os
 import struct
 
-import numpy as np
 import pytest
 
 from fmtforge import golden
