@@ -131,3 +131,12 @@ def test_tininess_rules(dst, mode, tininess):
     """UF under both IEEE 754-2019 7.5 rules on the fp16 patterns around each destination's 2**emin."""
     xs = range(0x0000, 0x3C00, 1 if FULL else 7)
     _check("fp16", dst, ProveOptions(rounding=mode, tininess=tininess), list(xs) + [x | 0x8000 for x in xs])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_e8m0_low_end(mode):
+    """bf16 patterns around E8M0's smallest scale 2**-127 (its subnormal range and 0): the smallest scale, NX,
+    and UF per tininess after rounding with E8M0's even patterns continued below pattern 0 (1.5 * 2**-128 ties
+    to 2**-127: not tiny)."""
+    xs = list(range(0x0000, 0x0200)) + list(range(0x8000, 0x8040))
+    _check("bf16", "e8m0", ProveOptions(rounding=mode), xs)
