@@ -254,7 +254,9 @@ def encode(fmt, v, opts, rand=None):
     width = es + p - 1
     M, exact = round_scaled(v_s, es, p, mode, rand, opts.rand_bits, tgt.policy == "e8m0")
     # tininess: after rounding (p bits, unbounded exponent: a sort two exponent bits wider, same scale) or before
-    Mu, _ = round_scaled(v_s, es + 2, p, "rne" if mode == "stochastic" else mode, rand, opts.rand_bits)
+    # (stochastic: the same rule with the same rand, on the unbounded-exponent grid)
+    # (E8M0: the unbounded grid's patterns continue below 0, so 2**-bias's pattern 0 stays the even one)
+    Mu, _ = round_scaled(v_s, es + 2, p, mode, rand, opts.rand_bits, tgt.policy == "e8m0")
     min_normal_u = (emin_s + (1 << (es + 1)) - 1) << (p - 1)
     if opts.tininess == "before":
         tiny = z3.fpLT(z3.fpAbs(v_s), _pow2(emin_s, v_s.sort()))

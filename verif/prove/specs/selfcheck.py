@@ -11,7 +11,8 @@ README or IEEE 754, not a spec slip (the report of helper provespecs gives the c
 - ``inf-nv``: an infinity converted into a format that cannot hold it (README, flags port: NV is "an infinity
   or NaN a format cannot hold") gives the right bits, but golden raises no NV when it saturates it
   (``--saturate`` into fn / fnuz / E8M0 / P3109 finite, and NF4's clamp), while it does for FP6/FP4,
-  CFloat8, posits and integers. Bits equal, the spec's flags are golden's plus NV.
+  CFloat8, posits and integers. Bits equal, the spec raises NV and golden does not (NF4: golden raises NX
+  instead, as for a finite value beyond the end level).
 
 Everything else is ``other``: a spec slip or a new golden bug, to be investigated one by one.
 """
@@ -36,7 +37,7 @@ def classify(src, x, exp, got):
     (eb, ef), (gb, gf) = exp, got
     if eb == gb and ef ^ gf == UF and gf & UF and not GOLDEN_HAS_TININESS:
         return "uf-band"
-    if eb == gb and gf == ef | NV and not ef & NV:
+    if eb == gb and gf & NV and not ef & NV:
         val = src.decode(np.array([x], dtype=src.dtype))[0]
         if np.isinf(val):
             return "inf-nv"

@@ -57,9 +57,12 @@ def _check(src, dst, opts, xs):
     return bad
 
 
-@pytest.mark.parametrize("src, dst", EXHAUSTIVE_8)
-@pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("sat", [False, True])
+#: every mode and saturation under FMTFORGE_FULL=1; else two combinations per pair, rotating
+COMBOS_8 = [(s, d, m, sat) for s, d in EXHAUSTIVE_8 for m in MODES for sat in (False, True)] if FULL else \
+    [(s, d, MODES[(i + k) % len(MODES)], (i + k) % 2 == 1) for i, (s, d) in enumerate(EXHAUSTIVE_8) for k in (0, 2)]
+
+
+@pytest.mark.parametrize("src, dst, mode, sat", COMBOS_8)
 def test_exhaustive_8bit_sources(src, dst, mode, sat):
     _check(src, dst, ProveOptions(rounding=mode, saturate=sat), range(1 << golden.lookup(src).width))
 
@@ -71,18 +74,18 @@ WIDE_DST = ["fp8_e4m3", "fp8_e4m3fnuz", "fp6_e2m3", "fp6_e3m2", "fp4_e2m1", "cfl
 @pytest.mark.parametrize("dst", WIDE_DST)
 @pytest.mark.parametrize("src", ["fp16", "bf16"])
 def test_16bit_sources(src, dst):
-    """Every pattern under FMTFORGE_FULL=1 in every mode and saturation; else a stride of 23 (about 2,850
+    """Every pattern under FMTFORGE_FULL=1 in every mode and saturation; else a stride of 47 (about 1,400
     patterns: every exponent with several mantissas) in a mode rotating with the pair."""
     combos = [(m, s) for m in MODES for s in (False, True)] if FULL else \
         [(MODES[(WIDE_DST.index(dst) + len(src)) % 5], WIDE_DST.index(dst) % 2 == 1)]
-    xs = range(0, 1 << 16, 1 if FULL else 23)
+    xs = range(0, 1 << 16, 1 if FULL else 47)
     for mode, sat in combos:
         _check(src, dst, ProveOptions(rounding=mode, saturate=sat), xs)
 
 
 @pytest.mark.parametrize("dst", ["fp8_e4m3", "e8m0", "fp4_e2m1", "p3109_k8p3"])
 def test_fp32_grid_ties_neighbours(dst):
-    xs = fp32_near_grid("bf16", step=1 if FULL else 97)
+    xs = fp32_near_grid("bf16", step=1 if FULL else 193)
     for mode in (MODES if FULL else ["rne", "rup"]):
         _check("fp32", dst, ProveOptions(rounding=mode), xs)
 
@@ -118,3 +121,22 @@ def test_saturated_infinity_nv_elsewhere():
         got = ocp.evaluate(ocp.spec, golden.lookup("fp16"), golden.lookup(dst), ProveOptions(saturate=True), [0x7C00])
         assert got[0][1] == golden.NV
         assert not compare(ocp.spec, "fp16", dst, ProveOptions(saturate=True), [0x7C00, 0xFC00])
+
+
+@pytest.mark.skipif(not GOLDEN_HAS_TININESS, reason="golden's convert_flags has no tininess argument yet")
+@pytest.mark.parametrize("tininess", ["after", "before"])
+@pytest.mark.parametrize("dst, mode", [("fp8_e4m3", "rne"), ("fp6_e3m2", "rup"), ("fp4_e2m1", "rmm"),
+                                       ("p3109_k8p3", "rdn"), ("e8m0", "rne")])
+def test_tininess_rules(dst, mode, tininess):
+    """UF under both IEEE 754-2019 7.5 rules on the fp16 patterns around each destination's 2**emin."""
+    xs = range(0x0000, 0x3C00, 1 if FULL else 7)
+    _check("fp16", dst, ProveOptions(rounding=mode, tininess=tininess), list(xs) + [x | 0x8000 for x in xs])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_e8m0_low_end(mode):
+    """bf16 patterns around E8M0's smallest scale 2**-127 (its subnormal range and 0): the smallest scale, NX,
+    and UF per tininess after rounding with E8M0's even patterns continued below pattern 0 (1.5 * 2**-128 ties
+    to 2**-127: not tiny)."""
+    xs = list(range(0x0000, 0x0200)) + list(range(0x8000, 0x8040))
+    _check("bf16", "e8m0", ProveOptions(rounding=mode), xs)
