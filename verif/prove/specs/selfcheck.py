@@ -26,7 +26,7 @@ from fmtforge import golden
 from ..options import FLAG_BITS
 from . import ocp
 
-__all__ = ["GOLDEN_HAS_TININESS", "classify", "compare", "fp32_near_grid"]
+__all__ = ["GOLDEN_HAS_TININESS", "classify", "compare", "composed", "fp32_near_grid"]
 
 GOLDEN_HAS_TININESS = "tininess" in inspect.signature(golden.convert_flags).parameters
 UF, NV = 1 << FLAG_BITS["UF"], 1 << FLAG_BITS["NV"]
@@ -82,3 +82,10 @@ def fp32_near_grid(fmt16, step=1):
     wide = golden.convert(pats, fmt16, "fp32").astype(np.int64)
     both = np.concatenate([wide, wide + 1, wide - 1]) & 0xFFFFFFFF
     return np.unique(both).astype(np.uint32)
+
+
+def composed(src, dst, opts, x, rand=None):
+    """The specification the proofs use for ``src -> dst`` (:func:`spec_for`: the destination family's encode
+    of the source family's decode), in the ``spec(src, dst, opts, x, rand)`` form the self-tests evaluate."""
+    from . import spec_for
+    return spec_for(src, dst, opts)(src, dst, opts, x, rand)

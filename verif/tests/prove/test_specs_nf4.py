@@ -9,6 +9,7 @@ import pytest
 
 from fmtforge import golden
 from fmtforge.verif.prove.options import ProveOptions
+from fmtforge.verif.prove.specs.selfcheck import composed
 from fmtforge.verif.prove.specs import nf4, ocp
 from fmtforge.verif.prove.specs.selfcheck import compare, fp32_near_grid
 
@@ -29,7 +30,7 @@ def test_table_is_float32_and_golden_levels():
 @pytest.mark.parametrize("dst", ["fp32", "bf16", "fp16", "fp8_e4m3", "fp4_e2m1", "posit8", "int8"])
 @pytest.mark.parametrize("mode", ["rne", "rtz", "rup"])
 def test_nf4_source(dst, mode):
-    bad = [m for kind, m in compare(nf4.spec, "nf4", dst, ProveOptions(rounding=mode), range(16)) if kind != "uf-band"]
+    bad = [m for kind, m in compare(composed, "nf4", dst, ProveOptions(rounding=mode), range(16)) if kind != "uf-band"]
     assert not bad, "\n".join(bad[:5])
 
 
@@ -39,7 +40,7 @@ def test_nearest_ties_to_lower():
     for i in range(15):
         mid = float((lv[i] + lv[i + 1]) / 2)
         bits = np.array([mid, np.nextafter(mid, 2.0)]).view(np.uint64)
-        got = ocp.evaluate(nf4.spec, golden.lookup("fp64"), golden.lookup("nf4"), ProveOptions(), bits)
+        got = ocp.evaluate(composed, golden.lookup("fp64"), golden.lookup("nf4"), ProveOptions(), bits)
         assert [b for b, _ in got] == [i, i + 1], f"midpoint of codes {i}, {i + 1}: {got}"
 
 
@@ -47,18 +48,18 @@ def test_nearest_ties_to_lower():
 def test_to_nf4(src):
     width = golden.lookup(src).width
     xs = [x for x in range(0, 1 << width, 1 if width <= 8 or FULL else 23)]
-    bad = compare(nf4.spec, src, "nf4", ProveOptions(), xs)
+    bad = compare(composed, src, "nf4", ProveOptions(), xs)
     other = [m for kind, m in bad if kind != "inf-nv"]
     assert not other, "\n".join(other[:5])
 
 
 def test_to_nf4_fp32_grid():
-    bad = compare(nf4.spec, "fp32", "nf4", ProveOptions(), fp32_near_grid("bf16", step=1 if FULL else 113))
+    bad = compare(composed, "fp32", "nf4", ProveOptions(), fp32_near_grid("bf16", step=1 if FULL else 113))
     assert all(kind == "inf-nv" for kind, _ in bad), "\n".join(m for k, m in bad if k != "inf-nv")[:2000]
 
 
 @pytest.mark.xfail(strict=True, reason="golden clamps +-inf to NF4's end levels raising NX, not NV (README: NV for "
                    "an infinity a format cannot hold; golden raises NV for +-inf into integers and FP6)")
 def test_infinity_nv():
-    bad = compare(nf4.spec, "fp16", "nf4", ProveOptions(), [0x7C00, 0xFC00])
+    bad = compare(composed, "fp16", "nf4", ProveOptions(), [0x7C00, 0xFC00])
     assert not bad, "\n".join(m for _, m in bad)

@@ -10,6 +10,7 @@ import pytest
 
 from fmtforge import golden
 from fmtforge.verif.prove.options import ProveOptions
+from fmtforge.verif.prove.specs.selfcheck import composed
 from fmtforge.verif.prove.specs import ocp
 from fmtforge.verif.prove.specs.selfcheck import compare, fp32_near_grid
 
@@ -18,7 +19,7 @@ SEED = int(os.environ.get("FMTFORGE_SEED", "20261125"))
 
 
 def GEN(s, d, o, x, r):
-    return ocp.encode_any(d, ocp.decode_any(s, x, o), o, r)
+    return composed(s, d, o, x, r)
 
 
 def f32(x):
