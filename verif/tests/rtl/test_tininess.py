@@ -1,3 +1,4 @@
+# amaranth: UnusedElaboratable=no
 """The converter's ``tininess`` option (UF per IEEE 754-2019 7.5: ``after`` rounding, the default, or ``before``):
 the RTL against golden, bits and flags, on the boundary band below each destination's smallest normal, under
 Verilator and Icarus, through each pack path (narrowing, aligned exponent fields, general, P3109, x87 source).
@@ -15,7 +16,7 @@ import pytest
 from fmtforge import golden
 from fmtforge.golden import NX, UF
 from fmtforge.rtl.flow import to_verilog
-from fmtforge.rtl.units.convert import make_converter
+from fmtforge.rtl.units import UNITS
 from fmtforge.verif.support.batch import lane as batch
 from fmtforge.verif.support.batch.icarus import simulate_icarus
 from fmtforge.verif.support.vectors.patterns import exhaustive, seed
@@ -23,6 +24,11 @@ from fmtforge.verif.support.vectors.patterns import exhaustive, seed
 FULL = bool(os.environ.get("FMTFORGE_FULL"))
 MODES = ("rne", "rtz", "rdn", "rup", "rmm")
 
+
+
+def _convert(src, dst, **options):
+    """The convert unit from the registry (its defaults are the registry's alone)."""
+    return UNITS["convert"].create(src=src, dst=dst, **options)
 
 def pattern(fmt, value):
     """The pattern of the exact positive ``value`` in an IEEE-style ``fmt`` (normal or subnormal)."""
@@ -91,7 +97,7 @@ def test_rtl_tininess_equals_golden(src, dst, mode, rule, sims):
     other = golden.convert_flags(xs, s, d, mode, tininess="before" if rule == "after" else "after", **kw)
     if mode != "rtz":  # the vectors reach values where the rules differ: the comparison can see a swapped rule
         assert np.any(want[1] != other[1])
-    dut = make_converter(s, d, rounding=mode, flags=True, rand_bits=8, tininess=rule)
+    dut = _convert(s, d, rounding=mode, flags=True, rand_bits=8, tininess=rule)
     for sim in sims:
         if sim == "icarus" and len(xs) > 20000:
             sub = rng.choice(len(xs), 20000, replace=False)  # Icarus is slower: a seeded sample, band included
@@ -106,28 +112,28 @@ def test_rtl_tininess_equals_golden(src, dst, mode, rule, sims):
 
 
 def test_module_names_and_option():
-    after = make_converter("fp32", "fp8_e4m3", flags=True)
-    before = make_converter("fp32", "fp8_e4m3", flags=True, tininess="before")
+    after = _convert("fp32", "fp8_e4m3", flags=True)
+    before = _convert("fp32", "fp8_e4m3", flags=True, tininess="before")
     assert after.name == "convert_fp32_to_fp8_e4m3_rne_flags"  # the default keeps today's names
     assert before.name == "convert_fp32_to_fp8_e4m3_rne_tiny_before_flags"
     assert to_verilog(after, after.name) != to_verilog(before, after.name)  # (the UF logic differs)
-    piped = make_converter("fp32", "fp8_e4m3", flags=True, tininess="before", stages=2)
+    piped = _convert("fp32", "fp8_e4m3", flags=True, tininess="before", stages=2)
     assert piped.name == "convert_fp32_to_fp8_e4m3_rne_tiny_before_flags_s2"
     assert "module convert_fp32_to_fp8_e4m3_rne_tiny_before_flags_s2" in to_verilog(piped, piped.name)
     with pytest.raises(ValueError, match="tininess must be one of after, before, not 'arm'"):
-        make_converter("fp32", "fp8_e4m3", tininess="arm")
+        _convert("fp32", "fp8_e4m3", tininess="arm")
 
 
 def test_without_flags_the_rule_changes_no_hardware():
-    a = make_converter("fp32", "fp8_e4m3", saturate=True)
-    b = make_converter("fp32", "fp8_e4m3", saturate=True, tininess="before")
+    a = _convert("fp32", "fp8_e4m3", saturate=True)
+    b = _convert("fp32", "fp8_e4m3", saturate=True, tininess="before")
     assert to_verilog(a, "u") == to_verilog(b, "u")
 
 
 def test_the_issue_example_in_rtl():
     """fp64 -0x1.fffffep-127 -> fp32: -2**-126 with UF and NX, as x86 SSE's cvtsd2ss; NX alone before the fix."""
     x = np.array([0xB80FFFFFE0000000], dtype=np.uint64)
-    dut = make_converter("fp64", "fp32", flags=True)
+    dut = _convert("fp64", "fp32", flags=True)
     bits, flags = batch.simulate(dut, x)
     assert (int(bits[0]), int(flags[0])) == (0x80800000, UF | NX)
 
@@ -148,7 +154,7 @@ def test_pipelined_narrowing_pack_carries_the_rule(mode, rule):
     want = golden.convert_flags(xs, s, d, mode, tininess=rule, **kw)
     other = golden.convert_flags(xs, s, d, mode, tininess="before" if rule == "after" else "after", **kw)
     assert np.any(want[1] != other[1])  # the slice reaches values where the rules differ
-    dut = make_converter(s, d, rounding=mode, flags=True, rand_bits=8, stages=2, tininess=rule)
+    dut = _convert(s, d, rounding=mode, flags=True, rand_bits=8, stages=2, tininess=rule)
     got = []
 
     async def bench(ctx):
