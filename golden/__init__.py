@@ -6,6 +6,7 @@ The package face. Its rooms:
   raw form, rounding, the catalog of named formats and ``convert``;
 - :mod:`fmtforge.golden.quant`: affine quantization, fixed-point requantization, quantized matrix products;
 - :mod:`fmtforge.golden.block`: block-scaled schemes (MX, MSFP, Flexpoint, 4-bit weight groups);
+- :mod:`fmtforge.golden.arith`: arithmetic in the formats (exact and hardware-style dot products);
 - :mod:`fmtforge.golden.validate`: the parameter checks every floor uses.
 """
 
@@ -21,8 +22,10 @@ from .formats.raw import FINITE, INF, NAN, QUIET, Raw, signaling
 from .formats.rounding import DZ, FLAG_NAMES, MODES, NV, NX, OF, UF
 from .formats.scale import PowerOfTwo
 from . import block, quant  # quantization schemes, built on the formats above
+from . import arith  # dot products, built on the formats above
+from .arith import dot
 
 __all__ = ["ALIASES", "CATALOG", "DZ", "FINITE", "FLAG_NAMES", "INF", "MODES", "NAN", "NV", "QUIET", "NX", "OF", "POLICIES",
-           "UF", "Codebook", "Format", "Integer", "Minifloat", "P3109", "Posit", "PowerOfTwo", "Raw", "block",
-           "cfloat8", "convert", "convert_flags", "convert_words", "lookup", "minifloat", "names", "p3109", "posit",
+           "UF", "arith", "Codebook", "Format", "Integer", "Minifloat", "P3109", "Posit", "PowerOfTwo", "Raw", "block",
+           "cfloat8", "convert", "dot", "convert_flags", "convert_words", "lookup", "minifloat", "names", "p3109", "posit",
            "quant", "signaling"]
