@@ -7,16 +7,18 @@ here re-implements a format: operands go through their family's unpack, sums thr
 (:mod:`.dot_acc`). docs/dot_unit.md has the ports, the timing and the latency.
 """
 
-from amaranth import Const, Module, Mux, Signal, signed
+from amaranth import Module, Mux, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
+
+from fmtforge.golden.arith import exact_acc_bits
 
 from ..formats import unpack_for
 from ..formats.rounding import FLAGS_WIDTH
 from ..pipeline import Pipeline
-from .dot_acc import geometry, round_fixed
+from .dot_acc import Geometry, geometry, round_fixed
 from .dot_check import check_dot, dot_name
-from .dot_terms import Term, combine_specials, place, product, raw_term, term_shape
+from .dot_terms import SPECIALS, Term, combine_specials, merge_specials, place, product, raw_term, term_shape
 
 __all__ = ["Dot", "dot_geometry", "dot_latency"]
 
@@ -31,9 +33,10 @@ def _cuts(mode, stages):
 
 def dot_latency(mode, stages=0):
     """Clock edges from the one that accepts a dot product's ``last`` beat to the one that makes its result
-    valid on ``o``, nothing stalling: unpack and multiply 1, shift and add the lanes 1, then in exact mode
-    accumulate 1 and round 1, in beat mode add, round and accumulate 1; plus ``stages``."""
-    return (4 if mode == "exact" else 3) + stages
+    valid on ``o``, nothing stalling: unpack and multiply (1), shift and add the lanes (1), add into the
+    accumulator, round and pack (1; beat mode: the beat's rounding, which is the accumulator's), plus one edge
+    per optional register (``stages``). ``mode`` does not change it."""
+    return 3 + stages
 
 
 def _bounds(fmt):
@@ -51,8 +54,9 @@ def dot_geometry(a, b, c, out, mode, lanes, max_terms=None):
     plsb, pmsb = pa.lsb + pb.lsb, pa.msb + pb.msb
     cs = _bounds(c)
     tree = geometry([(plsb, pmsb, lanes)])
-    if mode == "exact":
-        acc = geometry([(plsb, pmsb, max_terms), (cs.lsb, cs.msb, 1)])
+    if mode == "exact":  # golden's width (from the formats' largest values), never narrower than the tree's
+        acc = Geometry(lsb=min(plsb, cs.lsb), width=max(exact_acc_bits(a, b, c, max_terms),
+                                                        tree.msb - min(plsb, cs.lsb) + 1))
     else:
         os_ = _bounds(out)
         acc = geometry([(plsb, pmsb, lanes), (min(cs.lsb, os_.lsb), max(cs.msb, os_.msb), 1)])
@@ -177,33 +181,26 @@ class Dot(wiring.Component):
             self._beat(m, regs, advance, ctl, tree_w, specials, c_word, c_spec)
         return m
 
-    def _zero_sign(self):
-        """The sign of an exactly zero sum: + but under rdn."""
-        return Const(int(self.rounding == "rdn"))
-
     def _exact(self, m, regs, advance, ctl, tree_w, specials, c_word, c_spec, cuts):
         geo = self.acc_geo
         acc = Signal(signed(geo.width), name="acc")
-        spec = [Signal(name=f"acc_{n}") for n in ("nan", "pinf", "ninf", "nv")]
+        spec = [Signal(name=f"acc_{n}") for n in SPECIALS]
         total = Signal(signed(geo.width), name="acc_total")
-        m.d.comb += total.eq(Mux(ctl["first"], c_word, acc) + tree_w)
-        tot_spec = [Mux(ctl["first"], cs, s) | t for cs, s, t in zip(c_spec, spec, specials)]
+        first = ctl["first"]
+        m.d.comb += total.eq(Mux(first, c_word, acc) + tree_w)
+        tot_spec = merge_specials([Mux(first, x, y) for x, y in zip(c_spec, spec)], specials)
         with m.If(advance & ctl["valid"]):
             m.d.sync += [acc.eq(total)] + [s.eq(t) for s, t in zip(spec, tot_spec)]
         valid = ctl["valid"] & ctl["last"]
         if "fin" in cuts:
             valid = regs.reg(valid, "fin_valid")
             total = regs.reg(total, "fin_sum")
-            tot_spec = [regs.reg(s, f"fin_s{k}") for k, s in enumerate(tot_spec)]
-        nan, pinf, ninf, nv = tot_spec
-        nv = nv | (pinf & ninf)  # inf - inf
-        bits, flags = round_fixed(m, total, geo, self.out, rounding=self.rounding, flags=self.flags, nan=nan,
-                                  pinf=pinf, ninf=ninf, zero_sign=self._zero_sign(), name="fin",
+            tot_spec = [regs.reg(s, f"fin_{n}") for n, s in zip(SPECIALS, tot_spec)]
+        bits, flags = round_fixed(m, total, geo, self.out, rounding=self.rounding, specials=tot_spec, name="fin",
                                   cut=regs if "norm" in cuts else None)
         if "norm" in cuts:
             valid = regs.reg(valid, "norm_valid")
-            nv = regs.reg(nv, "norm_nv")
-        self._output(regs, valid, bits, flags, nv)
+        self._output(regs, valid, bits, flags)
 
     def _beat(self, m, regs, advance, ctl, tree_w, specials, c_word, c_spec):
         geo = self.acc_geo
@@ -215,18 +212,16 @@ class Dot(wiring.Component):
         total = Signal(signed(geo.width), name="beat_total")
         first = ctl["first"]
         m.d.comb += total.eq(Mux(first, c_word, a_word) + tree_w)
-        nan, pinf, ninf, nv = [Mux(first, cs, s) | t for cs, s, t in zip(c_spec, a_spec, specials)]
-        nv = nv | (pinf & ninf)
-        bits, flags = round_fixed(m, total, geo, self.out, rounding=self.rounding, flags=True, nan=nan,
-                                  pinf=pinf, ninf=ninf, zero_sign=self._zero_sign(), name="beat")
-        beat_flags = Signal(FLAGS_WIDTH, name="beat_flags")
-        m.d.comb += beat_flags.eq(flags | (nv << 4) | Mux(first, 0, acc_flags))
+        tot_spec = merge_specials([Mux(first, x, y) for x, y in zip(c_spec, a_spec)], specials)
+        bits, flags = round_fixed(m, total, geo, self.out, rounding=self.rounding, specials=tot_spec, name="beat")
+        all_flags = Signal(FLAGS_WIDTH, name="beat_flags")
+        m.d.comb += all_flags.eq(flags | Mux(first, 0, acc_flags))
         with m.If(advance & ctl["valid"]):
-            m.d.sync += [acc_bits.eq(bits), acc_flags.eq(beat_flags)]
-        self._output(regs, ctl["valid"] & ctl["last"], bits, beat_flags, Const(0))
+            m.d.sync += [acc_bits.eq(bits), acc_flags.eq(all_flags)]
+        self._output(regs, ctl["valid"] & ctl["last"], bits, all_flags)
 
-    def _output(self, regs, valid, bits, flags, nv):
+    def _output(self, regs, valid, bits, flags):
         loads = [(self.o.valid, valid), (self.o.payload.data, bits)]
         if self.flags:
-            loads.append((self.o.payload.flags, flags | (nv << 4)))
+            loads.append((self.o.payload.flags, flags))
         regs.load(*loads)

@@ -52,6 +52,9 @@ def check_dot(*, a, b, c, out, mode, lanes, rounding, window, max_terms, stages,
         p["window"] = None
     if mode == "exact":
         p["max_terms"] = check_int("max_terms", 4096 if max_terms is None else max_terms, *MAX_TERMS)
+        if p["max_terms"] < p["lanes"]:
+            raise ValueError(f"max_terms must be an integer in {p['lanes']}..{MAX_TERMS[1]} (at least lanes), "
+                             f"not {p['max_terms']}")
     elif max_terms is not None:
         raise ValueError(f"max_terms applies to mode exact only (the other modes round every beat), not to "
                          f"mode {mode}")

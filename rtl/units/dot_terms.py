@@ -13,7 +13,7 @@ from amaranth import Const, Mux, Signal
 
 from ..formats.raw import signaling_nan
 
-__all__ = ["Term", "TermShape", "combine_specials", "place", "product", "raw_term", "term_shape"]
+__all__ = ["SPECIALS", "Term", "TermShape", "combine_specials", "merge_specials", "place", "product", "raw_term", "term_shape"]
 
 
 @dataclass(frozen=True)
@@ -104,16 +104,20 @@ def place(term, shape, lsb, width):
     return Mux(term.sign, -mag, mag).as_signed()[:width].as_signed()
 
 
-def combine_specials(terms):
-    """(nan, pinf, ninf, nv) over ``terms``: any NaN, any +inf, any -inf, any invalid operation."""
-    nan = Const(0)
-    pinf = Const(0)
-    ninf = Const(0)
-    nv = Const(0)
-    for t in terms:
-        nan = nan | t.nan
-        pinf = pinf | (t.inf & ~t.sign)
-        ninf = ninf | (t.inf & t.sign)
-        nv = nv | t.nv
-    return nan, pinf, ninf, nv
+#: The class bits a sum carries beside its fixed-point word: NaN seen, +inf seen, -inf seen, an invalid
+#: operation seen (ORed), every term a -0, every term a +0 (ANDed: the sign of an exact zero, IEEE 754 6.3).
+SPECIALS = ("nan", "pinf", "ninf", "nv", "negz", "posz")
 
+
+def combine_specials(terms):
+    """The :data:`SPECIALS` of a sum of ``terms``."""
+    out = [Const(0), Const(0), Const(0), Const(0), Const(1), Const(1)]
+    for t in terms:
+        out = merge_specials(out, [t.nan, t.inf & ~t.sign, t.inf & t.sign, t.nv, t.zero & t.sign,
+                                   t.zero & ~t.sign])
+    return out
+
+
+def merge_specials(x, y):
+    """The :data:`SPECIALS` of the sum of two sums with specials ``x`` and ``y``."""
+    return [p | q for p, q in zip(x[:4], y[:4])] + [p & q for p, q in zip(x[4:], y[4:])]
