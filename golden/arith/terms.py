@@ -178,11 +178,15 @@ def round_float(raw, fmt, rounding, saturate=False, tininess="after", rand=None,
     nz = fin.sig != 0
     e_msb = raw.exp + bit_length(fin.sig) - 1
     tiny = nz & (e_msb < fmt.emin)
-    if tininess == "after":
+    # after rounding: only a value in the binade just below 2**emin can round (unbounded) up to 2**emin
+    edge = np.flatnonzero(nz & (e_msb == fmt.emin - 1))
+    if tininess == "after" and edge.size:
         wide = _unbounded(fmt)
-        wb, _ = wide.encode_raw(finite, rounding, False, rand=rand, rand_bits=rand_bits)
+        sub = Raw(*(x[edge] for x in finite))
+        r = None if rand is None else np.broadcast_to(rand, fin.sig.shape)[edge]
+        wb, _ = wide.encode_raw(sub, rounding, False, rand=r, rand_bits=rand_bits)
         w = wide.decode_raw(wb)
-        tiny = tiny & ((w.exp + bit_length(w.sig) - 1) < fmt.emin)
+        tiny[edge] &= (w.exp + bit_length(w.sig) - 1) < fmt.emin
     flags = flags | np.where(tiny & ((flags & NX) != 0), UF, 0).astype(np.uint8)
     f, e = fmt.frac_bits, fmt.exp_bits
     all_e = _U64(((1 << e) - 1) << f)
