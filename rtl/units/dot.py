@@ -7,7 +7,7 @@ here re-implements a format: operands go through their family's unpack, sums thr
 (:mod:`.dot_acc`). docs/dot_unit.md has the ports, the timing and the latency.
 """
 
-from amaranth import Module, Mux, Signal, signed
+from amaranth import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -18,6 +18,7 @@ from ..formats.rounding import FLAGS_WIDTH
 from ..pipeline import Pipeline
 from .dot_acc import Geometry, geometry, round_fixed
 from .dot_check import check_dot, dot_name
+from .dot_window import place_mag, window_sum
 from .dot_terms import SPECIALS, Term, combine_specials, merge_specials, place, product, raw_term, term_shape
 
 __all__ = ["Dot", "dot_geometry", "dot_latency"]
@@ -78,8 +79,12 @@ class Dot(wiring.Component):
         Products per beat.
     rounding : rne, rtz, rup, rdn or rmm
         Every rounding the mode does.
-    window : int
-        Window mode only: bits kept below the largest exponent.
+    window : int, 1..64
+        Window mode only: bits kept per term, from the largest leading-bit position down.
+    acc : "fp32", "e8m13", "fp16" or "bf16"
+        Window mode only: the windowed accumulator's format (default fp32).
+    acc_rounding : rne, rtz, rup, rdn or rmm
+        Window mode only: the accumulator's rounding (default rtz); ``rounding`` is the result's.
     max_terms : int
         Exact mode only: the most products in one dot product (default 4096); sizes the accumulator.
     stages : int
@@ -101,17 +106,17 @@ class Dot(wiring.Component):
     """
 
     def __init__(self, *, a, b, c="fp32", out="fp32", mode="exact", lanes=1, rounding="rne", window=None,
-                 max_terms=None, stages=0, flags=False, dsp="infer"):
+                 max_terms=None, stages=0, flags=False, dsp="infer", acc=None, acc_rounding=None):
         p = check_dot(a=a, b=b, c=c, out=out, mode=mode, lanes=lanes, rounding=rounding, window=window,
-                      max_terms=max_terms, stages=stages, flags=flags, dsp=dsp)
-        if mode == "window":
-            raise ValueError("mode window is not generated yet; modes: exact, beat")
+                      max_terms=max_terms, stages=stages, flags=flags, dsp=dsp, acc=acc, acc_rounding=acc_rounding)
         self.p = p
+        self.acc, self.acc_rounding = p["acc"], p["acc_rounding"]
         self.a, self.b, self.c, self.out = p["a"], p["b"], p["c"], p["out"]
         self.mode, self.lanes, self.rounding, self.flags = mode, lanes, rounding, flags
         self.stages, self.max_terms, self.window = stages, p["max_terms"], p["window"]
         self.latency = dot_latency(mode, stages)
-        self.tree_geo, self.acc_geo = dot_geometry(self.a, self.b, self.c, self.out, mode, lanes, self.max_terms)
+        self.tree_geo, self.acc_geo = dot_geometry(self.a, self.b, self.c, self.acc or self.out, mode, lanes,
+                                                   self.max_terms)
         self.in_layout = data.StructLayout({
             "a": data.ArrayLayout(self.a.width, lanes), "b": data.ArrayLayout(self.b.width, lanes),
             "c": self.c.width, "last": 1})
@@ -153,6 +158,10 @@ class Dot(wiring.Component):
         pshape = prods[0][1]
         ctl = regs.stage("mul", valid=self.i.valid, last=beat.last, first=first, c=beat.c)
         terms = [Term(**regs.stage(f"mul{k}", **vars(t))) for k, (t, _) in enumerate(prods)]
+
+        if self.mode == "window":
+            self._window_pre(m, regs, advance, ctl, terms, pshape, cuts)
+            return m
 
         # 2: place each product at its position in the lanes' word; add the lanes
         tgeo = self.tree_geo
@@ -219,6 +228,57 @@ class Dot(wiring.Component):
         with m.If(advance & ctl["valid"]):
             m.d.sync += [acc_bits.eq(bits), acc_flags.eq(all_flags)]
         self._output(regs, ctl["valid"] & ctl["last"], bits, all_flags)
+
+    def _window_pre(self, m, regs, advance, ctl, terms, pshape, cuts):
+        """Window mode, 2: the products' magnitudes at their positions (the window needs the accumulator's
+        leading bit too: truncation and sum are in the loop, 3)."""
+        geo = self.acc_geo
+        G = geo.width - 1
+        mags = [place_mag(t, pshape, geo.lsb, G) for t in terms]
+        signs = [t.sign for t in terms]
+        specials = combine_specials(terms)[:4]
+        stage_names = ["place", "tree"] if "place" in cuts else ["tree"]
+        for st in stage_names:
+            ctl = regs.stage(st, **ctl)
+            mags = [regs.reg(w, f"{st}_m{k}") for k, w in enumerate(mags)]
+            signs = [regs.reg(w, f"{st}_sg{k}") for k, w in enumerate(signs)]
+            specials = [regs.reg(w, f"{st}_s{k}") for k, w in enumerate(specials)]
+        # 3: the accumulator (or c on a first beat) joins; truncate, sum, round into acc; convert to out
+        acc_bits = Signal(self.acc.width, name="acc_bits")
+        acc_flags = Signal(FLAGS_WIDTH, name="acc_flags")
+        at, ashape = self._term(m, self.acc, acc_bits, "acc")
+        ct, cshape = self._term(m, self.c, ctl["c"], "c")
+        first = ctl["first"]
+        mag0 = Mux(first, place_mag(ct, cshape, geo.lsb, G), place_mag(at, ashape, geo.lsb, G))
+        sign0 = Mux(first, ct.sign, at.sign)
+        spec0 = [Mux(first, x, y) for x, y in zip(combine_specials([ct])[:4], combine_specials([at])[:4])]
+        word, lost, zeros = window_sum(m, [mag0] + mags, [sign0] + signs, self.window, geo.width, "win")
+        nan, pinf, ninf, nv = [x | y for x, y in zip(spec0, specials)]
+        negz = posz = Const(1)
+        for z, sg in zip(zeros, [sign0] + signs):
+            negz, posz = negz & z & sg, posz & z & ~sg
+        bits, flags = round_fixed(m, word, geo, self.acc, rounding=self.acc_rounding,
+                                  specials=[nan, pinf, ninf, nv, negz, posz], name="win")
+        step_flags = Signal(FLAGS_WIDTH, name="win_flags")
+        m.d.comb += step_flags.eq(Cat(flags[0] | (lost & ~(nan | pinf | ninf)), flags[1:])
+                                  | Mux(first, 0, acc_flags))
+        with m.If(advance & ctl["valid"]):
+            m.d.sync += [acc_bits.eq(bits), acc_flags.eq(step_flags)]
+        if self.acc == self.out:  # the accumulator is the result
+            out_bits, out_flags = bits, step_flags
+        else:  # the accumulator's value rounded into out
+            u = unpack_for(self.acc)
+            m.submodules.res_unpack = u
+            m.d.comb += u.i.eq(bits)
+            rt = raw_term(m, u.o, u.shape, "res")
+            rgeo = geometry([(ashape.lsb, ashape.msb, 1)])
+            rword = place(rt, ashape, rgeo.lsb, rgeo.width)
+            rspec = combine_specials([rt])
+            out_bits, conv_flags = round_fixed(m, rword, rgeo, self.out, rounding=self.rounding, specials=rspec,
+                                               name="res")
+            out_flags = Signal(FLAGS_WIDTH, name="res_flags")
+            m.d.comb += out_flags.eq(step_flags | conv_flags)
+        self._output(regs, ctl["valid"] & ctl["last"], out_bits, out_flags)
 
     def _output(self, regs, valid, bits, flags):
         loads = [(self.o.valid, valid), (self.o.payload.data, bits)]

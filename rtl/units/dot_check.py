@@ -12,8 +12,10 @@ ROUNDINGS = ("rne", "rtz", "rup", "rdn", "rmm")  # golden's modes but stochastic
 DSP = ("infer",)
 INTS = ("int8", "int4")
 MAX_TERMS = (1, 1 << 20)
-WINDOW = (1, 64)
+WINDOW = (2, 64)
 STAGES = {"exact": 3, "beat": 1, "window": 1}
+WINDOW_ACCS = ("fp32", "e8m13", "fp16", "bf16")  # e8m13: Ada's FP22 (SageAttention2)
+ACC_ROUNDINGS = ROUNDINGS
 
 
 def _operand(name, value):
@@ -34,7 +36,8 @@ def _acc(name, value):
     return golden.lookup(check_choice(name, value, ACC_FORMATS))
 
 
-def check_dot(*, a, b, c, out, mode, lanes, rounding, window, max_terms, stages, flags, dsp):
+def check_dot(*, a, b, c, out, mode, lanes, rounding, window, max_terms, stages, flags, dsp, acc=None,
+              acc_rounding=None):
     """Every parameter validated (formats become golden objects); returns them as a dict. ``window`` is
     needed (and allowed) in window mode only, ``max_terms`` in exact mode only (default 4096)."""
     p = dict(a=_operand("a", a), b=_operand("b", b), c=_acc("c", c), out=_acc("out", out),
@@ -46,10 +49,15 @@ def check_dot(*, a, b, c, out, mode, lanes, rounding, window, max_terms, stages,
             raise ValueError("window (--window) is needed in window mode: the bits kept below the largest "
                              f"exponent, an integer in {WINDOW[0]}..{WINDOW[1]}")
         p["window"] = check_int("window", window, *WINDOW)
-    elif window is not None:
-        raise ValueError(f"window applies to mode window only, not to mode {mode}")
+        p["acc"] = golden.lookup(check_choice("acc", "fp32" if acc is None else getattr(acc, "name", acc),
+                                              WINDOW_ACCS))
+        p["acc_rounding"] = check_choice("acc_rounding", "rtz" if acc_rounding is None else acc_rounding,
+                                         ACC_ROUNDINGS)
     else:
-        p["window"] = None
+        for name, v in (("window", window), ("acc", acc), ("acc_rounding", acc_rounding)):
+            if v is not None:
+                raise ValueError(f"{name} applies to mode window only, not to mode {mode}")
+        p["window"] = p["acc"] = p["acc_rounding"] = None
     if mode == "exact":
         p["max_terms"] = check_int("max_terms", 4096 if max_terms is None else max_terms, *MAX_TERMS)
         if p["max_terms"] < p["lanes"]:
@@ -64,10 +72,11 @@ def check_dot(*, a, b, c, out, mode, lanes, rounding, window, max_terms, stages,
     return p
 
 
-def dot_name(*, a, b, c, out, mode, lanes, rounding, window, max_terms, stages, flags, dsp):
-    """The Verilog module name: ``dot_fp8_e4m3_fp8_e4m3_c_fp16_to_fp16_beat_l2_rne`` (+ ``_w14``, ``_t4096``,
-    ``_flags``, ``_s1``)."""
+def dot_name(*, a, b, c, out, mode, lanes, rounding, window, max_terms, stages, flags, dsp, acc=None,
+             acc_rounding=None):
+    """The Verilog module name: ``dot_fp8_e4m3_fp8_e4m3_c_fp16_to_fp16_beat_l2_rne`` (+ ``_w14_acc_fp32_rtz``,
+    ``_t4096``, ``_flags``, ``_s1``)."""
     return (f"dot_{a.name}_{b.name}_c_{c.name}_to_{out.name}_{mode}_l{lanes}_{rounding}"
-            + (f"_w{window}" if window is not None else "") + (f"_t{max_terms}" if max_terms is not None else "")
+            + (f"_w{window}_acc_{acc.name}_{acc_rounding}" if window is not None else "") + (f"_t{max_terms}" if max_terms is not None else "")
             + ("_flags" if flags else "") + (f"_s{stages}" if stages else "")
             + (f"_{dsp}" if dsp != "infer" else ""))

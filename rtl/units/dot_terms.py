@@ -9,7 +9,7 @@ subnormal and integer significands are placed as they are.
 
 from dataclasses import dataclass
 
-from amaranth import Const, Mux, Signal
+from amaranth import Cat, Const, Mux, Signal
 
 from ..formats.raw import signaling_nan
 
@@ -72,8 +72,9 @@ def raw_term(m, raw, shape, name):
     off = Signal(range(ts.off_max + 1), name=f"{name}_off")
     sig = Signal(shape.sig_width, name=f"{name}_sig")
     special = raw.is_nan | raw.is_inf
+    diff = Signal(len(raw.exp) + 1, name=f"{name}_diff")  # full width: every bit driven
     # an offset past the finite range only comes with inf/NaN (their significand is cleared anyway)
-    m.d.comb += [off.eq(Mux(special, 0, (exp - base).as_unsigned())), sig.eq(Mux(special, 0, raw.sig))]
+    m.d.comb += [diff.eq(exp - base), off.eq(Mux(special, 0, diff[:len(off)])), sig.eq(Mux(special, 0, raw.sig))]
     return Term(sig=sig, off=off, sign=raw.sign, zero=raw.is_zero, nan=raw.is_nan, inf=raw.is_inf,
                 nv=signaling_nan(raw, shape))
 
@@ -93,14 +94,25 @@ def product(m, ta, sa, tb, sb, name):
     return term, shape
 
 
+def shift_left(value, amount, width):
+    """``value << amount`` (``amount`` a signal) cut to ``width`` bits, as a barrel shifter of constant shifts
+    (each stage a mux: no variable-shift operator, whose width Verilog's rules widen)."""
+    x = value[:width] if len(value) >= width else value.as_unsigned()
+    x = x if len(x) == width else Cat(x, Const(0, width - len(x)))
+    for k in range(len(amount)):
+        step = 1 << k
+        x = Mux(amount[k], Cat(Const(0, min(step, width)), x[:max(width - step, 0)])[:width], x)
+    return x
+
+
 def place(term, shape, lsb, width):
     """``term`` as a ``signed(width)`` two's-complement word whose bit 0 weighs ``2**lsb`` (``lsb`` <= the
     term's own). The word must be wide enough for the term (the caller sizes it)."""
     up = shape.lsb - lsb
     assert up >= 0 and shape.msb - lsb < width, (shape, lsb, width)
-    mag = (term.sig << term.off)  # variable shift: the value's own position above the shape's lsb
-    mag = mag << up if up else mag
-    mag = mag[:width - 1].as_unsigned()
+    # the value's own position above the shape's lsb, then the shape's above the word's
+    mag = shift_left(term.sig, term.off, width - 1)
+    mag = Cat(Const(0, up), mag)[:width - 1] if up else mag
     return Mux(term.sign, -mag, mag).as_signed()[:width].as_signed()
 
 

@@ -50,7 +50,7 @@ def expected(c, jobs):
         kw = dict(a_fmt=fa, b_fmt=fb, c_fmt=fc, out_fmt=fo, mode=c.get("mode", "exact"), lanes=c.get("lanes", 1),
                   rounding=c.get("rounding", "rne"))
         if kw["mode"] == "window":
-            kw["window"] = c["window"]
+            kw.update(window=c["window"], acc_fmt=c.get("acc") or "fp32", acc_rounding=c.get("acc_rounding") or "rtz")
         r, f = golden_dot(a.astype(fa.dtype if hasattr(fa, "dtype") else np.int64),
                           b.astype(fb.dtype if hasattr(fb, "dtype") else np.int64), cc.astype(fc.dtype), **kw)
         bits[idx] = np.asarray(r).astype(np.int64) & ((1 << fo.width) - 1)

@@ -52,6 +52,9 @@ CONFIGS = [
     dict(a="fp8_e4m3", b="fp8_e4m3", c="fp16", out="fp16", mode="beat", lanes=2, flags=True, stages=1),
     dict(a="fp16", b="fp16", c="fp32", out="fp32", mode="beat", lanes=2, flags=True, rounding="rtz"),
     dict(a="fp6_e2m3", b="fp4_e2m1", c="fp16", out="bf16", mode="beat", lanes=3, flags=True, rounding="rmm"),
+    dict(a="fp8_e4m3", b="fp8_e4m3", c="fp32", out="fp32", mode="window", lanes=4, window=14, flags=True),
+    dict(a="fp8_e5m2", b="fp8_e4m3", c="fp16", out="fp16", mode="window", lanes=2, window=8, acc="e8m13",
+         acc_rounding="rtz", flags=True, stages=1),
 ]
 #: configurations whose product pairs run exhaustively (1 lane, two 8-bit formats)
 EXHAUSTIVE = {0, 1}
@@ -141,6 +144,86 @@ def test_dot(n, sim):
     run(sim, to_verilog(dut, dut.name), dut.name, "fmtforge.verif.tests.rtl.test_dot", dut.name,
         extra_env={ENV: json.dumps(c), "FMTFORGE_SEED": str(seed()), "FMTFORGE_DOT_N": os.environ.get(
             "FMTFORGE_DOT_N", str(10 ** 6))}, testcase=cases)
+
+
+# ------------------------------------------------------------------------------------------------ no simulator
+
+LINT = [CONFIGS[2], CONFIGS[4], CONFIGS[8], dict(a="int4", b="fp6_e3m2", c="fp16", out="fp16", lanes=16,
+                                                max_terms=1 << 20, rounding="rdn")]
+
+
+@pytest.mark.parametrize("c", LINT, ids=config_id)
+def test_dot_lint(c):
+    """`verilator --lint-only -Wall` with the project's waivers, and Yosys' check (rtl.flow.lint), report
+    nothing: the same calls as verif/tests/flow/test_lint.py and test_synth.py."""
+    import subprocess
+    from pathlib import Path
+
+    from fmtforge.rtl.flow import lint
+    from fmtforge.rtl.flow.verilog import to_verilog
+    from fmtforge.verif.support.runner import SIM_BUILD, require
+
+    require("verilator")
+    dut = Dot(**c)
+    text = to_verilog(dut, dut.name)
+    out = SIM_BUILD / "lint" / f"{dut.name}.v"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    waivers = Path(__file__).parents[2] / "support" / "lint.vlt"
+    proc = subprocess.run(["verilator", "--lint-only", "-Wall", str(waivers), str(out), "--top-module", dut.name],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    lint(text, dut.name)
+    assert to_verilog(Dot(**c), dut.name) == text  # deterministic
+
+
+BASE = dict(a="fp8_e4m3", b="fp8_e4m3")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(BASE, a="fp32"), "a must be a float of at most 16 bits (e.g. fp8_e4m3, fp8_e5m2, fp6_e2m3, fp4_e2m1, "
+                           "fp16, bf16) or one of int8, int4, not 'fp32'"),
+    (dict(BASE, b="int16"), "b must be a float of at most 16 bits (e.g. fp8_e4m3, fp8_e5m2, fp6_e2m3, fp4_e2m1, "
+                            "fp16, bf16) or one of int8, int4, not 'int16'"),
+    (dict(BASE, a="nosuch"), "a: "),
+    (dict(BASE, c="fp8_e4m3"), "c must be one of fp32, fp16, bf16, not 'fp8_e4m3'"),
+    (dict(BASE, out="tf32"), "out must be one of fp32, fp16, bf16, not 'tf32'"),
+    (dict(BASE, mode="fast"), "mode must be one of exact, beat, window, not 'fast'"),
+    (dict(BASE, lanes=17), "lanes must be an integer in 1..16, not 17"),
+    (dict(BASE, rounding="stochastic"), "rounding must be one of rne, rtz, rup, rdn, rmm, not 'stochastic'"),
+    (dict(BASE, mode="window"), "window (--window) is needed in window mode"),
+    (dict(BASE, mode="window", window=1), "window must be an integer in 2..64, not 1"),
+    (dict(BASE, window=8), "window applies to mode window only, not to mode exact"),
+    (dict(BASE, mode="beat", max_terms=8), "max_terms applies to mode exact only"),
+    (dict(BASE, lanes=4, max_terms=2), "max_terms must be an integer in 4..1048576 (at least lanes), not 2"),
+    (dict(BASE, mode="beat", stages=2), "stages in beat mode must be an integer in 0..1, not 2"),
+    (dict(BASE, stages=4), "stages must be an integer in 0..3, not 4"),
+    (dict(BASE, mode="window", window=8, acc="fp8_e4m3"), "acc must be one of fp32, e8m13, fp16, bf16"),
+])
+def test_dot_parameters(kwargs, message):
+    with pytest.raises(ValueError) as info:
+        Dot(**kwargs)
+    assert str(info.value).startswith(message)
+
+
+def test_dot_cli_exit_2(tmp_path):
+    """The CLI turns a bad option into one line and exit status 2, writing nothing."""
+    import subprocess
+
+    out = tmp_path / "x.v"
+    proc = subprocess.run([sys.executable, "-m", "fmtforge.rtl.cli", "generate", "dot", "--a", "fp8_e4m3", "--b",
+                           "fp8_e4m3", "--mode", "beat", "--stages", "3", "-o", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "stages in beat mode must be an integer in 0..1, not 3" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_dot_latency_and_layout():
+    assert [dot_latency(m, s) for m, s in (("exact", 0), ("exact", 3), ("beat", 1), ("window", 0))] == [3, 6, 4, 3]
+    dut = Dot(a="fp8_e4m3", b="int4", c="fp16", out="bf16", lanes=3)
+    assert [(name, f.offset, f.width) for name, f in dut.in_layout] == [
+        ("a", 0, 24), ("b", 24, 12), ("c", 36, 16), ("last", 52, 1)]
+    assert dut.name == "dot_fp8_e4m3_int4_c_fp16_to_bf16_exact_l3_rne_t4096"
 
 
 if __name__ == "__main__":
