@@ -27,7 +27,7 @@ from .fastconv_tables import to_words
 from .minifloat import Minifloat
 from .rounding import NX, UF, check_tininess
 
-__all__ = ["check_flush", "convert", "convert_exact", "convert_flags", "convert_flags_exact", "convert_words",
+__all__ = ["check_flush", "convert", "convert_flags", "convert_flags_exact", "convert_words",
            "to_words"]
 
 
@@ -91,12 +91,6 @@ def convert(bits, src, dst, rounding="rne", saturate=False, *, rand=None, rand_b
     return convert_flags(bits, src, dst, rounding, saturate, rand=rand, rand_bits=rand_bits, ftz=ftz, daz=daz,
                          tininess=tininess)[0]
 
-
-def convert_exact(bits, src, dst, rounding="rne", saturate=False, *, rand=None, rand_bits=None, ftz=False,
-                  daz=False, tininess="after"):
-    """:func:`convert` on the exact path alone."""
-    return convert_flags_exact(bits, src, dst, rounding, saturate, rand=rand, rand_bits=rand_bits, ftz=ftz,
-                               daz=daz, tininess=tininess)[0]
 
 
 def convert_words(bits, src, dst, rounding="rne", saturate=False, *, rand=None, rand_bits=None, ftz=False,
