@@ -1,4 +1,5 @@
 # amaranth: UnusedElaboratable=no
+# amaranth: UnusedElaboratable=no
 """The dot unit's testbench: vectors (structured and seeded random dot products), a stream driver with idle
 cycles and a monitor with back-pressure, the golden model (``golden.arith.dot``) and a checker that names every
 mismatch in hex with decoded values."""
@@ -17,9 +18,10 @@ __all__ = ["DotBench", "dot_unit", "Job", "config_id", "expected", "random_jobs"
 
 
 def dot_unit(**options):
-    """The dot unit from the registry (its defaults are the registry's alone)."""
+    """The dot unit from the registry (its defaults are the registry's alone); Amaranth reports it, if it is never
+    elaborated, at the caller's line (whose file may waive UnusedElaboratable)."""
     from fmtforge.rtl.units import UNITS
-    return UNITS["dot"].create(**options)
+    return UNITS["dot"].create(src_loc_at=1, **options)
 
 
 def config_id(c):
