@@ -1,5 +1,4 @@
 # amaranth: UnusedElaboratable=no
-# amaranth: UnusedElaboratable=no
 """The dot unit's testbench: vectors (structured and seeded random dot products), a stream driver with idle
 cycles and a monitor with back-pressure, the golden model (``golden.arith.dot``) and a checker that names every
 mismatch in hex with decoded values."""
