@@ -108,8 +108,12 @@ class Dot(wiring.Component):
 
     def __init__(self, *, a, b, c, out, mode, lanes, rounding, window, max_terms, stages, flags, dsp, acc,
                  acc_rounding):
-        p = check_dot(a=a, b=b, c=c, out=out, mode=mode, lanes=lanes, rounding=rounding, window=window,
-                      max_terms=max_terms, stages=stages, flags=flags, dsp=dsp, acc=acc, acc_rounding=acc_rounding)
+        try:
+            p = check_dot(a=a, b=b, c=c, out=out, mode=mode, lanes=lanes, rounding=rounding, window=window,
+                          max_terms=max_terms, stages=stages, flags=flags, dsp=dsp, acc=acc, acc_rounding=acc_rounding)
+        except ValueError:  # refused: a half-built component is not an unused one (no UnusedElaboratable)
+            self._MustUse__silence = True
+            raise
         self.p = p
         self.acc, self.acc_rounding = p["acc"], p["acc_rounding"]
         self.a, self.b, self.c, self.out = p["a"], p["b"], p["c"], p["out"]

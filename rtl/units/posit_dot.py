@@ -86,19 +86,23 @@ class PositDot(wiring.Component):
     """
 
     def __init__(self, *, n, es, n_out, es_out, lanes, quire, max_terms, addend, stages, dsp):
-        self.n = check_int("n", n, 3, 32)
-        self.es = check_int("es", es, 0, 4)
-        self.n_out = check_int("n_out", min(2 * n, 32) if n_out is None else n_out, 3, 32)
-        self.es_out = check_int("es_out", es if es_out is None else es_out, 0, 4)
-        self.lanes = check_int("lanes", lanes, 1, 16)
-        self.quire = check_choice("quire", quire, QUIRES)
-        self.max_terms = check_int("max_terms", max_terms, 1, (1 << 31) - 1)
-        self.addend = check_bool("addend", addend)
-        self.stages = check_int("stages", stages, 0, MAX_STAGES)
-        self.dsp = check_choice("dsp", dsp, DSP_CHOICES)
-        if dsp == "ecp5" and _frac_bits(n, es) + 1 > 17:
-            raise ValueError(f"dsp: ecp5 takes significands of at most 17 bits (posit(n, es) with n - es <= 19), "
-                             f"not {_frac_bits(n, es) + 1} (n={n}, es={es})")
+        try:
+            self.n = check_int("n", n, 3, 32)
+            self.es = check_int("es", es, 0, 4)
+            self.n_out = check_int("n_out", min(2 * n, 32) if n_out is None else n_out, 3, 32)
+            self.es_out = check_int("es_out", es if es_out is None else es_out, 0, 4)
+            self.lanes = check_int("lanes", lanes, 1, 16)
+            self.quire = check_choice("quire", quire, QUIRES)
+            self.max_terms = check_int("max_terms", max_terms, 1, (1 << 31) - 1)
+            self.addend = check_bool("addend", addend)
+            self.stages = check_int("stages", stages, 0, MAX_STAGES)
+            self.dsp = check_choice("dsp", dsp, DSP_CHOICES)
+            if dsp == "ecp5" and _frac_bits(n, es) + 1 > 17:
+                raise ValueError(f"dsp: ecp5 takes significands of at most 17 bits (posit(n, es) with n - es <= 19), "
+                                 f"not {_frac_bits(n, es) + 1} (n={n}, es={es})")
+        except ValueError:  # refused: a half-built component is not an unused one (no UnusedElaboratable)
+            self._MustUse__silence = True
+            raise
         self.fmt = golden.posit(self.n, self.es)
         self.out_fmt = golden.posit(self.n_out, self.es_out)
         self.geometry = quire_geometry(self.fmt, self.out_fmt, quire=quire, max_terms=self.max_terms,
