@@ -198,13 +198,9 @@ class DotBench:
         self.rng = np.random.default_rng(used_seed)
 
     async def reset(self):
-        dut = self.dut
-        dut.rst.value = 1
-        dut.i__valid.value = 0
-        dut.o__ready.value = 0
-        for _ in range(3):
-            await RisingEdge(dut.clk)
-        dut.rst.value = 0
+        """The stream bench's reset: inputs idle, output stalled, three cycles."""
+        from fmtforge.verif.support.benches.stream import Ports, reset
+        await reset(self.dut, [Ports(self.dut)])
 
     def _junk(self, bits):
         return int.from_bytes(self.rng.bytes((bits + 7) // 8), "little") & ((1 << bits) - 1)

@@ -137,13 +137,9 @@ class QMacBench:
         self.port_bits = {n: len(h) for n, h in self.ports.items()}
 
     async def reset(self):
-        dut = self.dut
-        dut.rst.value = 1
-        dut.i__valid.value = 0
-        dut.o__ready.value = 0
-        for _ in range(3):
-            await RisingEdge(dut.clk)
-        dut.rst.value = 0
+        """The stream bench's reset: inputs idle, output stalled, three cycles."""
+        from fmtforge.verif.support.benches.stream import Ports, reset
+        await reset(self.dut, [Ports(self.dut)])
 
     def _junk(self, bits):
         return self.garbage.getrandbits(bits)

@@ -277,13 +277,9 @@ class DotBench:
         self.junk = random.Random(used_seed)
 
     async def reset(self):
-        d = self.dut
-        d.rst.value = 1
-        d.i__valid.value = 0
-        d.o__ready.value = 0
-        for _ in range(3):
-            await RisingEdge(d.clk)
-        d.rst.value = 0
+        """The stream bench's reset: inputs idle, output stalled, three cycles."""
+        from fmtforge.verif.support.benches.stream import Ports, reset
+        await reset(self.dut, [Ports(self.dut)])
 
     def beats(self, job):
         _, a, b, c = job
