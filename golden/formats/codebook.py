@@ -4,7 +4,7 @@ import numpy as np
 
 from .base import Format
 from .minifloat import FP64
-from .raw import NAN, from_float64
+from .raw import INF, NAN, from_float64
 from .rounding import NV, NX, check_tininess
 
 __all__ = ["Codebook"]
@@ -15,7 +15,8 @@ class Codebook(Format):
 
     Encoding gives the nearest level, computed exactly; a value exactly halfway between two levels takes
     the lower one (toward -inf), as bitsandbytes' strict comparisons do. Values beyond the ends clamp to the
-    end levels; NaN gives the code of 0.0 (or the lowest code when no level is 0) with the NV flag. Only
+    end levels; +-inf give the end levels with NV (an infinity the codebook cannot hold); NaN gives the code of
+    0.0 (or the lowest code when no level is 0) with NV. Only
     nearest rounding (``rne``) is defined.
     """
 
@@ -84,5 +85,5 @@ class Codebook(Format):
         zero_code = int(np.argmin(np.abs(lv)))
         code = np.where(nan, zero_code, code)
         exact = np.isin(t, lv) & ~inexact
-        flags = np.where(nan, NV, np.where(exact | nan, 0, NX))
+        flags = np.where(nan | (raw.cls == INF), NV, np.where(exact, 0, NX))  # no infinity in a codebook: NV
         return code.astype(self.dtype), flags.astype(np.uint8)

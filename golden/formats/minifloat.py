@@ -57,7 +57,8 @@ class Minifloat(Format):
 
     Rounding (``encode``/``encode_raw``) is exact from the input value. Overflow, after rounding: a mode that
     rounds toward zero for that sign, and ``saturate=True``, give +-max; otherwise ``ieee`` gives +-inf,
-    ``fn`` and ``fnuz`` give NaN, ``none`` gives +-max. Infinite inputs follow the same rule. NaN inputs give
+    ``fn`` and ``fnuz`` give NaN, ``none`` gives +-max. Infinite inputs follow the same rule; a format without
+    infinity (``fn``, ``fnuz``, ``none``) raises NV for them, saturated or not. NaN inputs give
     NaN (``ieee``: sign and payload kept, the payload MSB-aligned and truncated or zero-extended, quiet bit set,
     as x86 and Arm convert; ``fn``: sign kept, all ones; ``fnuz``: 0x80..);
     ``none`` formats have no NaN and give +0, raising the NV flag. A signaling NaN input (an IEEE-policy
@@ -318,12 +319,12 @@ class Minifloat(Format):
             elif self.specials == "fn":
                 out_e = np.where(nan_out, (1 << self.exp_bits) - 1, out_e)
                 out_f = np.where(nan_out, _U64((1 << f) - 1), out_f)
-                flags = flags | np.where(inf_in & ~sat_inf, NV, 0)
+                flags = flags | np.where(inf_in, NV, 0)  # no infinity here: NV, saturated or not
             else:  # fnuz: NaN is the pattern of -0, and there is no -0
                 out_e = np.where(nan_out, 0, out_e)
                 out_f = np.where(nan_out, _U64(0), out_f)
                 out_s = np.where(nan_out, True, np.where(zero | ((out_e == 0) & (out_f == 0)), False, out_s))
-                flags = flags | np.where(inf_in & ~sat_inf, NV, 0)
+                flags = flags | np.where(inf_in, NV, 0)  # no infinity here: NV, saturated or not
         if self.explicit_integer:
             out_f = out_f | np.where(out_e != 0, _U64(1 << f), _U64(0))
         return self._join(out_s, out_e, out_f), flags.astype(np.uint8)

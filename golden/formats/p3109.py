@@ -71,7 +71,7 @@ class P3109(Format):
     SatNone (called OvfInf in earlier drafts): an overflow gives +-inf (extended) or NaN (finite), except
     that a rounding direction toward zero for the value's sign (rtz; rdn for positive, rup for negative values)
     gives +-max, as IEEE 754 overflow does; infinite inputs stay infinite (extended) or become NaN with NV
-    (finite). SatPropagate (finite overflow saturates, infinities propagate) is not offered: for finite inputs
+    (finite; a finite format raises NV for an infinite input under SatFinite too). SatPropagate (finite overflow saturates, infinities propagate) is not offered: for finite inputs
     it equals SatFinite, for infinite inputs SatNone. Overflow raises OF and NX.
     There is no negative zero: a result that rounds to zero is +0 (UF and NX when inexact). UF follows IEEE
     754's tininess (``tininess``: after rounding by default, or before; see golden.rounding). NaN gives the NaN
@@ -186,7 +186,7 @@ class P3109(Format):
         inf_in = cls == INF
         out = np.where(inf_in, M if saturate else ovf, out)
         if not self.extended:
-            flags = flags | np.where(inf_in & (not saturate), NV, 0)
+            flags = flags | np.where(inf_in, NV, 0)  # no infinity here: NV, saturated or not
         nan_in = cls == NAN
         if self.signed:
             # the sign goes on every nonzero magnitude (there is no -0, and the sign-only code is NaN)

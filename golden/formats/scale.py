@@ -22,7 +22,7 @@ class PowerOfTwo(Format):
     Encoding rounds to a power of two by the mode (``rne`` ties go to the even pattern), then: above the
     largest, NaN (or the largest, with ``saturate`` or a mode rounding toward zero); zero and values below the
     smallest give the smallest (there is no zero); negative values, NaN and -inf give NaN (NV); +inf gives
-    NaN, or the largest with ``saturate``.
+    NaN, or the largest with ``saturate``, with NV either way (there is no infinity to hold it).
     """
 
     __slots__ = ("name", "width", "exp_bits", "bias", "kind")
@@ -94,5 +94,5 @@ class PowerOfTwo(Format):
         out = np.where(bad, nan_pat, out)
         out = np.where((cls == INF) & ~sign & saturate, self.max_pattern, out)
         flags = (np.where(pos & inexact | over | under | zero, NX, 0) | np.where(over, OF, 0)
-                 | np.where(under | zero, UF, 0) | np.where(bad & (cls != NAN) | signaling(raw), NV, 0))
+                 | np.where(under | zero, UF, 0) | np.where(bad & (cls != NAN) | (cls == INF) | signaling(raw), NV, 0))
         return out.astype(self.dtype), flags.astype(np.uint8)

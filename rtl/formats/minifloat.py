@@ -286,10 +286,8 @@ class MinifloatPack(wiring.Component):
         else:
             sat_inf = raw.is_inf if (self.saturate or fmt.specials == "none") else Const(0)
             nan_out = raw.is_nan | (raw.is_inf & ~sat_inf) | ovf_special
-            if fmt.specials == "none":
-                m.d.comb += nv.eq(raw.is_nan | raw.is_inf)
-            else:
-                m.d.comb += nv.eq(raw.is_inf & ~sat_inf)
+            # no infinity in these formats: an infinite input is invalid, saturated or not
+            m.d.comb += nv.eq(raw.is_inf | (raw.is_nan if fmt.specials == "none" else 0))
             if fmt.specials == "fn":
                 nan_mag, nan_sign = Const((1 << W) - 1, W), raw.sign
             elif fmt.specials == "fnuz":

@@ -158,7 +158,7 @@ def elaborate_narrow(pack):
     fine = _fine_carry(pack, m, t, G, R, f, sign_in, v["rand"] if R else None,
                        band=v["shifted"] & ~normal & (d == 1))
     v = _cut(pack, m, "round", enc_in=enc_in, inc_in=inc_in, over=over, inexact=inexact, normal=normal, fine=fine,
-             nan_res=nan_res, is_nan=is_nan, sign=sign_in, nv=_invalid(fmt, special, is_inf, sat_inf, ovf_nan)
+             nan_res=nan_res, is_nan=is_nan, sign=sign_in, nv=_invalid(fmt, special, is_inf, ovf_nan)
              | v["snan"])
     normal, sign_in = v["normal"], v["sign"]
 
@@ -210,11 +210,11 @@ def _fine_carry(pack, m, t, G, R, f, sign, rand, band):
     return fine
 
 
-def _invalid(fmt, special, is_inf, sat_inf, ovf_nan):
-    """NV from the input's class (a signaling NaN aside): a NaN or infinity into a format without them, an
-    infinity into a format whose overflow value is NaN."""
+def _invalid(fmt, special, is_inf, ovf_nan):
+    """NV from the input's class (a signaling NaN aside): a NaN or infinity into a format without them (fn
+    and fnuz have no infinity: NV whether it becomes NaN or, saturated, +-max)."""
     if fmt.specials == "none":
         return special
-    if ovf_nan and not sat_inf:
+    if ovf_nan:
         return is_inf
     return Const(0)

@@ -119,7 +119,7 @@ class P3109Pack(wiring.Component):
             m.d.comb += below.eq(raw.sign & finite & (mag != 0))
             m.d.comb += o.eq(Mux(below, 0 if clamp0 else fmt.nan_code,
                                  Mux(neg_inf, 0 if self.saturate else fmt.nan_code, out)))
-            m.d.comb += nv.eq(below | neg_inf | (raw.is_inf & (not fmt.extended) & (not self.saturate)))
+            m.d.comb += nv.eq(below | neg_inf | (raw.is_inf & (not fmt.extended)))  # no infinity: NV, saturated or not
         m.d.comb += self.o.eq(o)
         if hasattr(self, "flags"):
             snan = signaling_nan(raw, self.shape)

@@ -39,6 +39,10 @@ def decode(fmt, x, opts=None):
     """The exact value ``q * 2**-frac_bits`` of integer pattern ``x`` as an :class:`ocp.Exact`."""
     b, f = fmt.bits, fmt.frac_bits
     sort = ocp._sort_holding(-f - 1, b + 1, b + 1)
+    # the pattern widened to >= 8 bits first (exact): z3 5.4 stops with "invalid sign_extend application"
+    # converting a 1-2 bit vector
+    if b < 8:
+        x = z3.SignExt(8 - b, x) if fmt.signed else z3.ZeroExt(8 - b, x)
     q = z3.fpSignedToFP(z3.RNE(), x, sort) if fmt.signed else z3.fpUnsignedToFP(z3.RNE(), x, sort)
     value = z3.fpMul(z3.RNE(), q, ocp._pow2(-f, sort)) if f else q
     sign = z3.Extract(b - 1, b - 1, x) == 1 if fmt.signed else z3.BoolVal(False)
@@ -50,8 +54,9 @@ def encode(fmt, v, opts, rand=None):
     b, f = fmt.bits, fmt.frac_bits
     lo, hi = limits(fmt)
     R = opts.rand_bits if opts.rounding == "stochastic" else 0
-    # a sort holding v, v * 2**(f + R) and the range's ends exactly
-    sort = ocp._sort_holding(min(v.lo, -2), max(v.hi, b + 2) + f + R + 2, max(v.prec, b + 2) + R)
+    # a sort holding v, v * 2**(f + R) and the range's ends exactly (>= 8 significand bits: z3 5.4's
+    # fp.to_sbv stops with "invalid sign_extend application" from a sort of 3-4)
+    sort = ocp._sort_holding(min(v.lo, -2), max(v.hi, b + 2) + f + R + 2, max(v.prec, b + 2, 8) + R)
     vw = z3.fpToFP(z3.RNE(), v.fp, sort)
     isnan, isinf = z3.fpIsNaN(vw), z3.fpIsInf(vw)
     neg = z3.fpIsNegative(vw)
@@ -72,7 +77,8 @@ def encode(fmt, v, opts, rand=None):
     over = z3.fpGT(r, z3.FPVal(hi, sort))      # hi + 1 and lo are within the sort's precision
     under = z3.fpLT(r, z3.FPVal(lo, sort))
     w = fmt.width
-    inrange = z3.fpToSBV(z3.RTZ(), r, z3.BitVecSort(w + 1))
+    # at least 8 bits: z3 5.4 stops with "invalid sign_extend application" on fp.to_sbv into 2-3 bit vectors
+    inrange = z3.fpToSBV(z3.RTZ(), r, z3.BitVecSort(max(w + 1, 8)))
     val = z3.Extract(w - 1, 0, inrange)
     hi_w, lo_w = z3.BitVecVal(hi % (1 << w), w), z3.BitVecVal(lo % (1 << w), w)
     res = z3.If(isnan, z3.BitVecVal(0, w),

@@ -93,7 +93,10 @@ def _fields_value(sign, expf, frac, exp_bits, frac_bits, bias, subnormals=True, 
     normal = z3.fpFP(sign, field, wide_frac)
     zero = z3.fpPlusZero(sort) if fnuz else z3.If(sign == 1, z3.fpMinusZero(sort), z3.fpPlusZero(sort))
     if subs:
-        mag = z3.fpMul(z3.RNE(), z3.fpToFPUnsigned(z3.RNE(), frac, sort), _pow2(lo, sort))
+        # the fraction widened to >= 8 bits first (exact either way): z3 5.4 answers unknown ("invalid extract
+        # application") for fp.to_fp_unsigned from a <= 5-bit vector into a 3-significand-bit sort
+        wide = z3.ZeroExt(8 - frac_bits, frac) if frac_bits < 8 else frac
+        mag = z3.fpMul(z3.RNE(), z3.fpToFPUnsigned(z3.RNE(), wide, sort), _pow2(lo, sort))
         sub = z3.If(frac == 0, zero, z3.If(sign == 1, z3.fpNeg(mag), mag))
     else:
         sub = zero

@@ -76,8 +76,8 @@ def encode_p3109(k, p, signed, extended, x, mode, saturate, even_code=None):
     exponent (ties to even on the significand), then SatFinite (``saturate``) or SatNone.
 
     Flags: NX when the result's value differs from x (finite results), UF when x is also tiny after rounding
-    (IEEE 754 7.5: below the smallest normal even when rounded to p bits with an unbounded exponent), OF (with NX) on overflow, NV for a NaN made from a non-NaN (infinity into the finite
-    domain) and for negative values below an unsigned format's range."""
+    (IEEE 754 7.5: below the smallest normal even when rounded to p bits with an unbounded exponent), OF (with NX) on overflow, NV for an infinity into a finite format
+    (NaN or, saturating, +-max) and for negative values below an unsigned format's range."""
     t = Table(k, lambda c: p3109_value(k, p, signed, extended, c))
     v = t.values
     pos = v[v >= 0]
@@ -122,9 +122,10 @@ def encode_p3109(k, p, signed, extended, x, mode, saturate, even_code=None):
     ovf = np.where(neg, t.ninf if signed and extended else t.nan, t.pinf if extended else t.nan)
     codes = np.where(over, np.where(saturate | toward_zero, maxed, ovf), codes)
     flags = np.where(over, OF | NX, flags)
-    # infinite inputs: +-max (SatFinite), else themselves (extended) or NaN with NV (finite)
+    # infinite inputs: +-max (SatFinite), else themselves (extended) or NaN (finite); a finite format cannot
+    # hold an infinity, so NV there whether saturated or not (README: NV for "an infinity a format cannot hold")
     codes = np.where(inf, maxed if saturate else ovf, codes)
-    flags = np.where(inf, 0 if (saturate or extended) else NV, flags)
+    flags = np.where(inf, 0 if extended else NV, flags)
     if not signed:  # below an unsigned format's range: negative and not rounded to zero, or -inf
         below = neg & ~nan & (inf | (r != 0))
         clamp = saturate or mode in ("rtz", "rup")

