@@ -54,11 +54,13 @@ def run_all(fn, items, *, workers=1, scheduler=None, on_result=None):
         return each(pool.map(_call, [(fn, item) for item in items]))
 
 
-def run_shards(fn, tasks, *, jobs=None, scheduler=None, progress=None, total=None, count=lambda r: r["count"]):
+def run_shards(fn, tasks, *, jobs=None, scheduler=None, progress=None, total=None, count=lambda r: r["count"],
+               on_result=None):
     """``fn(*args)`` for every ``args`` in ``tasks``, in a local process pool (``jobs`` processes) or on Dask
     (``scheduler``: an address or a ``distributed.Client``); returns the results in completion order.
 
-    ``progress(done, total)`` is called as tasks finish, ``done`` summing ``count(result)``. KeyboardInterrupt
+    ``progress(done, total)`` is called as tasks finish, ``done`` summing ``count(result)``; ``on_result(result)``
+    too, before it (e.g. to keep each result on disk as it comes: a campaign that can resume). KeyboardInterrupt
     cancels what has not started and re-raises with the finished results attached (``exc.results``).
     """
     results, done = [], 0
@@ -76,6 +78,8 @@ def run_shards(fn, tasks, *, jobs=None, scheduler=None, progress=None, total=Non
     try:
         for f in completed:
             r = f.result()
+            if on_result:
+                on_result(r)
             results.append(r)
             done += count(r)
             if progress:

@@ -53,7 +53,7 @@ def _cmd_matrix(args):
     try:
         summary = run_matrix(output_dir=args.output_dir, sample=args.sample, jobs=args.jobs,
                              scheduler=args.scheduler, timeout=args.timeout, srcs=args.src, dsts=args.dst,
-                             batch=args.batch, pick=args.pick, seed=args.seed)
+                             batch=args.batch, pick=args.pick, seed=args.seed, fresh=args.fresh)
     except ValueError as e:
         raise CliError(str(e)) from None
     print(summary["line"])
@@ -106,6 +106,8 @@ def add_prove(subparsers):
     m.add_argument("--jobs", type=int, help="local worker processes (default: the number of CPUs)")
     m.add_argument("--scheduler", help="a Dask scheduler address, tcp://HOST:PORT (default: local processes)")
     m.add_argument("--timeout", type=_positive, default=600, metavar="S", help="per proof (default 600 s)")
+    m.add_argument("--fresh", action="store_true", help="start over: forget the records of earlier runs in "
+                   "--output-dir (default: resume, proving only converters without a record)")
     m.add_argument("--batch", type=int_in(1, 256, "batch"), default=16, metavar="B",
                    help="converters per Yosys call (default 16)")
     m.set_defaults(func=_cmd_matrix)

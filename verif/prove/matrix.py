@@ -9,6 +9,11 @@ are listed as "no specification" in the report, never skipped silently.
 
 Report: ``build/prove/report.json`` (one record per converter: result, seconds, the time's parts, reason,
 counterexample) and ``report.md`` (counts, proof times, counterexamples, unknowns, what has no specification).
+
+The whole matrix is hours of CPU, so a run resumes: each task's records are appended to
+``records.jsonl`` as the task finishes, and a later run with the same output directory proves only the
+converters of its selection that have no record there (``fresh=True``, ``--fresh``: start over). The report
+covers every record of the selection; ``runs.jsonl`` keeps each run's wall time, and the report sums them.
 """
 
 import json
@@ -95,24 +100,68 @@ def _plain(cex, problem):
     return _hex(cex, problem.src, problem.dst)
 
 
+def _key(src, dst, rounding, saturate):
+    return f"{src}|{dst}|{rounding}|{int(bool(saturate))}"
+
+
+def _read_jsonl(path):
+    """The records of a JSON-lines file; a line cut short by a killed run is dropped."""
+    out = []
+    if os.path.exists(path):
+        with open(path) as fh:
+            for line in fh:
+                try:
+                    out.append(json.loads(line))
+                except json.JSONDecodeError:
+                    continue
+    return out
+
+
 def run_matrix(output_dir="build/prove", sample=1, pick=None, seed=0, jobs=None, scheduler=None, timeout=600,
-               srcs=None, dsts=None, batch=16, progress=None):
-    """Prove the matrix (or its sample) and write the report; returns a summary dict with a ``line``."""
+               srcs=None, dsts=None, batch=16, progress=None, fresh=False):
+    """Prove the matrix (or its sample), resuming from ``output_dir/records.jsonl`` unless ``fresh``, and write
+    the report; returns a summary dict with a ``line``."""
     from fmtforge.rtl.flow.shard import run_shards
     srcs = [f.name for f in srcs] if srcs else None
     dsts = [f.name for f in dsts] if dsts else None
-    todo = converters(srcs, dsts, sample, pick, seed)
-    if not todo:
+    selection = converters(srcs, dsts, sample, pick, seed)
+    if not selection:
         raise ValueError("the selection holds no converter")
+    os.makedirs(output_dir, exist_ok=True)
+    rec_path, runs_path = os.path.join(output_dir, "records.jsonl"), os.path.join(output_dir, "runs.jsonl")
+    if fresh:
+        for p in (rec_path, runs_path):
+            if os.path.exists(p):
+                os.remove(p)
+    done = {_key(r["src"], r["dst"], r["rounding"], r["saturate"]): r for r in _read_jsonl(rec_path)}
+    todo = [c for c in selection if _key(*c) not in done]
     tasks = [(tuple(todo[k:k + batch]), timeout) for k in range(0, len(todo), batch)]
+    run = dict(sample=sample, pick=pick, seed=seed, batch=batch, timeout=timeout, jobs=jobs or os.cpu_count(),
+               scheduler=scheduler or "local", resumed_with=len(selection) - len(todo))
     t = time.perf_counter()
-    results = run_shards(prove_task, tasks, jobs=jobs, scheduler=scheduler, progress=progress,
-                         total=len(todo), count=len)
-    records = [r for rs in results for r in rs]
+    if os.path.exists(rec_path) and os.path.getsize(rec_path):
+        with open(rec_path, "rb") as fh:
+            fh.seek(-1, os.SEEK_END)
+            cut = fh.read(1) != b"\n"
+        if cut:  # a killed run's last line: end it, so that the next record starts a line of its own
+            with open(rec_path, "a") as fh:
+                fh.write("\n")
+    with open(rec_path, "a") as fh:
+        def keep(records):
+            for r in records:
+                fh.write(json.dumps(r) + "\n")
+                done[_key(r["src"], r["dst"], r["rounding"], r["saturate"])] = r
+            fh.flush()
+        if tasks:
+            run_shards(prove_task, tasks, jobs=jobs, scheduler=scheduler, progress=progress, total=len(todo),
+                       count=len, on_result=keep)
     wall = time.perf_counter() - t
-    return write_report(records, output_dir, wall, dict(sample=sample, pick=pick, seed=seed, batch=batch,
-                                                        timeout=timeout, jobs=jobs or os.cpu_count(),
-                                                        scheduler=scheduler or "local"))
+    with open(runs_path, "a") as fh:
+        fh.write(json.dumps(dict(run, proved=len(todo), wall=round(wall, 1))) + "\n")
+    runs = _read_jsonl(runs_path)
+    records = [done[_key(*c)] for c in selection]
+    run["runs"], run["wall_this_run"] = len(runs), round(wall, 1)
+    return write_report(records, output_dir, sum(r["wall"] for r in runs), run)
 
 
 def _stats(values):

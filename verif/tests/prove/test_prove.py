@@ -252,3 +252,41 @@ def test_matrix_report(tmp_path, monkeypatch):
     assert doc["proofs"][1]["seconds"] > 0 and "solve" in doc["proofs"][1]["times"]
     md = (tmp_path / "report.md").read_text()
     assert "## no specification (1)" in md and "fp8_e5m2->fp16 rtz sat" in md
+
+
+def test_matrix_resumes(tmp_path, monkeypatch):
+    """``make prove`` resumes: a second run over a larger selection proves only the converters without a
+    record; the report covers the whole selection; ``fresh`` starts over."""
+    from fmtforge.verif.prove import matrix
+
+    picked = [("fp8_e5m2", "fp16", "rne", False), ("fp8_e5m2", "bf16", "rtz", True)]
+    seen = []
+    real = matrix.prove_task
+
+    def counting(configs, timeout):
+        seen.extend(configs)
+        return real(configs, timeout)
+    monkeypatch.setattr(matrix, "prove_task", counting)
+    monkeypatch.setattr(matrix, "converters", lambda *a, **k: picked[:k_sel[0]])
+    from fmtforge.rtl.flow import shard
+    monkeypatch.setattr(shard, "run_shards", lambda fn, tasks, on_result=None, **kw: [
+        on_result(fn(*t)) for t in tasks])
+    k_sel = [1]
+    first = matrix.run_matrix(output_dir=str(tmp_path), batch=1)
+    k_sel[0] = 2
+    second = matrix.run_matrix(output_dir=str(tmp_path), batch=1)
+    assert seen == picked and first["counts"] == {"proven": 1} and second["counts"] == {"proven": 2}
+    assert second["run"]["resumed_with"] == 1 and second["run"]["runs"] == 2
+    matrix.run_matrix(output_dir=str(tmp_path), batch=1, fresh=True)
+    assert seen == picked + picked
+    with open(tmp_path / "records.jsonl", "a") as fh:  # a line cut short by a killed run is dropped
+        fh.write('{"src": "fp8_e5')
+    assert matrix.run_matrix(output_dir=str(tmp_path), batch=1)["counts"] == {"proven": 2}
+    k_sel[0] = 1
+    matrix.run_matrix(output_dir=str(tmp_path), batch=1, fresh=True)  # records after a cut line still count
+    with open(tmp_path / "records.jsonl", "a") as fh:
+        fh.write('{"src": "fp8_e5')
+    k_sel[0] = 2
+    assert matrix.run_matrix(output_dir=str(tmp_path), batch=1)["counts"] == {"proven": 2}
+    assert matrix.run_matrix(output_dir=str(tmp_path), batch=1)["run"]["resumed_with"] == 2
+    assert seen == picked * 3
