@@ -67,8 +67,10 @@ class Codes:
 
     def band(self, rng, lo_msb, n, width=3):
         """``n`` nonzero codes with leading bit in ``lo_msb .. lo_msb + width - 1`` (per element), random sign."""
-        lo = np.searchsorted(self.msb, lo_msb, side="left")
-        hi = np.searchsorted(self.msb, lo_msb + width, side="left")
+        m0 = self.msb_range[0]
+        edges = np.searchsorted(self.msb, np.arange(m0, self.msb_range[1] + width + 2), side="left")
+        lo = edges[np.clip(lo_msb - m0, 0, len(edges) - 1)]
+        hi = edges[np.clip(lo_msb + width - m0, 0, len(edges) - 1)]
         empty = hi <= lo
         lo, hi = np.where(empty, 0, lo), np.where(empty, len(self.msb), hi)
         pick = lo + (rng.random(n) * (hi - lo)).astype(np.int64)
@@ -81,12 +83,18 @@ def codes(fmt):
     return Codes(golden.lookup(fmt))
 
 
+#: Dot-product lengths in beats beyond 4, drawn from a few values: the golden model of the beat and window modes
+#: loops over beats once per distinct length (about 300 loop steps a stream instead of about 2000 for 1..64).
+MID_BEATS = (5, 6, 7, 8, 10, 12, 16)
+LONG_BEATS = (20, 24, 32, 40, 48, 64)
+
+
 def beats_per_dot(rng, n, max_beats):
-    """``n`` dot-product lengths in beats: mostly 1..4, some 5..16, a few 17..64 (at most ``max_beats``)."""
+    """``n`` dot-product lengths in beats: 70% 1..4, 25% 5..16, 5% 20..64 (at most ``max_beats``)."""
     u = rng.random(n)
     short = rng.integers(1, 5, n)
-    mid = rng.integers(5, 17, n)
-    long_ = rng.integers(17, 65, n)
+    mid = np.asarray(MID_BEATS)[rng.integers(0, len(MID_BEATS), n)]
+    long_ = np.asarray(LONG_BEATS)[rng.integers(0, len(LONG_BEATS), n)]
     k = np.where(u < 0.7, short, np.where(u < 0.95, mid, long_))
     return np.minimum(k, max_beats).astype(np.int64)
 
@@ -100,44 +108,81 @@ def operands(rng, ca, cb, row, pos, k, style):
     the dot product), ``k`` (products of each dot product), ``style`` (index into :data:`STYLES` per dot)."""
     P = len(row)
     s = style[row]
-    wa, wb = ca.fmt.width, cb.fmt.width
-    lo_a = rng.integers(ca.msb_range[0], ca.msb_range[1] + 1, len(k))[row]
-    lo_b = rng.integers(cb.msb_range[0], cb.msb_range[1] + 1, len(k))[row]
-    a = rng.integers(0, 1 << wa, P, dtype=np.uint64)  # uniform (style 0)
-    b = rng.integers(0, 1 << wb, P, dtype=np.uint64)
-    fa, fb = _pick(rng, ca.finite, P), _pick(rng, cb.finite, P)
-    a, b = np.where(s == 1, fa, a), np.where(s == 1, fb, b)
-    ba, bb = ca.band(rng, lo_a, P), cb.band(rng, lo_b, P)
-    a, b = np.where(s == 2, ba, a), np.where(s == 2, bb, b)
-    sp = rng.random(P) < 0.35
-    a = np.where((s == 3) & sp, _pick(rng, ca.specials, P), np.where(s == 3, fa, a))
-    sp = rng.random(P) < 0.35
-    b = np.where((s == 3) & sp, _pick(rng, cb.specials, P), np.where(s == 3, fb, b))
-    # exact cancellation: the second half of a dot product repeats the first with a negated
-    half = k[row] // 2
-    second = (s == 4) & (pos >= half) & (pos < 2 * half)
-    first_a = np.where(rng.random(P) < 0.5, _pick(rng, ca.negatable, P), ca.band(rng, lo_a, P))
+    a, b = np.zeros(P, np.uint64), np.zeros(P, np.uint64)
+    for st in range(len(STYLES)):
+        at = np.flatnonzero(s == st)  # a dot product's products stay contiguous in ``at``
+        if at.size:
+            a[at], b[at] = _STYLE_FN[st](rng, ca, cb, row[at], pos[at], k)
+    return a, b
+
+
+def _uniform(rng, ca, cb, row, pos, k):
+    n = len(row)
+    return (rng.integers(0, 1 << ca.fmt.width, n, dtype=np.uint64),
+            rng.integers(0, 1 << cb.fmt.width, n, dtype=np.uint64))
+
+
+def _finite(rng, ca, cb, row, pos, k):
+    return _pick(rng, ca.finite, len(row)), _pick(rng, cb.finite, len(row))
+
+
+def _band_lo(rng, c, row, k):
+    """A random leading-bit position per dot product, spread to its products."""
+    return rng.integers(c.msb_range[0], c.msb_range[1] + 1, len(k))[row]
+
+
+def _band(rng, ca, cb, row, pos, k):
+    n = len(row)
+    return ca.band(rng, _band_lo(rng, ca, row, k), n), cb.band(rng, _band_lo(rng, cb, row, k), n)
+
+
+def _specials(rng, ca, cb, row, pos, k):
+    n = len(row)
+    fa, fb = _finite(rng, ca, cb, row, pos, k)
+    a = np.where(rng.random(n) < 0.35, _pick(rng, ca.specials, n), fa)
+    b = np.where(rng.random(n) < 0.35, _pick(rng, cb.specials, n), fb)
+    return a, b
+
+
+def _cancel(rng, ca, cb, row, pos, k):
+    """The second half of a dot product repeats the first with a negated (an odd one out is +0 * b): the
+    products sum to exactly zero."""
+    n = len(row)
+    kk = k[row]
+    half = kk // 2
+    second = (pos >= half) & (pos < 2 * half)
+    first_a = np.where(rng.random(n) < 0.5, _pick(rng, ca.negatable, n), ca.band(rng, _band_lo(rng, ca, row, k), n))
     first_a = np.where(ca.neg[first_a.astype(np.int64)] >= 0, first_a, np.uint64(ca.zeros[0]))
-    first_b = np.where(rng.random(P) < 0.5, fb, bb)
-    src = np.where(second, np.arange(P) - half, np.arange(P))
-    cancel_a = np.where(second, ca.neg[first_a[src].astype(np.int64)].astype(np.uint64), first_a)
-    cancel_b = first_b[src]
-    odd = (s == 4) & (pos == k[row] - 1) & (k[row] % 2 == 1)
-    cancel_a = np.where(odd, np.uint64(ca.zeros[0]), cancel_a)
-    a, b = np.where(s == 4, cancel_a, a), np.where(s == 4, cancel_b, b)
-    # huge and tiny: max*max, min*min, -max*max, finite, in every mix
-    pick = rng.integers(0, 4, P)
+    first_b = np.where(rng.random(n) < 0.5, _pick(rng, cb.finite, n), cb.band(rng, _band_lo(rng, cb, row, k), n))
+    src = np.where(second, np.arange(n) - half, np.arange(n))
+    a = np.where(second, ca.neg[first_a[src].astype(np.int64)].astype(np.uint64), first_a)
+    b = first_b[src]
+    odd = (pos == kk - 1) & (kk % 2 == 1)
+    return np.where(odd, np.uint64(ca.zeros[0]), a), b
+
+
+def _huge_tiny(rng, ca, cb, row, pos, k):
+    """max*max, min*min, -max*max (max*max where the format has no -max) and finite products, mixed."""
+    n = len(row)
+    fa, fb = _finite(rng, ca, cb, row, pos, k)
+    pick = rng.integers(0, 4, n)
     u = np.uint64
-    ht_a = np.select([pick == 0, pick == 1, pick == 2], [u(ca.max), u(ca.min), u(max(int(ca.neg[ca.max]), 0))], fa)
-    ht_b = np.select([pick == 0, pick == 1, pick == 2], [u(cb.max), u(cb.min), u(cb.max)], fb)
-    ht_a = np.where((pick == 2) & (ca.neg[ca.max] < 0), np.uint64(ca.max), ht_a)
-    a, b = np.where(s == 5, ht_a, a), np.where(s == 5, ht_b, b)
-    # all huge: the top band of each format, one sign per dot product mostly
-    top_a, top_b = ca.band(rng, np.full(P, ca.msb_range[1] - 1), P), cb.band(rng, np.full(P, cb.msb_range[1] - 1), P)
-    top_a = _sign_to(ca, top_a, (rng.random(len(k)) < 0.5)[row] ^ (rng.random(P) < 0.05))
-    top_b = _sign_to(cb, top_b, np.zeros(P, bool))
-    a, b = np.where(s == 6, top_a, a), np.where(s == 6, top_b, b)
-    return a.astype(np.uint64), b.astype(np.uint64)
+    nmax = u(ca.neg[ca.max]) if ca.neg[ca.max] >= 0 else u(ca.max)
+    a = np.select([pick == 0, pick == 1, pick == 2], [u(ca.max), u(ca.min), nmax], fa)
+    b = np.select([pick == 0, pick == 1, pick == 2], [u(cb.max), u(cb.min), u(cb.max)], fb)
+    return a, b
+
+
+def _all_huge(rng, ca, cb, row, pos, k):
+    """The top band of each format; one sign per dot product but for 5% of the products."""
+    n = len(row)
+    a = ca.band(rng, np.full(n, ca.msb_range[1] - 1), n)
+    b = cb.band(rng, np.full(n, cb.msb_range[1] - 1), n)
+    a = _sign_to(ca, a, (rng.random(len(k)) < 0.5)[row] ^ (rng.random(n) < 0.05))
+    return a, _sign_to(cb, b, np.zeros(n, bool))
+
+
+_STYLE_FN = (_uniform, _finite, _band, _specials, _cancel, _huge_tiny, _all_huge)
 
 
 def _sign_to(c, x, negative):

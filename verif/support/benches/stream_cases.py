@@ -31,7 +31,7 @@ STREAM_UNITS = {
     "mx-dequantize": dict(),
     "w4-dequantize": dict(),
     "bfp-encode": dict(),
-    "dot": dict(a="fp8_e4m3", b="fp8_e4m3", lanes=4, flags=True),  # exact into fp32 (stream_dot.py)
+    "dot": dict(a="fp8_e4m3", b="fp8_e4m3", lanes=4, max_terms=1024, stages=1, flags=True),  # stream_dot.py
     "posit-dot": dict(lanes=4, quire="exact", stages=4),  # posit(8,2) -> posit(16,2), the target
 }
 

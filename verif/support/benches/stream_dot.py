@@ -18,7 +18,7 @@ from fmtforge.verif.support.benches import dot_codes as dc
 from fmtforge.verif.support.benches.stimulus import Stimulus
 from fmtforge.verif.support.benches.stream_latency import documented_latency
 
-__all__ = ["DOT_CASES", "DotJobs", "dot_jobs", "dot_stimulus", "expected", "posit_dot_stimulus", "show"]
+__all__ = ["DOT_CASES", "DotJobs", "corner_jobs", "dot_jobs", "dot_stimulus", "expected", "mismatches", "posit_dot_stimulus", "show", "stimulus_of"]
 
 
 class DotJobs:
@@ -70,7 +70,7 @@ def dot_jobs(name, o, rng, n):
     start = np.concatenate([[0], np.cumsum(k)[:-1]])
     pos = np.arange(len(row)) - start[row]
     a, b = dc.operands(rng, ca, cb, row, pos, k, style)
-    order = np.lexsort((rng.random(len(row)), row))  # shuffle each dot product's products (cancellation too)
+    order = np.argsort(row + rng.random(len(row)))  # shuffle each dot product's products (cancellation too)
     a, b = a[order], b[order]
     center = ((ca.msb_range[0] + ca.msb_range[1]) // 2 + (cb.msb_range[0] + cb.msb_range[1]) // 2
               + rng.integers(-6, 7, n))
@@ -83,7 +83,7 @@ def dot_jobs(name, o, rng, n):
     return DotJobs(a, b, c, k, np.array(dc.STYLES, dtype=object)[style], (fa, fb, fc, fo))
 
 
-def _structured(name, o, rng):
+def corner_jobs(name, o, rng):
     """The cocotb bench's structured dot products (dot), or posit corners (posit-dot), and the bound of the
     exact accumulator: ``max_terms`` products of +-max * max (at most 4096 beats)."""
     fa, fb, fc, fo = _formats(name, o)
@@ -178,10 +178,10 @@ def _describe(jobs, j, bits, flags, limit=8):
 
 def _stimulus(name, o, unit, rng, n, corners):
     """About ``n`` input beats of dot products (structured ones first with ``corners``)."""
-    per_dot = 6.4  # the mean beats of :func:`.dot_codes.beats_per_dot`
+    per_dot = 5.9  # the mean beats of :func:`.dot_codes.beats_per_dot`
     jobs = dot_jobs(name, o, rng, max(1, int(n / per_dot)))
     if corners:
-        jobs = _structured(name, o, rng).concat(jobs)
+        jobs = corner_jobs(name, o, rng).concat(jobs)
     return stimulus_of(name, o, unit, jobs, rng)
 
 
