@@ -195,8 +195,8 @@ def _sign_to(c, x, negative):
 
 
 def _ieee(fmt, sign, biased, mant):
-    return ((sign.astype(np.uint64) << np.uint64(fmt.width - 1)) | (biased.astype(np.uint64) << np.uint64(fmt.frac_bits))
-            | mant.astype(np.uint64))
+    u = np.uint64
+    return ((sign.astype(u) << u(fmt.width - 1)) | (biased.astype(u) << u(fmt.frac_bits)) | mant.astype(u))
 
 
 def addends(rng, fc, style, center):

@@ -18,7 +18,8 @@ from fmtforge.verif.support.benches import dot_codes as dc
 from fmtforge.verif.support.benches.stimulus import Stimulus
 from fmtforge.verif.support.benches.stream_latency import documented_latency
 
-__all__ = ["DOT_CASES", "DotJobs", "corner_jobs", "dot_jobs", "dot_stimulus", "expected", "mismatches", "posit_dot_stimulus", "show", "stimulus_of"]
+__all__ = ["DOT_CASES", "DotJobs", "corner_jobs", "dot_jobs", "dot_stimulus", "expected", "mismatches",
+           "posit_dot_stimulus", "show", "stimulus_of"]
 
 
 class DotJobs:
@@ -147,7 +148,8 @@ def beats_of(name, o, unit, jobs, rng):
     offs = {fname: field.offset for fname, field in unit.in_layout}
     wa, wb = jobs.fmts[0].width, jobs.fmts[1].width
     A, Bm = jobs.a.reshape(B, L), jobs.b.reshape(B, L)
-    fields = [(offs["a"] + wa * j, wa, A[:, j]) for j in range(L)] + [(offs["b"] + wb * j, wb, Bm[:, j]) for j in range(L)]
+    fields = [(offs["a"] + wa * j, wa, A[:, j]) for j in range(L)]
+    fields += [(offs["b"] + wb * j, wb, Bm[:, j]) for j in range(L)]
     last = np.zeros(B, np.uint64)
     last[last_beat] = 1
     fields.append((offs["last"], 1, last))
