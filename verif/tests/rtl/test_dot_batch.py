@@ -86,3 +86,17 @@ def test_documented_latency_is_the_contracts(label):
     name, opts = CLASSES[label]
     o = UNITS[name].resolve(opts)
     assert documented_latency(name, o) == UNITS[name].latency(o)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--classes", "dot-exact-nope"], "classes must be among dot-exact-e4m3xe4m3-fp32-l1, "),
+    (["--dots", "0"], "dots must be an integer >= 1, not 0"),
+])
+def test_regress_dot_bad_arguments(argv, message, capsys):
+    """One line naming the parameter and what it allows, exit status 2, nothing run."""
+    from fmtforge.verif.support.campaigns.regress_dot import main
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
