@@ -41,9 +41,12 @@ test: tools
 
 # The full converter matrix (every catalog source x every destination x every mode x saturation, flags compared)
 # through the batch lane: converters 64 to a generated model, Verilator over every input (exhaustive up to 20-bit
-# sources, structured + strided + seeded random beyond), Icarus over a sample of each model: build/regress/report.{json,md}
+# sources, structured + strided + seeded random beyond), Icarus over a sample of each model: build/regress/report.{json,md};
+# then 10**6 random dot products per class of the dot and posit-dot units through the stream batch lane
+# (verif/support/campaigns/regress_dot.py): build/regress/dot_report.{json,md}
 regress: tools
 	$(VENV)/bin/fmtforge regress --output-dir build/regress
+	$(PY) -m fmtforge.verif.support.campaigns.regress_dot --output-dir build/regress
 	FMTFORGE_FULL=1 $(VENV)/bin/pytest -n $(JOBS) -q verif/tests/rtl/test_batch_small_formats.py \
 		verif/tests/golden/test_small_formats.py
 

@@ -101,7 +101,7 @@ def check_trace(label, stim, trace, stall_free, seed, reproduce, out_width=None,
 
 def split(stim, parts):
     """The stimulus cut at job/block boundaries into ``parts`` pieces, for phases with different patterns."""
-    from fmtforge.verif.support.benches.stream_cases import Stimulus
+    from fmtforge.verif.support.benches.stimulus import Stimulus
     n_ref = len(stim.ref_out)
     a = stim.align
     cuts = [n_ref * p // parts // a * a for p in range(parts)] + [n_ref]

@@ -15,6 +15,7 @@ from fmtforge import golden
 from fmtforge.verif.support.batch.stream_lane import pack_fields
 from fmtforge.verif.support.benches import blocks as blk
 from fmtforge.verif.support.benches import mx as mxb
+from fmtforge.verif.support.benches.stream_dot import DOT_CASES
 from fmtforge.verif.support.benches.stimulus import Stimulus
 from fmtforge.verif.support.benches.stream_latency import documented_latency
 from fmtforge.verif.support.vectors import patterns as pt
@@ -30,6 +31,8 @@ STREAM_UNITS = {
     "mx-dequantize": dict(),
     "w4-dequantize": dict(),
     "bfp-encode": dict(),
+    "dot": dict(a="fp8_e4m3", b="fp8_e4m3", lanes=4, max_terms=1024, stages=1, flags=True),  # stream_dot.py
+    "posit-dot": dict(lanes=4, quire="exact", stages=4),  # posit(8,2) -> posit(16,2), the target
 }
 
 
@@ -198,6 +201,7 @@ def _mx_dequantize(o, unit, rng, n, corners):
 
 CASES = {"convert": _convert, "w4-dequantize": _w4, "bfp-encode": _bfp, "mx-quantize": _mx_quantize,
          "mx-dequantize": _mx_dequantize}
+CASES.update(DOT_CASES)
 
 
 def stimulus(name, options, unit, rng, n, corners=True, stall_free=False):

@@ -5,6 +5,7 @@ Each entry: the cycles from a reference input beat's acceptance to its reference
 numbers, so a unit whose pipeline changes fails until its docs (and this table) are updated together.
 """
 
+from fractions import Fraction
 from math import ceil, log2
 
 __all__ = ["DOCUMENTED", "documented_latency"]
@@ -25,6 +26,11 @@ DOCUMENTED = {
     "qmac": ("docs/qmac.md, Latency and throughput: the table (lanes 1, 2, 4, 8, 16, 32, 64: 8, 9, 9, 10, 10, 11, "
              "11); requant_cycles N: '2 + ceil(ceil(log2 lanes) / 2) + 1 + (N + 6)'; with --dsp ecp5 'the tree "
              "term is ceil(log2 lanes)'", "a dot product's last beat accepted -> its result valid"),
+    "dot": ("docs/dot_unit.md, Timing: 'Latency ... is **3 + stages** in every mode'",
+            "a dot product's last beat accepted -> its result valid"),
+    "posit-dot": ("docs/posit_dot.md, Protocol and latency: 'decode 1 + multiply 1 + place 1 + ceil(log2 lanes) + "
+                  "accumulate 1 + (G - 1) + stages + output 1, G = ceil(quire width / 64)'; the width from 'The "
+                  "quire's width' there", "a dot product's last beat accepted -> its result valid"),
 }
 
 # docs/qmac.md's table for the pipelined requantizer, verbatim
@@ -47,4 +53,24 @@ def documented_latency(name, options):
         if n == 1 and options.get("dsp", "infer") != "ecp5":
             return _QMAC_TABLE[lanes] if lanes in _QMAC_TABLE else 2 + tree + 1 + 5
         return 2 + tree + 1 + (n + 6)
+    if name == "dot":
+        return 3 + options["stages"]
+    if name == "posit-dot":
+        G = -(-_posit_quire_width(options) // 64)
+        return 3 + ceil(log2(options["lanes"])) + 1 + (G - 1) + options["stages"] + 1
     raise KeyError(f"no documented latency for unit {name!r}: add it to {__name__}.DOCUMENTED")
+
+
+def _posit_quire_width(o):
+    """docs/posit_dot.md, 'The quire's width': ms = (n - 2) 2**es; standard: T = 2**31 - 1; exact: T =
+    max_terms; M = T 2**(2 ms) (+ 2**ms_out with an addend), lo = -2 ms (min(-2 ms, -ms_out) with an addend),
+    width = bit_length(M / 2**lo) + 1 (M / 2**lo rounded up)."""
+    n, es = o["n"], o["es"]
+    n_out = min(2 * n, 32) if o.get("n_out") is None else o["n_out"]
+    es_out = es if o.get("es_out") is None else o["es_out"]
+    ms, ms_out = (n - 2) << es, (n_out - 2) << es_out
+    T = o["max_terms"] if o.get("quire", "standard") == "exact" else (1 << 31) - 1
+    lo = min(-2 * ms, -ms_out) if o.get("addend") else -2 * ms
+    top = Fraction(T) * Fraction(2) ** (2 * ms) + (Fraction(2) ** ms_out if o.get("addend") else 0)
+    scaled = top / Fraction(2) ** lo
+    return ceil(scaled).bit_length() + 1
