@@ -1,0 +1,88 @@
+"""One declaration per stream unit configuration: its groups, capacity (with the reason), documented ready rule
+and documented latency. Written from the units' docs pages; the latency comes from
+:func:`fmtforge.verif.support.benches.stream_latency.documented_latency` (the docs, never the contract's own
+``latency``); only the beat mapping and the block sizes are taken from the contract's ``streams`` and options.
+"""
+
+from fmtforge.verif.support.benches.stream_latency import documented_latency
+
+from .harness import Decl
+
+__all__ = ["CASES", "declare", "make"]
+
+#: label -> (registry name, options, default BMC depth)
+CASES = {
+    "convert": ("convert", dict(src="fp32", dst="fp8_e4m3", saturate=True, flags=True, stages=2), 12),
+    "qmac": ("qmac", dict(lanes=4), 14),
+    "mx-quantize": ("mx-quantize", dict(), 14),
+    "nvfp4": ("mx-quantize", dict(scheme="nvfp4"), 14),
+    "mx-dequantize": ("mx-dequantize", dict(), 10),
+    "w4-dequantize": ("w4-dequantize", dict(), 10),
+    "bfp-encode": ("bfp-encode", dict(), 12),
+}
+
+_DECLARED = ("convert", "qmac", "mx-quantize", "mx-dequantize", "w4-dequantize", "bfp-encode")
+_STALL_ALL = "the docs' stall-all rule i.ready = ~o.valid | o.ready"
+
+
+def declare(name, options):
+    """The :class:`Decl` of registry unit ``name`` with resolved ``options`` (ValueError for a unit without
+    one)."""
+    from fmtforge.rtl.units.registry import UNITS
+    if name not in _DECLARED:
+        raise ValueError(f"unit: no handshake declaration for {name!r} (no documented latency in "
+                         f"stream_latency.py); declared: {', '.join(_DECLARED)}")
+    if name == "convert" and not options["stages"]:
+        raise ValueError("stages: a combinational converter has no handshake; give --stages 1..8")
+    streams = UNITS[name].need("streams")(options)
+    if set(streams) != {"i", "o"}:
+        raise ValueError(f"unit: {name} has no i / o streams; the handshake proofs cover convert, qmac, "
+                         "mx-quantize, mx-dequantize, w4-dequantize, bfp-encode")
+    lat = documented_latency(name, options)
+    if name == "convert":
+        return Decl(lat, lat, f"stall-all pipeline of {lat} registers: one beat per stage (docs/convert.md)",
+                    doc="docs/convert.md: " + _STALL_ALL + ", latency N per beat")
+    if name == "qmac":
+        if options["requant_cycles"] != 1:
+            raise ValueError("requant_cycles: the handshake proof covers requant_cycles 1 (i.ready = advance)")
+        # "last" is an input field of every beat (streams lists it): a dot product ends on it
+        assert "last" in streams["i"]
+        return Decl(lat, lat, f"stall-all pipeline, {lat} stages from a last beat to o: at most one dot "
+                    "product's result per stage", in_group="last", doc="docs/qmac.md: " + _STALL_ALL)
+    if name == "mx-quantize":
+        k = options["block_size"] or (16 if options["scheme"] == "nvfp4" else 32)  # docs/mx.md's defaults
+        beats = k // options["lanes"]
+        return Decl(lat, 2, "two block buffers: one fills while the other drains (docs/mx.md)",
+                    in_group=("block", beats), out_group=("block", beats), ready="two_buffers", when_empty=True,
+                    doc="docs/mx.md: i.ready falls only while both buffers hold blocks not yet sent; latency "
+                    "from a block's last beat to its first output beat, the previous block gone")
+    if name == "mx-dequantize":
+        return Decl(lat, lat, "stall-all, one register stage: one beat", doc="docs/mx.md: " + _STALL_ALL)
+    if name == "w4-dequantize":
+        return Decl(lat, lat, f"stall-all pipeline of {lat} registers: one beat per stage",
+                    doc="docs/weights.md: " + _STALL_ALL)
+    if name == "bfp-encode":
+        beats = options["block"] // options["lanes"]
+        return Decl(lat, lat, f"stall-all pipeline of {lat} registers after the block buffer: one block per "
+                    "stage (one output beat per block)", in_group=("block", beats),
+                    doc="docs/bfp.md: " + _STALL_ALL + "; one output beat per block of B/N beats")
+    raise ValueError(f"unit: no handshake declaration for {name!r}; declared: {', '.join(CASES)}")
+
+
+def make(label_or_name, options=None):
+    """``(component, decl, resolved options, registry name)`` for a label of :data:`CASES` (its options) or a
+    registry name with ``options``."""
+    from fmtforge.rtl.units.registry import UNITS
+    import fmtforge.rtl.units  # noqa: F401  (registers the units)
+    if options is None and label_or_name in CASES:
+        name, options, _ = CASES[label_or_name]
+    else:
+        name = "mx-quantize" if label_or_name == "nvfp4" else label_or_name
+        options = dict(options or {})
+        if label_or_name == "nvfp4":
+            options.setdefault("scheme", "nvfp4")
+    if name not in UNITS:
+        raise ValueError(f"unit: unknown unit {name!r}; handshake units: {', '.join(CASES)}")
+    resolved = UNITS[name].resolve(options)
+    decl = declare(name, resolved)
+    return UNITS[name].build(**resolved), decl, resolved, name
