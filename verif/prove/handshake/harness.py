@@ -26,17 +26,22 @@ counterexample names the property it breaks):
 ``latency_early``
     the reference output beat of output group j is valid no earlier than L cycles after input group j
     completed (``in_count`` delayed by L - 1 cycles compared with the output groups started).
+``counters`` (auxiliary)
+    the harness' own counters agree (output groups started = completed, + 1 mid-group).
+``occupancy`` (auxiliary, only with ``Decl.occupancy``)
+    the groups held equal the unit's valid flip-flops set: an invariant that makes k-induction close.
 """
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 
 from amaranth import Cat, Const, Elaboratable, Module, Mux, ResetSignal, Signal, Value
-from amaranth.hdl import Assert, Assume
+from amaranth.hdl import Assert, Assume, Fragment
 from amaranth.lib import wiring
 
 __all__ = ["Decl", "Harness", "PROPERTIES"]
 
-PROPERTIES = ("o_held", "ready_rule", "conservation", "latency_late", "latency_early")
+PROPERTIES = ("o_held", "ready_rule", "conservation", "latency_late", "latency_early", "counters", "occupancy")
 _W = 8  # counter width: counts are compared modulo 2**8, capacities are far below 2**7
 
 
@@ -47,7 +52,10 @@ class Decl:
     ``latency``: documented cycles (from :mod:`fmtforge.verif.support.benches.stream_latency`).
     ``in_group``: ``"beat"``, ``("block", n)`` (n beats counted from reset) or ``"last"`` (a beat whose payload
     field ``last`` is 1 closes a group). ``out_group``: ``"beat"`` or ``("block", n)``; the reference output
-    beat is a block's first. ``ready``: ``"stall_all"`` (``i.ready == ~o.valid | o.ready``) or
+    beat is a block's first. ``occupancy``: a regular expression naming the unit's valid flip-flops (one per
+    stage, each holding at most one group), or None; when given, the auxiliary invariant ``occupancy`` (held
+    groups == valid flip-flops set) is asserted too, which lets k-induction close (without it an unreachable
+    state can stall unchanged for any k cycles). ``ready``: ``"stall_all"`` (``i.ready == ~o.valid | o.ready``) or
     ``"two_buffers"`` (``i.ready`` low only while two completed groups are held: mx-quantize).
     ``capacity`` and ``why``: the most groups the unit may hold, and the reason. ``when_empty``: the latency is
     documented only for a group arriving with nothing else held (docs/mx.md: "the previous block gone").
@@ -61,7 +69,7 @@ class Decl:
     ready: str = "stall_all"
     when_empty: bool = False
     doc: str = ""
-    extra: dict = field(default_factory=dict)
+    occupancy: str = None
 
 
 def _span(group):
@@ -91,7 +99,9 @@ class Harness(Elaboratable):
     def elaborate(self, platform):
         m = Module()
         d, dut = self.decl, self.dut
-        m.submodules.dut = dut
+        # elaborated here once, so that the occupancy invariant can name the very flip-flops the netlist holds
+        frag = Fragment.get(dut, platform)
+        m.submodules.dut = frag
         rst = ResetSignal("sync")
         i_v, i_r, o_v, o_r = dut.i.valid, dut.i.ready, dut.o.valid, dut.o.ready
         i_p, o_p = Value.cast(dut.i.payload), Value.cast(dut.o.payload)
@@ -172,10 +182,32 @@ class Harness(Elaboratable):
         m.d.comb += ahead.eq(early - ref_cnt)
         m.d.comb += props["latency_early"].eq(~(o_v & out_ref) | ((ahead != 0) & ~ahead[-1]))
 
+        # the harness' own bookkeeping (auxiliary: true by construction from reset, asserted so that induction
+        # starts from consistent counters): output groups started = groups completed + one if mid-group
+        m.d.comb += props["counters"].eq(ref_cnt == (out_cnt + (out_pos != 0))[:_W])
+        if d.occupancy:
+            regs = [s for s in _registers(frag) if re.fullmatch(d.occupancy, s.name)]
+            if not regs:
+                raise ValueError(f"handshake harness: no flip-flop of {dut.name} matches {d.occupancy!r}")
+            m.d.comb += props["occupancy"].eq(held == sum(regs))
+
         with m.If(active):
             for k, p in props.items():
                 m.d.comb += Assert(p, k)
         return m
+
+
+def _registers(frag):
+    """The signals assigned in a clocked domain anywhere in ``frag`` (its flip-flops)."""
+    found = {}
+    for dom, stmts in frag.statements.items():
+        if dom != "comb":
+            for st in stmts:
+                for sig in st._lhs_signals():
+                    found[id(sig)] = sig
+    for sub, _name, _loc in frag.subfragments:
+        found.update({id(x): x for x in _registers(sub)})
+    return list(found.values())
 
 
 def _field(payload, name):

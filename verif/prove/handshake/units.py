@@ -38,10 +38,12 @@ def declare(name, options):
     if set(streams) != {"i", "o"}:
         raise ValueError(f"unit: {name} has no i / o streams; the handshake proofs cover convert, qmac, "
                          "mx-quantize, mx-dequantize, w4-dequantize, bfp-encode")
+    # occupancy (below): the unit's valid flip-flops by name, for the auxiliary invariant that closes
+    # k-induction (harness.Decl); a wrong name or a wrong count is refuted like any property
     lat = documented_latency(name, options)
     if name == "convert":
         return Decl(lat, lat, f"stall-all pipeline of {lat} registers: one beat per stage (docs/convert.md)",
-                    doc="docs/convert.md: " + _STALL_ALL + ", latency N per beat")
+                    doc="docs/convert.md: " + _STALL_ALL + ", latency N per beat", occupancy=r"valid_o?q\d+")
     if name == "qmac":
         if options["requant_cycles"] != 1:
             raise ValueError("requant_cycles: the handshake proof covers requant_cycles 1 (i.ready = advance)")
@@ -57,15 +59,17 @@ def declare(name, options):
                     doc="docs/mx.md: i.ready falls only while both buffers hold blocks not yet sent; latency "
                     "from a block's last beat to its first output beat, the previous block gone")
     if name == "mx-dequantize":
-        return Decl(lat, lat, "stall-all, one register stage: one beat", doc="docs/mx.md: " + _STALL_ALL)
+        return Decl(lat, lat, "stall-all, one register stage: one beat", doc="docs/mx.md: " + _STALL_ALL,
+                    occupancy=r"o__valid")
     if name == "w4-dequantize":
         return Decl(lat, lat, f"stall-all pipeline of {lat} registers: one beat per stage",
-                    doc="docs/weights.md: " + _STALL_ALL)
+                    doc="docs/weights.md: " + _STALL_ALL, occupancy=r"in_valid|o__valid")
     if name == "bfp-encode":
         beats = options["block"] // options["lanes"]
         return Decl(lat, lat, f"stall-all pipeline of {lat} registers after the block buffer: one block per "
                     "stage (one output beat per block)", in_group=("block", beats),
-                    doc="docs/bfp.md: " + _STALL_ALL + "; one output beat per block of B/N beats")
+                    doc="docs/bfp.md: " + _STALL_ALL + "; one output beat per block of B/N beats",
+                    occupancy=r"blk_valid|o__valid")
     raise ValueError(f"unit: no handshake declaration for {name!r}; declared: {', '.join(CASES)}")
 
 
