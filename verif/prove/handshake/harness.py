@@ -30,6 +30,8 @@ counterexample names the property it breaks):
     the harness' own counters agree (output groups started = completed, + 1 mid-group).
 ``occupancy`` (auxiliary, only with ``Decl.occupancy``)
     the groups held equal the unit's valid flip-flops set: an invariant that makes k-induction close.
+``alignment`` (auxiliary, only with ``Decl.in_counter``)
+    the unit's beat-in-block counter equals the harness' (both count accepted beats from reset).
 """
 
 import re
@@ -41,7 +43,7 @@ from amaranth.lib import wiring
 
 __all__ = ["Decl", "Harness", "PROPERTIES"]
 
-PROPERTIES = ("o_held", "ready_rule", "conservation", "latency_late", "latency_early", "counters", "occupancy")
+PROPERTIES = ("o_held", "ready_rule", "conservation", "latency_late", "latency_early", "counters", "occupancy", "alignment")
 _W = 8  # counter width: counts are compared modulo 2**8, capacities are far below 2**7
 
 
@@ -70,6 +72,7 @@ class Decl:
     when_empty: bool = False
     doc: str = ""
     occupancy: str = None
+    in_counter: str = None
 
 
 def _span(group):
@@ -190,6 +193,12 @@ class Harness(Elaboratable):
             if not regs:
                 raise ValueError(f"handshake harness: no flip-flop of {dut.name} matches {d.occupancy!r}")
             m.d.comb += props["occupancy"].eq(held == sum(regs))
+        if d.in_counter:
+            regs = [s for s in _registers(frag) if re.fullmatch(d.in_counter, s.name)]
+            if len(regs) != 1 or d.in_group in ("beat", "last"):
+                raise ValueError(f"handshake harness: {d.in_counter!r} names {len(regs)} flip-flops of {dut.name}, "
+                                 "or the input groups are not blocks")
+            m.d.comb += props["alignment"].eq(in_pos == regs[0])
 
         with m.If(active):
             for k, p in props.items():

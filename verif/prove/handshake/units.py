@@ -69,7 +69,7 @@ def declare(name, options):
         return Decl(lat, lat, f"stall-all pipeline of {lat} registers after the block buffer: one block per "
                     "stage (one output beat per block)", in_group=("block", beats),
                     doc="docs/bfp.md: " + _STALL_ALL + "; one output beat per block of B/N beats",
-                    occupancy=r"blk_valid|o__valid")
+                    occupancy=r"blk_valid|o__valid", in_counter="beat_in_block")
     raise ValueError(f"unit: no handshake declaration for {name!r}; declared: {', '.join(CASES)}")
 
 
