@@ -60,7 +60,8 @@ def prove_harness(dut, decl, depth=12, timeout=300, keep=None):
         try:
             proc = subprocess.run([yosys_command(), "-q", "-p", script, "-l", "prove.log"], cwd=d,
                                   capture_output=True, text=True, timeout=timeout * 2 + 60)
-            log = open(os.path.join(d, "prove.log")).read()
+            with open(os.path.join(d, "prove.log")) as fh:
+                log = fh.read()
         except subprocess.TimeoutExpired:
             return dict(result="unknown", seconds=time.perf_counter() - t0, depth=depth, reason="yosys timed out")
         out = dict(seconds=round(time.perf_counter() - t0, 2), depth=depth)

@@ -54,7 +54,9 @@ def declare(name, options):
     if name == "mx-quantize":
         k = options["block_size"] or (16 if options["scheme"] == "nvfp4" else 32)  # docs/mx.md's defaults
         beats = k // options["lanes"]
-        return Decl(lat, 2, "two block buffers: one fills while the other drains (docs/mx.md)",
+        # two buffers (docs/mx.md), and a buffer is free again once its last beat has moved into the output
+        # register: that beat may wait there (o.ready low) while both buffers fill with the next two blocks
+        return Decl(lat, 3, "two block buffers, plus a drained block's last beat waiting in the output register",
                     in_group=("block", beats), out_group=("block", beats), ready="two_buffers", when_empty=True,
                     doc="docs/mx.md: i.ready falls only while both buffers hold blocks not yet sent; latency "
                     "from a block's last beat to its first output beat, the previous block gone")
