@@ -32,6 +32,8 @@ counterexample names the property it breaks):
     the groups held equal the unit's valid flip-flops set: an invariant that makes k-induction close.
 ``alignment`` (auxiliary, only with ``Decl.in_counter``)
     the unit's beat-in-block counter equals the harness' (both count accepted beats from reset).
+``invariant`` (auxiliary, only with ``Decl.invariant``)
+    the unit's own invariant, relating its state to the harness' counters.
 """
 
 import re
@@ -43,7 +45,7 @@ from amaranth.lib import wiring
 
 __all__ = ["Decl", "Harness", "PROPERTIES"]
 
-PROPERTIES = ("o_held", "ready_rule", "conservation", "latency_late", "latency_early", "counters", "occupancy", "alignment")
+PROPERTIES = ("o_held", "ready_rule", "conservation", "latency_late", "latency_early", "counters", "occupancy", "alignment", "invariant")
 _W = 8  # counter width: counts are compared modulo 2**8, capacities are far below 2**7
 
 
@@ -73,6 +75,7 @@ class Decl:
     doc: str = ""
     occupancy: str = None
     in_counter: str = None
+    invariant: object = None
 
 
 def _span(group):
@@ -199,6 +202,10 @@ class Harness(Elaboratable):
                 raise ValueError(f"handshake harness: {d.in_counter!r} names {len(regs)} flip-flops of {dut.name}, "
                                  "or the input groups are not blocks")
             m.d.comb += props["alignment"].eq(in_pos == regs[0])
+        if d.invariant:
+            regs = {s.name: s for s in _registers(frag)}
+            m.d.comb += props["invariant"].eq(d.invariant(regs, dut, dict(held=held, in_pos=in_pos,
+                                                                           out_pos=out_pos)))
 
         with m.If(active):
             for k, p in props.items():

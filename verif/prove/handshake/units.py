@@ -57,6 +57,7 @@ def declare(name, options):
         # two buffers (docs/mx.md), and a buffer is free again once its last beat has moved into the output
         # register: that beat may wait there (o.ready low) while both buffers fill with the next two blocks
         return Decl(lat, 3, "two block buffers, plus a drained block's last beat waiting in the output register",
+                    invariant=_mx_quantize_invariant,
                     in_group=("block", beats), out_group=("block", beats), ready="two_buffers", when_empty=True,
                     doc="docs/mx.md: i.ready falls only while both buffers hold blocks not yet sent; latency "
                     "from a block's last beat to its first output beat, the previous block gone")
@@ -73,6 +74,24 @@ def declare(name, options):
                     doc="docs/bfp.md: " + _STALL_ALL + "; one output beat per block of B/N beats",
                     occupancy=r"blk_valid|o__valid", in_counter="beat_in_block")
     raise ValueError(f"unit: no handshake declaration for {name!r}; declared: {', '.join(CASES)}")
+
+
+def _mx_quantize_invariant(r, dut, h):
+    """mx-quantize's state against the harness' counters (auxiliary, for k-induction): the write and read banks
+    (``wbank``, ``rbank``), their ``full`` flags, the beat indices ``widx`` / ``ridx`` and the output register.
+    Blocks held = full buffers + a last beat waiting on ``o``; the writer is one buffer ahead of the reader or
+    level with it (both buffers empty or both full); the harness' beat positions equal the unit's."""
+    from amaranth import Mux
+    full0, full1, wbank, rbank = r["full0"], r["full1"], r["wbank"], r["rbank"]
+    widx, ridx = r["widx"], r["ridx"]
+    nb = dut.beats  # the same block as the harness counts (checked by the alignment below)
+    o_v, o_last = dut.o.valid, dut.o.payload.last
+    full_r, full_w = Mux(rbank, full1, full0), Mux(wbank, full1, full0)
+    sent = Mux(o_v, Mux(h["out_pos"] == nb - 1, 0, h["out_pos"] + 1), h["out_pos"])
+    return ((h["held"] == full0 + full1 + (o_v & o_last))
+            & Mux(wbank == rbank, full0 == full1, full_r & ~full_w)
+            & (h["in_pos"] == widx) & (ridx == sent) & (~o_v | (o_last == (h["out_pos"] == nb - 1)))
+            & (~full_w | (widx == 0)) & (full_r | (ridx == 0)))
 
 
 def make(label_or_name, options=None):
