@@ -110,7 +110,8 @@ class Harness(Elaboratable):
         m.submodules.dut = frag
         rst = ResetSignal("sync")
         i_v, i_r, o_v, o_r = dut.i.valid, dut.i.ready, dut.o.valid, dut.o.ready
-        i_p, o_p = Value.cast(dut.i.payload), Value.cast(dut.o.payload)
+        # as bits: a signed payload (qmac's) compared with its unsigned copy would otherwise be sign-extended
+        i_p, o_p = Value.cast(dut.i.payload).as_unsigned(), Value.cast(dut.o.payload).as_unsigned()
         m.d.comb += [i_v.eq(self.iv), dut.i.payload.eq(self.ip), o_r.eq(self.ordy)]
         for name, sig in self.side.items():
             m.d.comb += getattr(dut, name).eq(sig)
@@ -139,6 +140,7 @@ class Harness(Elaboratable):
         i_fire, o_fire = i_v & i_r, o_v & o_r
         # input groups
         if d.in_group == "last":
+            in_pos = None
             in_done = i_fire & _field(dut.i.payload, "last")
         else:
             n = _span(d.in_group)

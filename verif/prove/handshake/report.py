@@ -34,8 +34,9 @@ def describe(r):
         lines = [head + f"{r.get('violated')} violated at cycle {r.get('cycle')} (cycle 1 is the reset cycle), "
                  f"{r['seconds']} s"]
         for row in r.get("trace", []):
-            lines.append(f"  cycle {row['cycle']}: i.valid={row['iv']} i.ready={row['i_ready_w']} "
-                         f"o.valid={row['o_valid_w']} o.ready={row['ordy']}"
+            lines.append(f"  cycle {row['cycle']}: i.valid={row['iv']} i.payload={row['ip']} "
+                         f"i.ready={row['i_ready_w']} o.valid={row['o_valid_w']} o.payload={row['o_payload_w']} "
+                         f"o.ready={row['ordy']}"
                          + (f"  broken: {', '.join(row['broken'])}" if row["broken"] else ""))
         return "\n".join(lines)
     return head + f"unknown ({r.get('reason')}), {r['seconds']} s"

@@ -20,11 +20,12 @@ from .harness import PROPERTIES, Harness
 
 __all__ = ["prove_harness"]
 
-_ROW = re.compile(r"^\s*(\d+)\s+\\(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s*$")
+_ROW = re.compile(r"^\s*(\d+)\s+\\(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s*$")  # step, name, dec, hex, bin
 
 
 def _script(depth, timeout):
-    show = ",".join(("active", "iv", "ordy", "i_ready_w", "o_valid_w") + tuple(f"prop_{k}" for k in PROPERTIES))
+    show = ",".join(("active", "iv", "ip", "ordy", "i_ready_w", "o_valid_w", "o_payload_w")
+                    + tuple(f"prop_{k}" for k in PROPERTIES))
     # memory: a unit's memories (the toy FIFO's) become flip-flops, which sat models
     return ("read_rtlil harness.il; hierarchy -top top; proc; flatten; memory; chformal -lower; opt_clean; "
             f"sat -tempinduct -prove-asserts -set-assumes -maxsteps {depth} -timeout {int(timeout)} "
@@ -37,8 +38,12 @@ class _Top(Harness):
     def elaborate(self, platform):
         from amaranth import Signal
         m = super().elaborate(platform)
+        from amaranth import Value
         self.i_ready_w, self.o_valid_w = Signal(name="i_ready_w"), Signal(name="o_valid_w")
-        m.d.comb += [self.i_ready_w.eq(self.dut.i.ready), self.o_valid_w.eq(self.dut.o.valid)]
+        o_p = Value.cast(self.dut.o.payload).as_unsigned()
+        self.o_payload_w = Signal(len(o_p), name="o_payload_w")
+        m.d.comb += [self.i_ready_w.eq(self.dut.i.ready), self.o_valid_w.eq(self.dut.o.valid),
+                     self.o_payload_w.eq(o_p)]
         return m
 
 
@@ -88,7 +93,7 @@ def _verdict(log, rc):
 
 
 def _last_step(log):
-    steps = [int(s) for s in re.findall(r"step (\d+)", log)]
+    steps = [int(s) for s in re.findall(r"\[induction step (\d+)\]", log)]
     return max(steps) if steps else None
 
 
@@ -99,14 +104,14 @@ def _trace(log):
         mt = _ROW.match(line)
         if mt:
             step, name, dec = int(mt.group(1)), mt.group(2), mt.group(3)
-            rows.setdefault(step, {})[name] = dec
+            rows.setdefault(step, {})[name] = dec if name not in ("ip", "o_payload_w") else "0x" + mt.group(4)
     if not rows:
         return dict(cycle=None, violated=None, trace=[])
     # a property is asserted only in active cycles (after the reset cycle)
     bad = [(s, k) for s in sorted(rows) for k in PROPERTIES
            if rows[s].get(f"prop_{k}") == "0" and rows[s].get("active") == "1"]
     cycle, violated = (bad[0] if bad else (max(rows), None))
-    names = ("iv", "i_ready_w", "o_valid_w", "ordy")
+    names = ("iv", "ip", "i_ready_w", "o_valid_w", "o_payload_w", "ordy")
     trace = [{"cycle": s, **{n: rows[s].get(n) for n in names},
               "broken": [k for k in PROPERTIES if rows[s].get(f"prop_{k}") == "0" and rows[s].get("active") == "1"]}
              for s in sorted(rows)]

@@ -50,7 +50,8 @@ def declare(name, options):
         # "last" is an input field of every beat (streams lists it): a dot product ends on it
         assert "last" in streams["i"]
         return Decl(lat, lat, f"stall-all pipeline, {lat} stages from a last beat to o: at most one dot "
-                    "product's result per stage", in_group="last", doc="docs/qmac.md: " + _STALL_ALL)
+                    "product's result per stage", in_group="last", doc="docs/qmac.md: " + _STALL_ALL,
+                    invariant=_qmac_invariant)
     if name == "mx-quantize":
         k = options["block_size"] or (16 if options["scheme"] == "nvfp4" else 32)  # docs/mx.md's defaults
         beats = k // options["lanes"]
@@ -74,6 +75,15 @@ def declare(name, options):
                     doc="docs/bfp.md: " + _STALL_ALL + "; one output beat per block of B/N beats",
                     occupancy=r"blk_valid|o__valid", in_counter="beat_in_block")
     raise ValueError(f"unit: no handshake declaration for {name!r}; declared: {', '.join(CASES)}")
+
+
+def _qmac_invariant(r, dut, h):
+    """qmac's state against the harness' counters (auxiliary, for k-induction): dot products held = the beat
+    stages (``sub``, ``mul``, ``tree2``) holding a ``last`` beat + the accumulator's result register (the
+    requantizer's ``i__valid``) + the requantizer's stages ``rq1`` .. ``rq4`` + ``o.valid``."""
+    beats = sum(r[f"{s}_valid"] & r[f"{s}_last"] for s in ("sub", "mul", "tree2"))
+    results = sum(r[n] for n in ("i__valid", "rq1_valid", "rq2_valid", "rq3_valid", "rq4_valid", "o__valid"))
+    return h["held"] == beats + results
 
 
 def _mx_quantize_invariant(r, dut, h):
