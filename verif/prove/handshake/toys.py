@@ -2,7 +2,7 @@
 breaking one property kind. A proof that cannot refute these would be worthless.
 """
 
-from amaranth import Module, Mux, Signal
+from amaranth import Module, Mux, Signal, signed
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
@@ -28,12 +28,13 @@ class ToyPipe(wiring.Component):
     """A stall-all pipeline of ``stages`` registers on an 8-bit payload (``o = i + 1``), with ``defect`` (a key
     of :data:`BROKEN`, or None for the correct unit)."""
 
-    def __init__(self, stages=2, defect=None):
+    def __init__(self, stages=2, defect=None, signed_payload=False):
         if defect is not None and (defect not in BROKEN or defect == "hoard"):
             raise ValueError(f"defect must be one of {', '.join(BROKEN)}, not {defect!r}")
         self.stages, self.defect = stages + (defect == "slow") - (defect == "fast"), defect
-        self.name = f"toy_{defect or 'good'}_s{stages}"
-        super().__init__({"i": In(stream.Signature(8)), "o": Out(stream.Signature(8))})
+        self.name = f"toy_{defect or 'good'}_s{stages}" + ("_signed" if signed_payload else "")
+        shape = signed(8) if signed_payload else 8  # qmac's output is signed(8)
+        super().__init__({"i": In(stream.Signature(shape)), "o": Out(stream.Signature(shape))})
 
     def elaborate(self, platform):
         m = Module()
@@ -41,7 +42,7 @@ class ToyPipe(wiring.Component):
         en = ~self.o.valid | self.o.ready
         m.d.comb += self.i.ready.eq(en & self.i.valid if defect == "ready_on_valid" else en)
         v = [Signal(name=f"v{k}") for k in range(n)]
-        d = [Signal(8, name=f"d{k}") for k in range(n)]
+        d = [Signal(self.i.payload.shape(), name=f"d{k}") for k in range(n)]
         first_v = self.i.valid
         if defect == "drop":
             first_v = self.i.valid & (self.i.payload != 0x5A)
@@ -89,11 +90,12 @@ class ToyFifo(wiring.Component):
         return m
 
 
-def toy(defect=None, stages=2):
-    """``(component, Decl)`` of a toy: ``defect`` None (correct), a key of :data:`BROKEN`, or ``"hoard"``."""
+def toy(defect=None, stages=2, signed_payload=False):
+    """``(component, Decl)`` of a toy: ``defect`` None (correct), a key of :data:`BROKEN`, or ``"hoard"``;
+    ``signed_payload``: a signed(8) payload (a correct toy, for the harness' bit-for-bit comparisons)."""
     from .harness import Decl
     if defect == "hoard":
         return ToyFifo(), Decl(1, 2, "declared: two buffers", ready="two_buffers", when_empty=True)
     # the occupancy invariant (for induction) only on the correct toy: a broken one must fall to its property
-    return ToyPipe(stages, defect), Decl(stages, stages, "stall-all: one beat per stage",
+    return ToyPipe(stages, defect, signed_payload), Decl(stages, stages, "stall-all: one beat per stage",
                                          occupancy=r"v\d+" if defect is None else None)

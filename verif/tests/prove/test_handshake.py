@@ -16,8 +16,11 @@ from fmtforge.verif.tests.conftest import full_only
 CONVERT = ["--src", "fp32", "--dst", "fp8_e4m3", "--saturate", "--flags", "--stages", "2"]
 
 
-def test_correct_toy_proven():
-    dut, decl = toy(None)
+@pytest.mark.parametrize("signed_payload", [False, True])
+def test_correct_toy_proven(signed_payload):
+    """Also with a signed payload: held payloads are compared as bits (a signed one was once sign-extended
+    against its unsigned copy, and the proof refuted a correct unit)."""
+    dut, decl = toy(None, signed_payload=signed_payload)
     r = prove_harness(dut, decl, depth=8)
     assert r["result"] == "proven", r
 
@@ -79,6 +82,14 @@ def test_bad_input_exits_2(argv, needle, capsys):
     err = capsys.readouterr().err
     assert e.value.code == 2
     assert needle in err and "Traceback" not in err
+
+
+@full_only
+def test_nvfp4_against_a_wrong_latency():
+    """mx-quantize (NVFP4) declared with latency 3 instead of 2: its first output beat is early."""
+    dut, decl, _, _ = make("nvfp4")
+    r = prove_harness(dut, dataclasses.replace(decl, latency=3), depth=10)
+    assert r["result"] == "counterexample" and r["violated"] == "latency_early", r
 
 
 @full_only
