@@ -39,7 +39,7 @@ counterexample names the property it breaks):
 import re
 from dataclasses import dataclass
 
-from amaranth import Cat, Const, Elaboratable, Module, Mux, ResetSignal, Signal, Value
+from amaranth import Elaboratable, Module, Mux, ResetSignal, Signal, Value
 from amaranth.hdl import Assert, Assume, Fragment
 from amaranth.lib import wiring
 

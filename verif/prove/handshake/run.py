@@ -79,11 +79,10 @@ def prove_harness(dut, decl, depth=12, timeout=300, keep=None):
 def _verdict(log, rc):
     if "Interrupted SAT solver: TIMEOUT" in log:
         return dict(result="unknown", reason="SAT timeout")
-    m = re.search(r"Induction step proven: SUCCESS!", log)
-    if m:
+    if "Induction step proven: SUCCESS!" in log:
         k = _last_step(log)
         return dict(result="proven", k=k)
-    if "failed" in log.lower() and "base case" in log.lower() and "model found" in log.lower():
+    if "model found for base case: FAIL!" in log:
         trace = _trace(log)
         return dict(result="counterexample", **trace)
     if re.search(r"Reached maximum number of time steps", log):
