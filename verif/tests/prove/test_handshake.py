@@ -53,12 +53,25 @@ def test_convert_against_a_wrong_latency(latency, violated):
     assert r["result"] == "counterexample" and r["violated"] == violated, r
 
 
-def test_describe_names_the_property_and_cycle():
-    dut, decl = toy("payload_stalled")
-    r = dict(prove_harness(dut, decl, depth=8), module=dut.name)
-    text = describe(r)
-    assert text.splitlines()[0].startswith(f"{dut.name}: o_held violated at cycle {r['cycle']}")
-    assert "o.ready=0" in text
+def test_wrong_auxiliary_invariant_refuted():
+    """An auxiliary invariant is proven like the rest: naming only one of the toy's two valid flip-flops fails."""
+    dut, decl = toy(None)
+    r = prove_harness(dut, dataclasses.replace(decl, occupancy="v0"), depth=6)
+    assert r["result"] == "counterexample" and r["violated"] == "occupancy", r
+
+
+def test_cli_counterexample_exits_1(monkeypatch, capsys):
+    """The command's exit status 1 and its trace, on a broken toy put in the converter's place."""
+    from fmtforge.rtl.cli.main import main
+    from fmtforge.verif.prove.handshake import report
+    broken, decl = toy("valid_stalled")
+    monkeypatch.setattr(report, "make", lambda name, options: (broken, decl, {}, name))
+    with pytest.raises(SystemExit) as e:
+        main(["prove", "handshake", "convert"] + CONVERT + ["--depth", "7"])
+    out = capsys.readouterr().out
+    assert e.value.code == 1
+    assert out.startswith(f"{broken.name}: o_held violated at cycle ") and "(cycle 1 is the reset cycle)" in out
+    assert "o.valid=1" in out and "broken: o_held" in out
 
 
 def test_cli_convert_proven(capsys):
