@@ -68,7 +68,8 @@ def prove_harness(dut, decl, depth=12, timeout=300, keep=None):
             with open(os.path.join(d, "prove.log")) as fh:
                 log = fh.read()
         except subprocess.TimeoutExpired:
-            return dict(result="unknown", seconds=time.perf_counter() - t0, depth=depth, reason="yosys timed out")
+            return dict(result="unknown", seconds=round(time.perf_counter() - t0, 2), depth=depth,
+                        reason=f"yosys ran past {timeout * 2 + 60:.0f} s (SAT -timeout {int(timeout)} s per call)")
         out = dict(seconds=round(time.perf_counter() - t0, 2), depth=depth)
         return dict(out, **_verdict(log, proc.returncode))
     finally:
