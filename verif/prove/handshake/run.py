@@ -28,7 +28,7 @@ def _script(depth, timeout):
                     + tuple(f"prop_{k}" for k in PROPERTIES))
     # memory: a unit's memories (the toy FIFO's) become flip-flops, which sat models
     return ("read_rtlil harness.il; hierarchy -top top; proc; flatten; memory; chformal -lower; opt_clean; "
-            f"sat -tempinduct -prove-asserts -set-assumes -maxsteps {depth} -timeout {int(timeout)} "
+            f"sat -tempinduct -prove-asserts -set-assumes -maxsteps {depth} -timeout {max(1, int(timeout))} "
             f"-show {show} top")
 
 
