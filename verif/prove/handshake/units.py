@@ -1,0 +1,123 @@
+"""One declaration per stream unit configuration: its groups, capacity (with the reason), documented ready rule
+and documented latency. Written from the units' docs pages; the latency comes from
+:func:`fmtforge.verif.support.benches.stream_latency.documented_latency` (the docs, never the contract's own
+``latency``); only the beat mapping and the block sizes are taken from the contract's ``streams`` and options.
+"""
+
+from fmtforge.verif.support.benches.stream_latency import documented_latency
+
+from .harness import Decl
+
+__all__ = ["CASES", "declare", "make"]
+
+#: label -> (registry name, options, default BMC depth)
+CASES = {
+    "convert": ("convert", dict(src="fp32", dst="fp8_e4m3", saturate=True, flags=True, stages=2), 12),
+    "qmac": ("qmac", dict(lanes=4), 14),
+    "mx-quantize": ("mx-quantize", dict(), 14),
+    "nvfp4": ("mx-quantize", dict(scheme="nvfp4"), 14),
+    "mx-dequantize": ("mx-dequantize", dict(), 10),
+    "w4-dequantize": ("w4-dequantize", dict(), 10),
+    "bfp-encode": ("bfp-encode", dict(), 12),
+}
+
+_DECLARED = ("convert", "qmac", "mx-quantize", "mx-dequantize", "w4-dequantize", "bfp-encode")
+_STALL_ALL = "the docs' stall-all rule i.ready = ~o.valid | o.ready"
+
+
+def declare(name, options):
+    """The :class:`Decl` of registry unit ``name`` with resolved ``options`` (ValueError for a unit without
+    one)."""
+    from fmtforge.rtl.units.registry import UNITS
+    if name not in _DECLARED:
+        raise ValueError(f"unit: no handshake declaration for {name!r} (no documented latency in "
+                         f"stream_latency.py); declared: {', '.join(_DECLARED)}")
+    if name == "convert" and not options["stages"]:
+        raise ValueError("stages: a combinational converter has no handshake; give --stages 1..8")
+    streams = UNITS[name].need("streams")(options)
+    if set(streams) != {"i", "o"}:
+        raise ValueError(f"unit: {name} has no i / o streams; the handshake proofs cover convert, qmac, "
+                         "mx-quantize, mx-dequantize, w4-dequantize, bfp-encode")
+    # occupancy (below): the unit's valid flip-flops by name, for the auxiliary invariant that closes
+    # k-induction (harness.Decl); a wrong name or a wrong count is refuted like any property
+    lat = documented_latency(name, options)
+    if name == "convert":
+        return Decl(lat, lat, f"stall-all pipeline of {lat} registers: one beat per stage (docs/convert.md)",
+                    doc="docs/convert.md: " + _STALL_ALL + ", latency N per beat", occupancy=r"valid_o?q\d+")
+    if name == "qmac":
+        if options["requant_cycles"] != 1:
+            raise ValueError("requant_cycles: the handshake proof covers requant_cycles 1 (i.ready = advance)")
+        # "last" is an input field of every beat (streams lists it): a dot product ends on it
+        assert "last" in streams["i"]
+        return Decl(lat, lat, f"stall-all pipeline, {lat} stages from a last beat to o: at most one dot "
+                    "product's result per stage", in_group="last", doc="docs/qmac.md: " + _STALL_ALL,
+                    invariant=_qmac_invariant)
+    if name == "mx-quantize":
+        k = options["block_size"] or (16 if options["scheme"] == "nvfp4" else 32)  # docs/mx.md's defaults
+        beats = k // options["lanes"]
+        # two buffers (docs/mx.md), and a buffer is free again once its last beat has moved into the output
+        # register: that beat may wait there (o.ready low) while both buffers fill with the next two blocks
+        return Decl(lat, 3, "two block buffers, plus a drained block's last beat waiting in the output register",
+                    invariant=_mx_quantize_invariant,
+                    in_group=("block", beats), out_group=("block", beats), ready="two_buffers", when_empty=True,
+                    doc="docs/mx.md: i.ready falls only while both buffers hold blocks not yet sent; latency "
+                    "from a block's last beat to its first output beat, the previous block gone")
+    if name == "mx-dequantize":
+        return Decl(lat, lat, "stall-all, one register stage: one beat", doc="docs/mx.md: " + _STALL_ALL,
+                    occupancy=r"o__valid")
+    if name == "w4-dequantize":
+        return Decl(lat, lat, f"stall-all pipeline of {lat} registers: one beat per stage",
+                    doc="docs/weights.md: " + _STALL_ALL, occupancy=r"in_valid|o__valid")
+    if name == "bfp-encode":
+        beats = options["block"] // options["lanes"]
+        return Decl(lat, lat, f"stall-all pipeline of {lat} registers after the block buffer: one block per "
+                    "stage (one output beat per block)", in_group=("block", beats),
+                    doc="docs/bfp.md: " + _STALL_ALL + "; one output beat per block of B/N beats",
+                    occupancy=r"blk_valid|o__valid", in_counter="beat_in_block")
+    raise ValueError(f"unit: no handshake declaration for {name!r}; declared: {', '.join(CASES)}")
+
+
+def _qmac_invariant(r, dut, h):
+    """qmac's state against the harness' counters (auxiliary, for k-induction): dot products held = the beat
+    stages (``sub``, ``mul``, ``tree2``) holding a ``last`` beat + the accumulator's result register (the
+    requantizer's ``i__valid``) + the requantizer's stages ``rq1`` .. ``rq4`` + ``o.valid``."""
+    beats = sum(r[f"{s}_valid"] & r[f"{s}_last"] for s in ("sub", "mul", "tree2"))
+    results = sum(r[n] for n in ("i__valid", "rq1_valid", "rq2_valid", "rq3_valid", "rq4_valid", "o__valid"))
+    return h["held"] == beats + results
+
+
+def _mx_quantize_invariant(r, dut, h):
+    """mx-quantize's state against the harness' counters (auxiliary, for k-induction): the write and read banks
+    (``wbank``, ``rbank``), their ``full`` flags, the beat indices ``widx`` / ``ridx`` and the output register.
+    Blocks held = full buffers + a last beat waiting on ``o``; the writer is one buffer ahead of the reader or
+    level with it (both buffers empty or both full); the harness' beat positions equal the unit's."""
+    from amaranth import Mux
+    full0, full1, wbank, rbank = r["full0"], r["full1"], r["wbank"], r["rbank"]
+    widx, ridx = r["widx"], r["ridx"]
+    nb = dut.beats  # the same block as the harness counts (checked by the alignment below)
+    o_v, o_last = dut.o.valid, dut.o.payload.last
+    full_r, full_w = Mux(rbank, full1, full0), Mux(wbank, full1, full0)
+    sent = Mux(o_v, Mux(h["out_pos"] == nb - 1, 0, h["out_pos"] + 1), h["out_pos"])
+    return ((h["held"] == full0 + full1 + (o_v & o_last))
+            & Mux(wbank == rbank, full0 == full1, full_r & ~full_w)
+            & (h["in_pos"] == widx) & (ridx == sent) & (~o_v | (o_last == (h["out_pos"] == nb - 1)))
+            & (~full_w | (widx == 0)) & (full_r | (ridx == 0)))
+
+
+def make(label_or_name, options=None):
+    """``(component, decl, resolved options, registry name)`` for a label of :data:`CASES` (its options) or a
+    registry name with ``options``."""
+    from fmtforge.rtl.units.registry import UNITS
+    import fmtforge.rtl.units  # noqa: F401  (registers the units)
+    if options is None and label_or_name in CASES:
+        name, options, _ = CASES[label_or_name]
+    else:
+        name = "mx-quantize" if label_or_name == "nvfp4" else label_or_name
+        options = dict(options or {})
+        if label_or_name == "nvfp4":
+            options.setdefault("scheme", "nvfp4")
+    if name not in UNITS:
+        raise ValueError(f"unit: unknown unit {name!r}; handshake units: {', '.join(CASES)}")
+    resolved = UNITS[name].resolve(options)
+    decl = declare(name, resolved)
+    return UNITS[name].build(**resolved), decl, resolved, name
