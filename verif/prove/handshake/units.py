@@ -19,9 +19,11 @@ CASES = {
     "mx-dequantize": ("mx-dequantize", dict(), 10),
     "w4-dequantize": ("w4-dequantize", dict(), 10),
     "bfp-encode": ("bfp-encode", dict(), 12),
+    "dot": ("dot", dict(a="fp8_e4m3", b="fp8_e4m3", c="fp16", out="fp16", mode="beat", lanes=2), 10),
+    "posit-dot": ("posit-dot", dict(), 14),
 }
 
-_DECLARED = ("convert", "qmac", "mx-quantize", "mx-dequantize", "w4-dequantize", "bfp-encode")
+_DECLARED = ("convert", "qmac", "mx-quantize", "mx-dequantize", "w4-dequantize", "bfp-encode", "dot", "posit-dot")
 _STALL_ALL = "the docs' stall-all rule i.ready = ~o.valid | o.ready"
 
 
@@ -74,7 +76,27 @@ def declare(name, options):
                     "stage (one output beat per block)", in_group=("block", beats),
                     doc="docs/bfp.md: " + _STALL_ALL + "; one output beat per block of B/N beats",
                     occupancy=r"blk_valid|o__valid", in_counter="beat_in_block")
+    if name in ("dot", "posit-dot"):
+        assert "last" in streams["i"]
+        return Decl(lat, lat, f"stall-all pipeline, {lat} stages from a last beat to o: at most one dot "
+                    "product's result per stage", in_group="last",
+                    doc=("docs/dot_unit.md" if name == "dot" else "docs/posit_dot.md")
+                    + ": every register advances when ~o.valid | o.ready, and i.ready is that",
+                    invariant=_dot_invariant)
     raise ValueError(f"unit: no handshake declaration for {name!r}; declared: {', '.join(CASES)}")
+
+
+def _dot_invariant(r, dut, h):
+    """dot's and posit-dot's state against the harness' counters (auxiliary, for k-induction): dot products
+    held = the beat stages holding a ``last`` beat (every ``<stage>_valid`` register with a ``<stage>_last``
+    beside it: dot's ``mul``, ``place``, ``tree``; posit-dot's ``dec`` .. ``quire_g1``) + the result stages
+    after the accumulator (every other ``*valid*`` register: dot's ``fin_valid``, ``norm_valid``; posit-dot's
+    ``q_valid``, ``round_valid<k>``) + ``o.valid``. A register misnamed or miscounted is refuted like any
+    property."""
+    stages = [n[:-len("_valid")] for n in r if n.endswith("_valid") and n[:-len("_valid")] + "_last" in r]
+    beats = sum(r[f"{s}_valid"] & r[f"{s}_last"] for s in stages)
+    results = sum(r[n] for n in r if "valid" in n and n[:-len("_valid")] not in stages)
+    return h["held"] == beats + results
 
 
 def _qmac_invariant(r, dut, h):
