@@ -49,4 +49,11 @@ PEERS = (
     Peer("posit-decode", dict(n=16), "best peer", 124, 71.0, "no NaR/zero flags", target_luts=100,
          target_fmax_mhz=77),
     Peer("posit-decode", dict(n=32), "best peer", 315, 52.2, "", target_luts=256, target_fmax_mhz=52),
+    # issue 24: cvfpu's ExSdotp (MiniFloat-NN), a*b + c*d + e rounded once: fmtforge's dot in beat mode, 2 lanes
+    Peer("dot", dict(a="fp8_e4m3", b="fp8_e4m3", c="fp16", out="fp16", mode="beat", lanes=2, stages=1),
+         "cvfpu ExSdotp, 3 stages", 1161, 26.1, "rounded once per beat", target_luts=1066, target_fmax_mhz=60),
+    Peer("dot", dict(a="fp8_e4m3", b="fp8_e4m3", c="fp16", out="fp16", mode="beat", lanes=2), "cvfpu ExSdotp",
+         1066, 14.4, "rounded once per beat", target_luts=1066, target_fmax_mhz=60),
+    Peer("dot", dict(a="fp16", b="fp16", c="fp32", out="fp32", mode="beat", lanes=2, flags=True), "cvfpu ExSdotp",
+         2617, 10.4, "rounded once per beat", target_luts=2617, target_fmax_mhz=40),
 )
