@@ -110,3 +110,4 @@ register(Unit(
 from . import catalog_mx  # noqa: E402,F401  (OCP MX and NVFP4 units)
 from . import catalog_blocks  # noqa: E402,F401  (w4-dequantize, bfp-encode)
 from . import catalog_dot  # noqa: E402,F401  (dot)
+from . import catalog_mx_dot  # noqa: E402,F401  (mx-dot)
