@@ -143,8 +143,9 @@ def test_mx_dot(n, sim):
 
 # ------------------------------------------------------------------------------------------------ no simulator
 
-LINT = [CONFIGS[2], CONFIGS[3], dict(a_elem="fp6_e2m3", b_elem="fp8_e5m2", block_size=64, lanes=32,
-                                     accumulate="block", rounding="rmm")]
+#: each lint takes minutes (the cross-block word is ~550 bits wide): the target configuration and one in block mode
+LINT = [CONFIGS[2], dict(a_elem="fp6_e2m3", b_elem="fp8_e5m2", block_size=64, lanes=32, accumulate="block",
+                         rounding="rmm")]
 
 
 @pytest.mark.parametrize("c", LINT, ids=config_id)
