@@ -1,3 +1,4 @@
+# amaranth: UnusedElaboratable=no
 """The mx-dot unit's testbench (no tests here): jobs (structured and seeded random dot products of MX blocks),
 the expected results from ``golden.arith.mx_dot``, a stream driver with idle cycles, a monitor with
 back-pressure, and a checker naming every mismatch in hex with decoded values."""
