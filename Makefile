@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.fmtforge-installed
 OUT    ?= build/verilog
 JOBS   ?= auto
 
-.PHONY: all verilog test regress regress-cocotb sweep mutate synth bench clean distclean venv tools
+.PHONY: all verilog test regress regress-cocotb sweep mutate synth bench clean distclean venv tools prove
 
 all: verilog
 
@@ -49,6 +49,11 @@ regress: tools
 # The same matrix through the cocotb benches and longer random runs: hours, not for CI.
 regress-cocotb: tools
 	FMTFORGE_FULL=1 $(VENV)/bin/pytest -n $(JOBS) -q verif/tests/rtl/test_convert_matrix.py
+
+# Every converter of the regress matrix proven against its specification, flags included (z3 via Yosys
+# write_smt2; docs/prove.md): build/prove/report.{json,md}. PROVE_ARGS: e.g. --pick 30, --scheduler tcp://HOST:PORT
+prove: tools
+	$(VENV)/bin/fmtforge prove matrix --output-dir build/prove $(PROVE_ARGS)
 
 # Every fp32-source conversion x every mode x saturation over all 2**32 inputs, through the batch lane
 # (build/sweep/report.json). One conversion: .venv/bin/fmtforge sweep convert --src fp32 --dst D ...

@@ -17,7 +17,7 @@ import numpy as np
 
 
 from fmtforge.golden import quant as gq
-from fmtforge.rtl.units.qmac import QMac
+from fmtforge.rtl.units import UNITS
 
 
 def simulate(dut, a, w, k_beats, params):
@@ -65,7 +65,8 @@ def simulate(dut, a, w, k_beats, params):
 
 
 def case(lanes, k_beats, n, rng):
-    dut = QMac(lanes=lanes, a_type="uint8", w_type="int8", out_type="int8")
+    unit = UNITS["qmac"].configure(lanes=lanes, a_type="uint8", w_type="int8", out_type="int8")
+    dut = unit.create()
     K = k_beats * lanes
     a = rng.integers(0, 256, (n, K)).astype(np.uint8)
     w = rng.integers(0, 256, (n, K)).astype(np.uint8)
@@ -79,7 +80,7 @@ def case(lanes, k_beats, n, rng):
     got = np.where(got >= 128, got - 256, got)
     bad = int(np.sum(got != want))
     print(f"{lanes:5d} {K:5d} {n:7d} {cycles:7d} {wall:7.2f} {n / wall:10.0f} {cycles / wall:9.0f} "
-          f"{beats * lanes / cycles:9.2f} {lanes:6d}  latency {dut.latency}" + (f"  {bad} MISMATCHES" if bad else ""))
+          f"{beats * lanes / cycles:9.2f} {lanes:6d}  latency {unit.latency}" + (f"  {bad} MISMATCHES" if bad else ""))
     return bad
 
 

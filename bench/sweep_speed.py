@@ -13,7 +13,7 @@ import numpy as np
 
 from fmtforge import golden
 from fmtforge.rtl.flow import to_verilog
-from fmtforge.rtl.units.convert import make_converter
+from fmtforge.rtl.units import UNITS
 from fmtforge.verif.support.batch.lane import model
 from fmtforge.verif.support.sim.runner import require, run
 
@@ -21,7 +21,7 @@ from fmtforge.verif.support.sim.runner import require, run
 def main(log2_n=26):
     require("verilator")
     n = 1 << log2_n
-    dut = make_converter("fp32", "fp8_e4m3", saturate=True, flags=True)
+    dut = UNITS["convert"].create(src="fp32", dst="fp8_e4m3", saturate=True, flags=True)
     m = model(dut)
     x = np.arange(0x3000_0000, 0x3000_0000 + n, dtype=np.uint64)
     m.run(x[:1 << 16])  # warm
@@ -39,7 +39,7 @@ def main(log2_n=26):
 
     k = 100_000
     c = dict(src="fp32", dst="fp8_e4m3", rounding="rne", saturate=True, flags=True, rand_bits=16, random=k)
-    core = make_converter("fp32", "fp8_e4m3", saturate=True, flags=True)
+    core = UNITS["convert"].create(src="fp32", dst="fp8_e4m3", saturate=True, flags=True)
     t = time.perf_counter()
     run("verilator", to_verilog(core, core.name), core.name, "fmtforge.verif.tests.rtl.test_convert", "bench_speed",
         extra_env={"FMTFORGE_CONVERT": json.dumps(c), "FMTFORGE_SIM": "verilator"})

@@ -80,9 +80,11 @@ class Format(Frozen):
         """:meth:`encode` without the table fast path (the reference the tables are built from)."""
         return self.encode_raw(from_float64(values), rounding, saturate, rand=rand, rand_bits=rand_bits)[0]
 
-    def encode_flags(self, values, rounding="rne", saturate=False, *, rand=None, rand_bits=None):
-        """Like :meth:`encode`, returning ``(bits, flags)`` (flags: golden.rounding.NV|OF|UF|NX)."""
-        return self.encode_raw(from_float64(values), rounding, saturate, rand=rand, rand_bits=rand_bits)
+    def encode_flags(self, values, rounding="rne", saturate=False, *, rand=None, rand_bits=None, tininess="after"):
+        """Like :meth:`encode`, returning ``(bits, flags)`` (flags: golden.rounding.NV|OF|UF|NX; UF by
+        ``tininess``, ``after`` or ``before`` rounding)."""
+        return self.encode_raw(from_float64(values), rounding, saturate, rand=rand, rand_bits=rand_bits,
+                               tininess=tininess)
 
     def _prepare(self, raw, rounding, rand, rand_bits):
         check_mode(rounding, rand, rand_bits)

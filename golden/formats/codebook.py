@@ -5,7 +5,7 @@ import numpy as np
 from .base import Format
 from .minifloat import FP64
 from .raw import NAN, from_float64
-from .rounding import NV, NX
+from .rounding import NV, NX, check_tininess
 
 __all__ = ["Codebook"]
 
@@ -65,7 +65,8 @@ class Codebook(Format):
     def _decode_exact(self, bits):
         return self.levels[self.as_bits(bits).astype(np.int64)]
 
-    def encode_raw(self, raw, rounding="rne", saturate=False, *, rand=None, rand_bits=None):
+    def encode_raw(self, raw, rounding="rne", saturate=False, *, rand=None, rand_bits=None, tininess="after"):
+        check_tininess(tininess)  # no underflow here (UF is 0): accepted for any destination
         if rounding != "rne":
             raise ValueError(f"{self.name} encodes to the nearest level only: rounding must be 'rne', not {rounding!r}")
         # x is compared with the midpoints m (exact in float64: sums of two float32-or-wider levels are

@@ -51,6 +51,11 @@ Three plans, chosen per (source, destination, mode, saturate) and cached:
 The x87 destination (80 bits: Python-int patterns) goes through the binade plan into fp64 -- exact for any
 source of at most 32 bits -- and is repacked; building the Python ints is what limits its speed.
 
+Every plan takes the tininess rule for UF (golden.rounding): the tables and the binade plan's special values
+come from the exact path with it, and the binade plan decides tininess per row by one threshold on the source
+fraction (the binade just below the destination's smallest normal is tiny below it; lower binades always, higher
+never).
+
 Work goes in chunks of ``CHUNK`` elements, so temporaries stay in cache; arithmetic is uint32 wherever every
 intermediate of the plan fits 32 bits, else uint64. Flags use the named constants of golden.rounding.
 """
@@ -115,22 +120,23 @@ def plan_kind(src, dst, rounding="rne", saturate=False):
 _BUILD = {}  # filled below: kind -> plan class
 
 
-def plan(src, dst, rounding="rne", saturate=False, kind=None):
+def plan(src, dst, rounding="rne", saturate=False, kind=None, *, tininess="after"):
     """The cached fast conversion ``bits -> (bits, flags)`` for these formats (formats as objects), or None.
 
-    ``kind`` forces one plan (tests use it to check every plan that applies, not only the chosen one)."""
+    ``kind`` forces one plan (tests use it to check every plan that applies, not only the chosen one);
+    ``tininess`` is the UF rule (golden.rounding)."""
     saturate = bool(saturate) if isinstance(saturate, (bool, np.bool_)) else saturate
     chosen = plan_kind(src, dst, rounding, saturate)
     if chosen is None:
         return None
     kind = kind or chosen
-    key = (src, dst, rounding, saturate, kind)
+    key = (src, dst, rounding, saturate, kind, tininess)
     p = _PLANS.get(key)
     if p is None:
         if kind != chosen and not _applies(kind, src, dst):
             raise ValueError(f"plan {kind!r} does not apply to {src} -> {dst}")
         try:
-            p = _BUILD[kind](src, dst, rounding, saturate)
+            p = _BUILD[kind](src, dst, rounding, saturate, tininess)
         except ValueError:  # the exact path refuses these arguments (a codebook in another mode): let it say so
             return None
         if len(_PLANS) >= _MAX_PLANS:
@@ -151,17 +157,17 @@ def _build_cost(kind, src, dst):
     return 1 << 12  # binade, wide: probes and a NaN check
 
 
-def plan_for(src, dst, rounding, saturate, size):
+def plan_for(src, dst, rounding, saturate, size, *, tininess="after"):
     """The plan for a call converting ``size`` values, or None to stay on the exact path: a plan is built once
     the values these arguments have converted reach its build cost (so one-off small calls never pay for it)."""
     kind = plan_kind(src, dst, rounding, saturate)
     if kind is None:
         return None
     sat = bool(saturate)
-    p = _PLANS.get((src, dst, rounding, sat, kind))
+    p = _PLANS.get((src, dst, rounding, sat, kind, tininess))
     if p is not None:
         return p
-    key = (src, dst, rounding, sat)
+    key = (src, dst, rounding, sat, tininess)
     used = _USAGE.get(key, 0) + size
     if used < _build_cost(kind, src, dst):
         if len(_USAGE) >= 4096:
@@ -169,7 +175,7 @@ def plan_for(src, dst, rounding, saturate, size):
         _USAGE[key] = used
         return None
     _USAGE.pop(key, None)
-    return plan(src, dst, rounding, saturate)
+    return plan(src, dst, rounding, saturate, tininess=tininess)
 
 
 def _applies(kind, src, dst):
@@ -186,11 +192,11 @@ def _applies(kind, src, dst):
     return kind == "wide" and _wide_dst(src, dst)
 
 
-def convert_flags_fast(bits, src, dst, rounding="rne", saturate=False, kind=None):
+def convert_flags_fast(bits, src, dst, rounding="rne", saturate=False, kind=None, *, tininess="after"):
     """Like ``convert_flags`` but always on a fast plan (ValueError when none applies)."""
     from .catalog import lookup
     src, dst = lookup(src), lookup(dst)
-    p = plan(src, dst, rounding, saturate, kind)
+    p = plan(src, dst, rounding, saturate, kind, tininess=tininess)
     if p is None:
         raise ValueError(f"no fast conversion for {src} -> {dst}, rounding={rounding!r}, saturate={saturate!r}")
     return p(bits)

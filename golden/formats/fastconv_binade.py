@@ -33,7 +33,7 @@ class _Rows:
             self.B = np.array([m if r["sign"] else 0 for r, m in zip(rows, M)], dtype=object).astype(dt)
         else:
             self.B = None
-        for k in ("SB", "CL", "NM", "LIM"):
+        for k in ("SB", "CL", "NM", "LIM", "TH"):
             if k in rows[0]:
                 setattr(self, k, col(k).astype(dt))
 
@@ -101,8 +101,8 @@ class _Binade(_Plan):
 
     kind = "binade"
 
-    def __init__(self, src, dst, rounding, saturate):
-        super().__init__(src, dst, rounding, saturate)
+    def __init__(self, src, dst, rounding, saturate, tininess="after"):
+        super().__init__(src, dst, rounding, saturate, tininess)
         F, eb = src.frac_bits, src.exp_bits
         self.F, self.eb = F, eb
         self.all_e = all_e = (1 << eb) - 1
@@ -159,6 +159,8 @@ class _Binade(_Plan):
         else:
             row = self._dst_row(e)
             row["dummy"] = False
+        if self.family == "float":
+            row["TH"] = 0 if e is None else self._tiny_threshold(e, sign)
         row["sign"] = sign
         row.update(self._sign_consts(sign))
         return row
@@ -213,6 +215,27 @@ class _Binade(_Plan):
         if e >= d.bits:  # above both signs' limits (2**(bits-1) or 2**bits - 1), even plus 1: saturates
             return self._force_row((1 << (d.bits - 1)) + 2 if d.signed else (1 << d.bits) + 1, False)
         return self._cut_row(1, F - e)
+
+    def _tiny_threshold(self, e, sign):
+        """Tininess of a source value ``1.f * 2**e`` (``f``: its F-bit fraction) is ``f < TH``: never at or
+        above the destination's smallest normal, always in lower binades, and in the binade just below it
+        (tininess after rounding) unless ``f`` rounds up to the next binade at the destination's precision
+        (``d.frac_bits`` fraction bits; the carry thresholds are those of golden.Minifloat._tiny)."""
+        d, F = self.dst, self.F
+        never, always = 0, 1 << F
+        if e >= d.emin:
+            return never
+        if e < d.emin - 1 or self.tininess == "before" or F <= d.frac_bits:
+            return always  # (F <= frac_bits: exact, so never inexact either)
+        s = F - d.frac_bits  # discarded fraction bits at the destination's precision
+        top = ((1 << d.frac_bits) - 1) << s  # the kept bits all ones: a round up carries
+        half = 1 << (s - 1)
+        if self.rounding == "rne":  # the tie goes to the even neighbour: 2**emin, or with no fraction bits
+            return top + half if d.frac_bits else half + 1  # 2**(emin - 1) (exponent field 0)
+        if self.rounding == "rmm":
+            return top + half
+        up = (self.rounding == "rup" and not sign) or (self.rounding == "rdn" and sign)
+        return top + 1 if up else always
 
     def _sign_consts(self, sign):
         d = self.dst
@@ -283,15 +306,17 @@ class _Binade(_Plan):
             mag += low
             mag >>= S
             mag += T.Apre.take(r)
+        if self.family == "float":
+            return self._finish_float(T, r, mag, inexact, frac)
         return getattr(self, "_finish_" + self.family)(T, r, mag, inexact)
 
-    def _finish_float(self, T, r, mag, inexact):
+    def _finish_float(self, T, r, mag, inexact, frac):
         dt, d = self.dt, self.dst
         maxmag = dt(self.maxmag)
         over = mag > maxmag
         flags = inexact.view(_U8) * _U8(NX)
         if self.can_tiny:
-            tiny = mag < dt(1 << d.frac_bits)
+            tiny = frac < T.TH.take(r)  # the rule of _tiny_threshold
             tiny &= inexact
             flags |= tiny.view(_U8) * _U8(UF)
         flags |= over.view(_U8) * _U8(OF | NX)

@@ -8,6 +8,7 @@ from .integer import Integer
 from .minifloat import Minifloat
 from .p3109 import P3109
 from .posit import Posit
+from .rounding import check_tininess
 from .scale import PowerOfTwo
 
 DETERMINISTIC = ("rne", "rtz", "rdn", "rup", "rmm")
@@ -52,15 +53,17 @@ def to_words(bits, width):
 class _Plan:
     kind = ""
 
-    def __init__(self, src, dst, rounding, saturate):
+    def __init__(self, src, dst, rounding, saturate, tininess="after"):
         self.src, self.dst, self.rounding, self.saturate = src, dst, rounding, saturate
+        self.tininess = check_tininess(tininess)
 
     def __repr__(self):
-        return f"<{self.kind} plan {self.src} -> {self.dst} {self.rounding} saturate={self.saturate}>"
+        return (f"<{self.kind} plan {self.src} -> {self.dst} {self.rounding} saturate={self.saturate} "
+                f"tininess={self.tininess}>")
 
     def exact(self, bits):
         """The exact path: the reference every plan is built from and tested against."""
-        return self.dst.encode_raw(self.src.decode_raw(bits), self.rounding, self.saturate)
+        return self.dst.encode_raw(self.src.decode_raw(bits), self.rounding, self.saturate, tininess=self.tininess)
 
     def __call__(self, bits):
         x = self.src.as_bits(bits)
@@ -104,8 +107,8 @@ class _SourceTable(_TableMixin, _Plan):
 
     kind = "source-table"
 
-    def __init__(self, src, dst, rounding, saturate):
-        super().__init__(src, dst, rounding, saturate)
+    def __init__(self, src, dst, rounding, saturate, tininess="after"):
+        super().__init__(src, dst, rounding, saturate, tininess)
         self._set_table(*self.exact(src.all_bits()))
 
     def _chunk(self, x, out, flags):
@@ -122,12 +125,14 @@ class _SourceTable(_TableMixin, _Plan):
         return self._twords[idx], self._tflags[idx]
 
 
-def _key_subnormals_ok(src, dst, K):
+def _key_subnormals_ok(src, dst, K, tininess="after"):
     """Whether the key table is exact for source subnormals too: there the key's unit is 2**(emin - K), and
     every boundary of ``dst`` below 2**emin must be a multiple of it (or there must be none)."""
     unit = src.emin - K
     if isinstance(dst, (Minifloat, P3109)):
-        return dst.emin - dst.frac_bits - 1 >= unit  # the finest boundaries: half the subnormal step
+        # the finest boundaries: half the subnormal step; with tininess after rounding, the UF boundary
+        # 2**emin (1 - 2**-(p+1)) is half a step of the binade below 2**emin, one bit finer
+        return dst.emin - dst.frac_bits - 1 - (tininess == "after") >= unit
     if isinstance(dst, Posit):
         return -dst.max_scale >= src.emin  # below minpos everything gives minpos
     if isinstance(dst, Integer):
@@ -142,8 +147,8 @@ class _KeyTable(_TableMixin, _Plan):
 
     kind = "key-table"
 
-    def __init__(self, src, dst, rounding, saturate):
-        super().__init__(src, dst, rounding, saturate)
+    def __init__(self, src, dst, rounding, saturate, tininess="after"):
+        super().__init__(src, dst, rounding, saturate, tininess)
         K = key_bits(dst)
         F = src.frac_bits
         self.s = s = F - K
@@ -152,7 +157,7 @@ class _KeyTable(_TableMixin, _Plan):
         rep = ((keys >> _U64(1)) << _U64(s)) | ((keys & _U64(1)) << _U64(s - 1))
         self._set_table(*self.exact(rep.astype(src.dtype)))
         self.low = _U32((1 << s) - 1)
-        self.sub_exact = not _key_subnormals_ok(src, dst, K)
+        self.sub_exact = not _key_subnormals_ok(src, dst, K, tininess)
         self.abs_mask = _U32((1 << (src.width - 1)) - 1)
         self.frac_mask = _U32((1 << F) - 1)
 

@@ -13,9 +13,9 @@ class _Wide(_Plan):
 
     kind = "wide"
 
-    def __init__(self, src, dst, rounding, saturate):
-        super().__init__(src, dst, rounding, saturate)
-        self.inner = _Binade(src, FP64, rounding, saturate)
+    def __init__(self, src, dst, rounding, saturate, tininess="after"):
+        super().__init__(src, dst, rounding, saturate, tininess)
+        self.inner = _Binade(src, FP64, rounding, saturate, tininess)  # never tiny: every value is normal
         self.spec = _Specials(self)
         self.F = src.frac_bits
         self.abs_mask = _U32((1 << (src.width - 1)) - 1)

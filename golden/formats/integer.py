@@ -8,7 +8,7 @@ import numpy as np
 from ..validate import check_bool, check_int
 from .base import Format
 from .raw import FINITE, INF, NAN, Raw, bit_length, shift_right
-from .rounding import NV, NX, increment
+from .rounding import NV, NX, check_tininess, increment
 
 __all__ = ["Integer"]
 
@@ -95,7 +95,8 @@ class Integer(Format):
     def _decode_exact(self, bits):
         return np.ldexp(self._ints(bits).astype(np.float64), -self.frac_bits)
 
-    def encode_raw(self, raw, rounding="rne", saturate=False, *, rand=None, rand_bits=None):
+    def encode_raw(self, raw, rounding="rne", saturate=False, *, rand=None, rand_bits=None, tininess="after"):
+        check_tininess(tininess)  # no underflow here (UF is 0): accepted for any destination
         rand = self._prepare(raw, rounding, rand, rand_bits)
         cls, sign, exp, sig = raw
         exp = exp + self.frac_bits  # round q = value * 2**frac_bits to an integer

@@ -7,7 +7,7 @@ import numpy as np
 from ..validate import check_bool, check_int
 from .base import Format
 from .raw import FINITE, INF, NAN, QUIET, Raw, bit_length, shift_right, signaling
-from .rounding import NV, NX, OF, UF, increment
+from .rounding import NV, NX, OF, UF, check_tininess, increment
 
 __all__ = ["FP64", "Minifloat", "POLICIES", "raw_to_float64"]
 
@@ -238,9 +238,13 @@ class Minifloat(Format):
         return raw_to_float64(self.decode_raw(bits))
 
     # -- encode ------------------------------------------------------------------------------------------
-    def encode_raw(self, raw, rounding="rne", saturate=False, *, rand=None, rand_bits=None):
-        """Round exact values into this format. Returns ``(bits, flags)``."""
+    def encode_raw(self, raw, rounding="rne", saturate=False, *, rand=None, rand_bits=None, tininess="after"):
+        """Round exact values into this format. Returns ``(bits, flags)``.
+
+        ``tininess`` (``after`` or ``before`` rounding, golden.rounding) decides when an inexact result below
+        the smallest normal raises UF."""
         rand = self._prepare(raw, rounding, rand, rand_bits)
+        check_tininess(tininess)
         f = self.frac_bits
         cls, sign, exp, sig = raw
         finite_nz = (cls == FINITE) & (sig != 0)
@@ -264,10 +268,9 @@ class Minifloat(Format):
         normal = (kept >> _U64(f)) != 0
         expf = np.where(normal, e_eff - self.emin + 1, 0)
         frac = kept & _U64((1 << f) - 1)
-        tiny = finite_nz & ~normal  # nonzero result below the smallest normal (or zero after rounding)
+        tiny = self._tiny(tininess, rounding, finite_nz, sign, exp, sig, e_msb, rand, rand_bits)
         if not self.subnormals:
             flushed = finite_nz & (expf <= 0)
-            tiny = flushed
             inexact = inexact | flushed
             expf = np.where(flushed, 0, expf)
             frac = np.where(flushed, _U64(0), frac)
@@ -324,6 +327,25 @@ class Minifloat(Format):
         if self.explicit_integer:
             out_f = out_f | np.where(out_e != 0, _U64(1 << f), _U64(0))
         return self._join(out_s, out_e, out_f), flags.astype(np.uint8)
+
+    def _tiny(self, tininess, rounding, finite_nz, sign, exp, sig, e_msb, rand, rand_bits):
+        """IEEE 754 7.5 tininess of each nonzero exact value ``sig * 2**exp`` (``e_msb``: its binade).
+
+        ``before``: the value lies below 2**emin. ``after``: the value rounded to this format's precision
+        ``p = frac_bits + 1`` with an unbounded exponent does, which differs only in the binade just below
+        2**emin, where rounding up at ``p`` bits reaches 2**emin."""
+        below = finite_nz & (e_msb < self.emin)
+        if tininess == "before":
+            return below
+        f = self.frac_bits
+        band = below & (e_msb == self.emin - 1)
+        shift = e_msb - f - exp  # bits below the p-bit quantum of the value's own binade
+        kept, rbit, sticky = shift_right(sig, np.maximum(shift, 0))
+        # p = 1: the quantum's "last bit" is the exponent field's, as in the delivered rounding (even at emin - 1)
+        lsb = (kept & _U64(1)).astype(bool) if f else (e_msb - self.emin) % 2 == 0
+        inc = increment(rounding, sig, shift, sign, lsb, rbit, sticky, rand, rand_bits) & (shift > 0)
+        carry = inc & (kept == _U64((1 << (f + 1)) - 1))  # p ones rounding up: 2**emin
+        return below & ~(band & carry)
 
 
 #: IEEE binary64: also the float64 every format's ``decode`` rounds its exact values into.

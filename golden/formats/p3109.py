@@ -73,7 +73,8 @@ class P3109(Format):
     gives +-max, as IEEE 754 overflow does; infinite inputs stay infinite (extended) or become NaN with NV
     (finite). SatPropagate (finite overflow saturates, infinities propagate) is not offered: for finite inputs
     it equals SatFinite, for infinite inputs SatNone. Overflow raises OF and NX.
-    There is no negative zero: a result that rounds to zero is +0 (UF and NX when inexact). NaN gives the NaN
+    There is no negative zero: a result that rounds to zero is +0 (UF and NX when inexact). UF follows IEEE
+    754's tininess (``tininess``: after rounding by default, or before; see golden.rounding). NaN gives the NaN
     code (NV for a signaling NaN source). Unsigned formats: a negative input that does not round to zero is
     below the range (NV, no other flag) and gives 0 when saturating or rounding rtz or rup (P3109 clamps a
     negative overflow toward zero in those directions), else NaN; -inf gives 0 (saturating) or NaN, with NV.
@@ -167,9 +168,9 @@ class P3109(Format):
         return np.where(raw.sign, -v, v)
 
     # -- encode --------------------------------------------------------------------------------------------
-    def encode_raw(self, raw, rounding="rne", saturate=False, *, rand=None, rand_bits=None):
-        """Round exact values into this format. Returns ``(bits, flags)``."""
-        ib, fl = self.inner.encode_raw(raw, rounding, False, rand=rand, rand_bits=rand_bits)
+    def encode_raw(self, raw, rounding="rne", saturate=False, *, rand=None, rand_bits=None, tininess="after"):
+        """Round exact values into this format. Returns ``(bits, flags)``; ``tininess`` as golden.Minifloat."""
+        ib, fl = self.inner.encode_raw(raw, rounding, False, rand=rand, rand_bits=rand_bits, tininess=tininess)
         ib = ib.astype(_U64)
         cls, sign = raw.cls, raw.sign
         M = _U64(self.max_code)

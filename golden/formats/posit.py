@@ -8,7 +8,7 @@ from ..validate import check_int
 from .base import Format
 from .minifloat import raw_to_float64
 from .raw import FINITE, INF, NAN, QUIET, Raw, bit_length, shift_right, signaling
-from .rounding import NV, NX, increment
+from .rounding import NV, NX, check_tininess, increment
 
 __all__ = ["Posit"]
 
@@ -123,7 +123,8 @@ class Posit(Format):
     def _decode_exact(self, bits):
         return raw_to_float64(self.decode_raw(bits))
 
-    def encode_raw(self, raw, rounding="rne", saturate=False, *, rand=None, rand_bits=None):
+    def encode_raw(self, raw, rounding="rne", saturate=False, *, rand=None, rand_bits=None, tininess="after"):
+        check_tininess(tininess)  # no underflow here (UF is 0): accepted for any destination
         rand = self._prepare(raw, rounding, rand, rand_bits)
         n, es = self.n, self.es
         cls, sign, exp, sig = raw

@@ -7,13 +7,24 @@ the discarded fraction, decided reproducibly from random bits passed in by the c
 Stochastic rounding with ``rand_bits = R``: the top ``R`` discarded bits, read as an integer ``t`` (the
 discarded fraction truncated to ``R`` bits), and the caller's random integer ``r`` in ``[0, 2**R)`` round the
 magnitude up exactly when ``t + r >= 2**R``. Hardware with an ``R``-bit random input computes the same.
+
+Tininess (IEEE 754-2019 7.5), for the UF flag of a float destination: ``after`` rounding (the default; RISC-V,
+x86 SSE and x87) calls a nonzero result tiny when the value rounded to the destination's precision ``p`` with
+an unbounded exponent lies strictly between +-2**emin; ``before`` rounding (Arm) when the exact value does. UF
+is raised when the result is tiny and inexact. The two differ only on values in the binade just below 2**emin
+that round to 2**emin at precision ``p``: ``2**emin (1 - 2**-(p+1)) <= |x| < 2**emin`` under rne and rmm.
+Stochastic rounding at precision ``p`` uses the same random integer as the delivered rounding; a format
+without fraction bits (``p = 1``) breaks a tie toward the even exponent field, as its delivered rounding does.
 """
 
 import numpy as np
 
-__all__ = ["DZ", "FLAG_NAMES", "MODES", "NV", "NX", "OF", "UF", "check_mode", "increment"]
+__all__ = ["DZ", "FLAG_NAMES", "MODES", "NV", "NX", "OF", "TININESS", "UF", "check_mode", "check_tininess",
+           "increment"]
 
 MODES = ("rne", "rtz", "rdn", "rup", "rmm", "stochastic")
+#: When a float result is tiny, for UF (the first is the default): see the module doc.
+TININESS = ("after", "before")
 
 # Exception flags as bits of one integer, in the RISC-V ``fflags`` layout (also FPnew's ``status_t`` order):
 # the hardware's ``flags`` port uses the same bits, so it ORs into fflags unchanged. Conversions never raise DZ.
@@ -34,6 +45,13 @@ def check_mode(rounding, rand=None, rand_bits=None):
         if r.size and (np.min(r) < 0 or np.max(r) >= (1 << rand_bits)):
             raise ValueError(f"rand values must lie in 0..{(1 << rand_bits) - 1} for rand_bits={rand_bits}")
     return rounding
+
+
+def check_tininess(tininess):
+    """Validate a tininess rule (:data:`TININESS`). Returns it."""
+    if not isinstance(tininess, str) or tininess not in TININESS:
+        raise ValueError(f"tininess must be one of {', '.join(TININESS)}, not {tininess!r}")
+    return tininess
 
 
 def increment(rounding, x, shift, sign, lsb, rbit, sticky, rand=None, rand_bits=None):

@@ -8,7 +8,7 @@ from ..validate import check_int
 from .base import Format
 from .minifloat import raw_to_float64
 from .raw import FINITE, INF, NAN, QUIET, Raw, bit_length, shift_right, signaling
-from .rounding import NV, NX, OF, UF, increment
+from .rounding import NV, NX, OF, UF, check_tininess, increment
 
 __all__ = ["PowerOfTwo"]
 
@@ -66,8 +66,9 @@ class PowerOfTwo(Format):
     def _decode_exact(self, bits):
         return raw_to_float64(self.decode_raw(bits))
 
-    def encode_raw(self, raw, rounding="rne", saturate=False, *, rand=None, rand_bits=None):
+    def encode_raw(self, raw, rounding="rne", saturate=False, *, rand=None, rand_bits=None, tininess="after"):
         rand = self._prepare(raw, rounding, rand, rand_bits)
+        check_tininess(tininess)
         cls, sign, exp, sig = raw
         L = bit_length(sig)
         scale = exp + L - 1
@@ -80,7 +81,9 @@ class PowerOfTwo(Format):
         inexact = rbit | sticky
         pos = (cls == FINITE) & (sig != 0) & ~sign
         over = pos & (pat > self.max_pattern)
-        under = pos & (pat < 0)
+        # tiny (UF; every tiny result is inexact: the smallest pattern is 2**-bias, there is no zero): after
+        # rounding, the value rounded with an unbounded exponent is below 2**-bias; before, the value itself
+        under = pos & ((scale + self.bias < 0) if tininess == "before" else (pat < 0))
         toward_zero = {"rtz": True, "rdn": True}.get(rounding, False)
         nan_pat = (1 << self.exp_bits) - 1
         out = np.clip(pat, 0, self.max_pattern)

@@ -6,7 +6,7 @@ from fmtforge import golden
 
 from ..units.registry import UNITS
 
-__all__ = ["CliError", "add_unit_parsers", "format_arg", "unit_options"]
+__all__ = ["CliError", "add_unit_parsers", "format_arg", "int_in", "unit_options"]
 
 _DEST = "unit_option__"  # argparse attributes holding unit options carry this prefix
 
@@ -23,7 +23,8 @@ def format_arg(name):
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
-def _int_in(lo, hi, name):
+def int_in(lo, hi, name):
+    """argparse type of an integer in lo..hi (decimal or 0x...), its error naming ``name`` and the range."""
     def parse(text):
         try:
             value = int(text, 0)
@@ -43,7 +44,7 @@ def _add(parser, o):
     default = "" if o.required else f"; default: {o.default}"
     if o.kind == "int":
         lo, hi = o.range
-        parser.add_argument(o.flag, dest=dest, type=_int_in(lo, hi, o.name), required=o.required,
+        parser.add_argument(o.flag, dest=dest, type=int_in(lo, hi, o.name), required=o.required,
                             default=None if o.required else o.default, metavar=o.metavar,
                             help=f"{o.help} ({lo}..{hi}{default})")
     elif o.kind == "choice":

@@ -11,7 +11,7 @@ import json
 import statistics
 from pathlib import Path
 
-from .synth import synthesize_seeds
+from .synth import mhz_text, synthesize_seeds
 
 __all__ = ["curve", "curve_table", "write_curves"]
 
@@ -26,11 +26,13 @@ def curve(build, target, stages=(0, 1, 2, 3), seeds=(1, 2, 3), out_dir="build/sy
         component, name = build(s)
         runs = synthesize_seeds(component, name, target, tuple(seeds), build_dir=Path(out_dir) / target / name)
         fmaxes = [r["fmax_mhz"] for r in runs]
-        mid = sorted(runs, key=lambda r: r["fmax_mhz"])[(len(runs) - 1) // 2]
+        timed = [r for r in runs if r["fmax_mhz"] is not None] or runs  # Gowin may time no path
+        mid = sorted(timed, key=lambda r: r["fmax_mhz"] or 0)[(len(timed) - 1) // 2]
         first = runs[0]
         rows.append({"stages": s, "module": name, "target": target, "luts": first["luts"], "ffs": first["ffs"],
                      "carries": first["carries"], "lut4_equiv": first["lut4_equiv"],
-                     "fmax_mhz": round(statistics.median(fmaxes), 2), "fmax_by_seed": fmaxes,
+                     "fmax_mhz": (round(statistics.median([f for f in fmaxes if f is not None]), 2)
+                                  if any(f is not None for f in fmaxes) else None), "fmax_by_seed": fmaxes,
                      "critical_path": mid["critical_path"]})
     return rows
 
@@ -41,7 +43,7 @@ def curve_table(rows):
             "|---|---|--:|--:|--:|--:|--:|---|\n")
     return head + "".join(
         f"| {r['module']} | {r['target']} | {r['stages']} | {r['luts']} | {r['ffs']} | {r['carries']} "
-        f"| {r['fmax_mhz']:.1f} | {', '.join(f'{f:.1f}' for f in r['fmax_by_seed'])} |\n" for r in rows)
+        f"| {mhz_text(r['fmax_mhz'])} | {', '.join(mhz_text(f) for f in r['fmax_by_seed'])} |\n" for r in rows)
 
 
 def write_curves(rows, out_dir="build/synth"):

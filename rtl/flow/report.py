@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .peers import PEERS, peer_key
 from .shard import run_all
-from .synth import synthesize_seeds
+from .synth import mhz_text, synthesize_seeds
 from .targets import FREQ_MHZ, TARGETS
 from .tools import SynthError, tool_versions
 
@@ -31,10 +31,10 @@ def markdown_table(rows):
     def row(r):
         if r.get("error"):
             return f"| {r['unit']} {r['options']} | {r['target']} | {r['error']} ||||||||||\n"
-        seeds = " / ".join(f"{f:.1f}" for f in r.get("fmax_seeds", [r["fmax_mhz"]]))
+        seeds = " / ".join(mhz_text(f) for f in r.get("fmax_seeds", [r["fmax_mhz"]]))
         return (f"| {r['module']} | {r['target']} | {r['luts']} | {r['ffs']} | {r['carries']} | {r['dsps']} "
-                f"| {r['fmax_mhz']:.1f} | {seeds} | {r['lut4_equiv']} | {r['wrapper_luts']} / {r['wrapper_ffs']} "
-                f"| {r['total_luts']} | {r['flat_total_luts']}, {r['flat_fmax_mhz']:.1f} |\n")
+                f"| {mhz_text(r['fmax_mhz'])} | {seeds} | {r['lut4_equiv']} | {r['wrapper_luts']} / {r['wrapper_ffs']} "
+                f"| {r['total_luts']} | {r['flat_total_luts']}, {mhz_text(r['flat_fmax_mhz'])} |\n")
     return head + "".join(row(r) for r in rows)
 
 
@@ -79,7 +79,8 @@ def _merge(runs, seeds):
     for key in ("fmax_mhz", "flat_fmax_mhz"):
         figures = [r[key] for r in runs]
         row[key.replace("_mhz", "_seeds")] = figures
-        row[key] = round(statistics.median(figures), 2)
+        timed = [f for f in figures if f is not None]  # a tool may give no figure (Gowin: see targets.gowin)
+        row[key] = round(statistics.median(timed), 2) if timed else None
     return row
 
 
@@ -118,7 +119,8 @@ def comparison_rows(rows, peers=PEERS, target="ice40"):
             entry.update(module=ours["module"], luts=ours["luts"], fmax_mhz=ours["fmax_mhz"],
                          area_ratio=_ratio(ours["luts"], p.luts), fmax_ratio=_ratio(ours["fmax_mhz"], p.fmax_mhz))
             entry["met"] = ((p.target_luts is None or ours["luts"] <= p.target_luts)
-                            and (p.target_fmax_mhz is None or ours["fmax_mhz"] >= p.target_fmax_mhz))
+                            and (p.target_fmax_mhz is None
+                                 or (ours["fmax_mhz"] is not None and ours["fmax_mhz"] >= p.target_fmax_mhz)))
         if like is not None:
             entry.update(like_options=dict(p.like), like_module=like["module"], like_luts=like["luts"],
                          like_fmax_mhz=like["fmax_mhz"], like_area_ratio=_ratio(like["luts"], p.luts),
@@ -136,11 +138,11 @@ def comparison_table(entries):
         if "luts" not in e:
             ours = (f"{e['unit']} {e['options']} (not synthesised)", "", "", "", "")
         else:
-            ours = (e["module"], e["luts"], f"{e['fmax_mhz']:.1f}", e["area_ratio"], e["fmax_ratio"])
+            ours = (e["module"], e["luts"], mhz_text(e["fmax_mhz"]), e["area_ratio"], e["fmax_ratio"])
         like = ""
         if "like_luts" in e:
             opts = ", ".join(f"--{k}" for k in e["like_options"])
-            like = (f"{opts}: {e['like_luts']} LUT4, {e['like_fmax_mhz']:.1f} MHz (ratios {e['like_area_ratio']}, "
+            like = (f"{opts}: {e['like_luts']} LUT4, {mhz_text(e['like_fmax_mhz'])} MHz (ratios {e['like_area_ratio']}, "
                     f"{e['like_fmax_ratio']})")
         target = ", ".join(t for t in (f"<= {e['target_luts']} LUT4" if e["target_luts"] is not None else "",
                                       f">= {e['target_fmax_mhz']} MHz" if e["target_fmax_mhz"] is not None else "")

@@ -50,7 +50,12 @@ from .tools import SynthError, run_tool
 from .verilog import to_verilog
 from .wrapper import WRAPPER, unit_ports, wrapper_verilog
 
-__all__ = ["synthesize", "synthesize_seeds"]
+__all__ = ["mhz_text", "synthesize", "synthesize_seeds"]
+
+
+def mhz_text(f):
+    """An Fmax figure as the report's tables print it; n/a where the tool timed no path."""
+    return "n/a" if f is None else f"{f:.1f}"
 
 
 def _cells(stat):
@@ -62,16 +67,29 @@ def _count(cells, types=(), prefixes=()):
     return sum(n for t, n in cells.items() if t in types or any(t.startswith(p) for p in prefixes))
 
 
+#: Prefixes the tools put before a clock's net name: nextpnr-ecp5's global buffer ($glbnet$clk$TRELLIS_IO_IN),
+#: Yosys' iopadmap ($iopadmap$clk, Gowin)
+_NET_PREFIXES = ("glbnet", "iopadmap")
+
+
+def _net_of(clock_name):
+    """The design net a nextpnr clock name stands for: ``clk`` for ``clk$SB_IO_IN_$glb_clk``,
+    ``$glbnet$clk$TRELLIS_IO_IN`` and ``$iopadmap$clk``."""
+    parts = [p for p in clock_name.split("$") if p]
+    while parts and parts[0] in _NET_PREFIXES:
+        parts = parts[1:]
+    return parts[0] if parts else ""
+
+
 def _fmax(report, clock="clk"):
     """Achieved Fmax (MHz) of the wrapper clock ``clock`` and the critical path's ends, from nextpnr's --report
-    JSON. nextpnr names a clock by its net (``clk``, ``clk$SB_IO_IN_$glb_clk``, ``clk$TRELLIS_IO_IN``...): the
+    JSON. nextpnr names a clock by its net (``clk$SB_IO_IN_$glb_clk``, ``$glbnet$clk$TRELLIS_IO_IN``...): the
     figure is the one whose net is the wrapper's clock pin, never merely the first name holding "clk"; a report
     without it (or with two candidates) is an error naming the clocks it has."""
     fmax = report.get("fmax", {})
     if not fmax:
         raise SynthError("nextpnr reported no clock: no register-to-register path in the wrapper?")
-    # Yosys' iopadmap (Gowin) names the pad's net $iopadmap$clk
-    ours = [k for k in fmax if k.removeprefix("$iopadmap$").split("$", 1)[0] == clock]
+    ours = [k for k in fmax if _net_of(k) == clock]
     if len(ours) != 1:
         raise SynthError(f"nextpnr's report has no single clock for the wrapper's {clock!r} net: its clocks are "
                          f"{', '.join(sorted(fmax))}")
@@ -159,11 +177,16 @@ tee -q -o flat_stat.json stat -json
         _, flat_s = run_tool(t.pnr, [*pnr, "--json", "flat.json", "--report", f"flat_report{tag}.json"], d,
                              f"nextpnr_flat{tag}.log")
         report = json.loads((d / f"pnr_report{tag}.json").read_text())
-        flat_fmax, flat_path = _fmax(json.loads((d / f"flat_report{tag}.json").read_text()))
+        flat_report = json.loads((d / f"flat_report{tag}.json").read_text())
         if t.times_hierarchy:
             fmax, path = _fmax(report)
-        else:  # nextpnr-himbaechel times no path through a kept hierarchy: the flat design's figure, said so
+            flat_fmax, _ = _fmax(flat_report)
+        elif flat_report.get("fmax"):  # nextpnr-himbaechel times no path through a kept hierarchy: the flat
+            flat_fmax, flat_path = _fmax(flat_report)  # design's figure, said so
             fmax, path = flat_fmax, flat_path + " (flat design)"
+        else:  # nor, for some designs, any routed path ("no interior timing paths"): no figure, said so
+            fmax = flat_fmax = None
+            path = f"{t.pnr} reported no routed timing path (no Fmax)"
         used = report.get("utilization", {})
         rows.append({
             "module": name, "target": target, "device": t.device, "seed": seed,

@@ -83,13 +83,16 @@ def unpack_for(fmt):
 
 def pack_for(fmt, shape, **kwargs):
     """The round-and-pack component of ``fmt``'s family for a raw input of ``shape``. A pack without a
-    ``saturate`` parameter has one overflow behaviour (integers always saturate): the option is not passed."""
+    ``saturate`` parameter has one overflow behaviour (integers always saturate), one without ``tininess`` no
+    underflow (UF stays 0): the option is not passed."""
     pack = family(fmt).pack
     if pack is None:
         raise ValueError(f"dst: {fmt.name} ({fmt.kind}) cannot be converted to yet; "
                          "destinations are floats, posits and integers")
-    if "saturate" not in inspect.signature(pack).parameters:
-        kwargs.pop("saturate", None)
+    params = inspect.signature(pack).parameters
+    for name in ("saturate", "tininess"):  # integers always saturate; only float packs raise UF
+        if name not in params:
+            kwargs.pop(name, None)
     return pack(fmt, shape, **kwargs)
 
 

@@ -1,97 +1,18 @@
-"""Unpack and round-and-pack components for IEEE-style floats (every ``golden.Minifloat``)."""
+"""The round-and-pack component of IEEE-style floats (every ``golden.Minifloat``); their unpack is in
+:mod:`.minifloat_unpack` (re-exported here)."""
 
 from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import wiring
-from amaranth.lib.wiring import In, Out
 
 from fmtforge.golden import Minifloat
+from fmtforge.golden.formats.rounding import check_tininess
 
 from ..pipeline import NO_CUTS
-from .raw import RawShape, raw_layout, signaling_nan
-from .rounding import flags_word, round_increment, rounding_ports
+from .minifloat_unpack import MinifloatUnpack, _check_minifloat
+from .raw import raw_layout, signaling_nan
+from .rounding import flags_word, round_increment, round_up_below, rounding_ports
 
 __all__ = ["MinifloatUnpack", "MinifloatPack"]
-
-
-def _check_minifloat(fmt, what):
-    if not isinstance(fmt, Minifloat):
-        raise TypeError(f"{what} must be a golden.Minifloat, not {fmt!r}")
-    return fmt
-
-
-class MinifloatUnpack(wiring.Component):
-    """Bits of a float -> raw form, with subnormals left unnormalised (exponent field 0, hidden bit 0).
-
-    With ``daz`` (denormals are zero) subnormal patterns read as zeros of their sign (+0 in fnuz formats,
-    which have no -0), as ``golden.convert(..., daz=True)``; the raw form then holds no unnormalised
-    significand.
-
-    Ports
-    -----
-    i : In(fmt.width)
-    o : Out(raw_layout(self.shape))
-    """
-
-    def __init__(self, fmt, *, daz=False):
-        self.fmt = _check_minifloat(fmt, "fmt")
-        self.daz = daz = daz and fmt.subnormals
-        f = fmt.frac_bits
-        self.shape = RawShape(sig_width=f + 1, exp_min=0, exp_max=(1 << fmt.exp_bits) - 1, bias=fmt.bias,
-                              fmt=fmt, unnorm_scale_max=fmt.emin if fmt.subnormals and not daz else None,
-                              ieee_subnormals=True)
-        super().__init__({"i": In(fmt.width), "o": Out(raw_layout(self.shape))})
-
-    def elaborate(self, platform):
-        m = Module()
-        fmt, f = self.fmt, self.fmt.frac_bits
-        frac = self.i[:f]
-        expf = self.i[fmt.man_bits:fmt.man_bits + fmt.exp_bits]
-        sign = self.i[-1]
-        all_e = (1 << fmt.exp_bits) - 1
-        sub = expf == 0
-        m.d.comb += [
-            self.o.sign.eq(sign),
-            self.o.exp.eq(expf),
-        ]
-        if fmt.explicit_integer:
-            # x87: an integer bit that contradicts the exponent is an invalid encoding, read as NaN (with a
-            # payload only when the exponent is all ones, as golden keeps it).
-            hidden = self.i[f]
-            bad = hidden == sub
-            frac = Mux(bad & (expf != all_e), 0, frac)
-            frac = Cat(frac[:f - 1], frac[f - 1] & ~bad)  # quiet bit clear: invalid encodings signal
-        else:
-            hidden = ~sub
-            bad = Const(0)
-        if fmt.subnormals and not self.daz:
-            m.d.comb += self.o.sig.eq(Cat(frac, hidden))
-            zero = sub & (frac == 0)
-        elif self.daz:  # every exponent-0 pattern but an x87 pseudo-denormal (a NaN) is a zero
-            m.d.comb += self.o.sig.eq(Mux(sub, 0, Cat(frac, hidden)))
-            zero = sub & ~bad
-            if fmt.specials == "fnuz":
-                m.d.comb += self.o.sign.eq(sign & ~sub)  # fnuz has no -0 (0x80.. is its NaN)
-        else:
-            m.d.comb += self.o.sig.eq(Mux(sub, 0, Cat(frac, hidden)))
-            zero = sub
-        if fmt.specials == "ieee":
-            top = expf == all_e
-            nan = (top & (frac != 0)) | bad
-            inf = top & (frac == 0) & ~bad
-        elif fmt.specials == "fn":
-            nan = (expf == all_e) & (frac == (1 << f) - 1)
-            inf = Const(0)
-        elif fmt.specials == "fnuz":
-            nan = sign & (self.i[:-1] == 0)
-            inf = Const(0)
-        else:
-            nan = inf = Const(0)
-        m.d.comb += [
-            self.o.is_nan.eq(nan),
-            self.o.is_inf.eq(inf),
-            self.o.is_zero.eq(zero & ~nan),
-        ]
-        return m
 
 
 class MinifloatPack(wiring.Component):
@@ -112,6 +33,9 @@ class MinifloatPack(wiring.Component):
         Width of the ``rand`` port (stochastic rounding only).
     ftz : bool
         Flush to zero: a result that would be subnormal (after rounding) is +-0, raising UF and NX.
+    tininess : str, ``after`` or ``before``
+        UF's tininess rule (IEEE 754-2019 7.5, golden.rounding; docs/flags.md): after rounding, one more
+        rounding decision beside the delivered one (:meth:`_tiny`), no second adder but with stochastic rounding.
 
     Ports
     -----
@@ -123,9 +47,11 @@ class MinifloatPack(wiring.Component):
 
     cuts = NO_CUTS
 
-    def __init__(self, fmt, shape, *, rounding="rne", saturate=False, rand_bits=16, flags=True, ftz=False):
+    def __init__(self, fmt, shape, *, rounding="rne", saturate=False, rand_bits=16, flags=True, ftz=False,
+                 tininess="after"):
         self.fmt = _check_minifloat(fmt, "fmt")
         self.ftz = ftz
+        self.tininess = check_tininess(tininess)
         self.shape = shape
         self.rounding = rounding
         self.saturate = saturate
@@ -191,6 +117,8 @@ class MinifloatPack(wiring.Component):
         S = shape.sig_width
         R = self.rand_bits if self.rounding == "stochastic" else 0
         G = max(R, 1) + 1  # below the result: R rounding bits (or just the round bit), then one sticky bit
+        if self._after() and not shape.normalized and shape.unnorm_scale_max >= emin:
+            G += 1  # an unnormalised value in the binade below 2**emin: its p-th bit is one below the round bit
         P = S - 1 - f  # significand bits below the result's last bit when no denormalising shift is needed
         if P >= G:
             t = Cat(raw.sig[:P - G + 1] != 0, raw.sig[P - G + 1:])
@@ -228,10 +156,34 @@ class MinifloatPack(wiring.Component):
                               frac=frac_t, rand=getattr(self, "rand", None))
         rounded = Signal(enc_w)
         m.d.comb += rounded.eq((enc + inc)[:enc_w])
+        tiny = self._tiny(m, below=enc < (1 << f), rounded=rounded, lsb=ts[G - 1],
+                          low=Cat(lost, ts[:G - 1]), R=R)
         pb = shape.payload_bits
         self._assemble(m, rounded, rbit | sticky, payload=raw.sig[:pb] if pb else Const(0, 1),
-                       payload_bits=pb)
+                       payload_bits=pb, tiny=tiny)
         return m
+
+    def _after(self):
+        """Whether UF needs tininess after rounding (flags asked for, tininess ``after``)."""
+        return self.tininess == "after" and hasattr(self, "flags")
+
+    def _tiny(self, m, *, below, rounded, lsb, low, R):
+        """UF's tininess of a finite result whose value is below 2**emin when ``below``. After rounding, not
+        when it rounds up to 2**emin at precision p (only from the binade just below, where its p-th bit is
+        ``lsb``, the delivered round bit, with ``low`` the bits below it, LSB first): with fraction bits, when
+        the delivered rounding carries (``rounded[f]``: its grid is coarser, rounding monotonic), ``lsb`` is
+        1 and ``low`` rounds up; with none (p = 1), when ``lsb`` (the leading one) is set and ``low`` rounds up
+        from an even exponent field."""
+        f = self.fmt.frac_bits
+        below_s = Signal()
+        m.d.comb += below_s.eq(below & ~(self.i.is_nan | self.i.is_inf | self.i.is_zero))
+        if not self._after():
+            return below_s
+        up = round_up_below(m, self.rounding, sign=self.i.sign, low=low, odd=bool(f),
+                            rand=getattr(self, "rand", None) if R else None)
+        tiny = Signal()
+        m.d.comb += tiny.eq(below_s & ~((rounded[f] if f else 1) & lsb & up))
+        return tiny
 
     def _elaborate_aligned(self):
         m = Module()
@@ -244,6 +196,7 @@ class MinifloatPack(wiring.Component):
         rbit = Signal()
         sticky = Signal()
         frac_t = Signal(self.rand_bits)  # the discarded fraction's top bits, for stochastic rounding
+        low = Const(0, 1)  # below the round bit (for tininess after rounding)
         if f_d >= f_s:
             m.d.comb += enc.eq(mag << (f_d - f_s))
         else:
@@ -255,11 +208,16 @@ class MinifloatPack(wiring.Component):
             ]
             R = self.rand_bits
             m.d.comb += frac_t.eq(mag[max(sh - R, 0):sh] << max(R - sh, 0))
+            if sh > 1:
+                low = Cat(Const(0, 1), mag[:sh - 1])  # a 0 under the bits: the sticky beyond them
 
         inc = round_increment(m, self.rounding, sign=raw.sign, lsb=enc[0], rbit=rbit, sticky=sticky,
                               frac=frac_t, rand=getattr(self, "rand", None))
         rounded = Signal(enc_w)
         m.d.comb += rounded.eq((enc + inc)[:enc_w])
+        # the source's exponent field 0: below 2**emin (the leading one, in the binade below, is rbit)
+        tiny = self._tiny(m, below=raw.exp == 0, rounded=rounded, lsb=rbit, low=low,
+                          R=self.rand_bits if self.rounding == "stochastic" else 0)
         flushed = None
         if self.ftz:
             # the source's exponent field is the result's: from field 0 the result is subnormal (flushed: no
@@ -272,21 +230,23 @@ class MinifloatPack(wiring.Component):
             rounded = masked
         pb = shape.payload_bits  # as the general path: only IEEE-style sources carry a NaN payload
         self._assemble(m, rounded, rbit | sticky, payload=raw.sig[:pb] if pb else Const(0, 1), payload_bits=pb,
-                       flushed=flushed)
+                       flushed=flushed, tiny=tiny)
         return m
 
     def _assemble(self, m, rounded, inexact, *, payload, payload_bits, over=None, tiny=None, flushed=None):
-        """Overflow, specials and flags around a rounded magnitude encoding ``rounded``; ``over`` and
-        ``tiny`` (finite results above max / below the smallest normal), when given, replace the compares
-        on ``rounded``; ``flushed`` (ftz: a subnormal result that ``rounded`` already holds as zero) replaces
-        the flush here."""
+        """Overflow, specials and flags around a rounded magnitude encoding ``rounded``; ``over`` (a finite
+        result above max), when given, replaces the compare on ``rounded``; ``tiny`` is UF's tininess
+        (:meth:`_tiny`; default: the delivered result below the smallest normal); ``flushed`` (ftz: a
+        subnormal result that ``rounded`` already holds as zero) replaces the flush here, which flushes the
+        delivered subnormal results."""
         fmt, raw = self.fmt, self.i
         f = fmt.frac_bits
         max_enc = (fmt.max_biased << f) | fmt.max_frac
         all_e = (1 << fmt.exp_bits) - 1
         finite = ~(raw.is_nan | raw.is_inf | raw.is_zero)
         over = finite & (rounded > max_enc) if over is None else over
-        tiny = finite & (rounded < (1 << f)) if tiny is None else tiny
+        sub = finite & (rounded < (1 << f))  # the delivered result: subnormal or zero
+        tiny = sub if tiny is None else tiny
         toward_zero = {"rtz": Const(1), "rdn": ~raw.sign, "rup": raw.sign}.get(self.rounding, Const(0))
         to_max = Signal()
         m.d.comb += to_max.eq(over & (toward_zero | self.saturate | (fmt.specials == "none")))
@@ -299,7 +259,7 @@ class MinifloatPack(wiring.Component):
             flushed = Const(0)
         elif flushed is None:  # ftz: a nonzero subnormal result, made zero
             flushed = Signal()
-            m.d.comb += [flushed.eq(tiny & (rounded != 0)), mag.eq(Mux(flushed, 0, rounded))]
+            m.d.comb += [flushed.eq(sub & (rounded != 0)), mag.eq(Mux(flushed, 0, rounded))]
         ovf_special = over & ~to_max  # the format's own overflow value: inf or NaN
 
         if fmt.specials == "ieee":

@@ -16,14 +16,17 @@ fp16 -> fp8, ...), the source exponent field ``E`` alone says what happens, by c
 
 The significand is first cut as in the general path: the result's bits, the rounding bits and one sticky bit
 for everything below (one OR tree, shared by every rounding position). Overflow and tininess come from the
-class above, beside the rounding carry chain instead of after it.
+class above, beside the rounding carry chain instead of after it: before rounding a finite value is tiny when
+``E < c``; after rounding (the default) also unless it rounds up to the smallest normal at the destination's
+precision, which (``E = c - 1``, where the delivered rounding shifts by one) is the delivered carry and one
+more rounding decision on the unshifted cut: its last kept bit and the bits below it (rne: two bits ANDed).
 """
 
 from amaranth import Cat, Const, Module, Mux, Signal
 
 from ..gates import add_const
 from .raw import signaling_nan
-from .rounding import flags_word, round_increment
+from .rounding import flags_word, round_increment, round_up_below
 
 __all__ = ["elaborate_narrow"]
 
@@ -152,7 +155,9 @@ def elaborate_narrow(pack):
     m.d.comb += over.eq(over_early | (at_max & inc))
     inexact = Signal()
     m.d.comb += inexact.eq(~special & (rbit | sticky))
-    v = _cut(pack, m, "round", enc_in=enc_in, inc_in=inc_in, over=over, inexact=inexact, normal=normal,
+    fine = _fine_carry(pack, m, t, G, R, f, sign_in, v["rand"] if R else None,
+                       band=v["shifted"] & ~normal & (d == 1))
+    v = _cut(pack, m, "round", enc_in=enc_in, inc_in=inc_in, over=over, inexact=inexact, normal=normal, fine=fine,
              nan_res=nan_res, is_nan=is_nan, sign=sign_in, nv=_invalid(fmt, special, is_inf, sat_inf, ovf_nan)
              | v["snan"])
     normal, sign_in = v["normal"], v["sign"]
@@ -180,13 +185,29 @@ def elaborate_narrow(pack):
 
     if hasattr(pack, "flags"):
         inexact = v["inexact"]
-        # tiny: the rounded result is subnormal or zero (golden's rule); without fraction bits every nonzero
-        # result is normal, so only a result rounded to zero is tiny
-        tiny = ~normal & ~rounded[f] if f else rounded[:W] == 0
+        # tiny (IEEE 754 7.5): the value is below the smallest normal and, after rounding, does not round up
+        # to it at the destination's precision (with fraction bits that needs the delivered carry too)
+        tiny = ~normal
+        if pack.tininess == "after":
+            tiny = ~normal & ~((rounded[f] if f else 1) & v["fine"])
         ftz_nx = flushed if ftz else Const(0)
         m.d.comb += pack.flags.eq(flags_word(nx=inexact | v["over"] | ftz_nx,
                                              uf=(tiny & inexact) | ftz_nx, of=v["over"], nv=v["nv"]))
     return m
+
+
+def _fine_carry(pack, m, t, G, R, f, sign, rand, band):
+    """For tininess after rounding, the part of "rounds up to the smallest normal at precision p" that is
+    not the delivered carry, from the unshifted cut ``t`` of a value with ``E = c - 1``: its p-th bit
+    (``t[G]``, the delivered round bit) is 1 and the bits below it round up (with fraction bits), or, without
+    (p = 1: the leading one is the p-th bit), the value is in that binade (``band``) and the bits below its
+    leading one round up from an even exponent field. 0 when no flags or tininess before (unused)."""
+    if not hasattr(pack, "flags") or pack.tininess != "after":
+        return Const(0)
+    up = round_up_below(m, pack.rounding, sign=sign, low=t[:G], odd=bool(f), rand=rand)  # sticky, rounding bits
+    fine = Signal()
+    m.d.comb += fine.eq((t[G] if f else band) & up)
+    return fine
 
 
 def _invalid(fmt, special, is_inf, sat_inf, ovf_nan):

@@ -60,17 +60,19 @@ class P3109Unpack(wiring.Component):
 class P3109Pack(wiring.Component):
     """Raw form -> P3109 bits, rounded by ``rounding``: exactly ``golden.P3109.encode_raw`` (bits and flags).
 
-    ``saturate`` is P3109's SatFinite; without it, SatNone (see golden.P3109). Ports as every pack: ``i``,
-    ``o``, ``flags`` (with flags=True), ``rand`` (stochastic rounding).
+    ``saturate`` is P3109's SatFinite; without it, SatNone (see golden.P3109); ``tininess`` is UF's rule, as
+    the inner minifloat pack's. Ports as every pack: ``i``, ``o``, ``flags`` (with flags=True), ``rand``
+    (stochastic rounding).
     """
 
-    def __init__(self, fmt, shape, *, rounding="rne", saturate=False, rand_bits=16, flags=True):
+    def __init__(self, fmt, shape, *, rounding="rne", saturate=False, rand_bits=16, flags=True, tininess="after"):
         self.fmt = _check(fmt)
         self.shape = shape
         self.rounding = rounding
         self.saturate = saturate
+        self.tininess = tininess
         self._inner = MinifloatPack(fmt.inner, shape, rounding=rounding, saturate=False, rand_bits=rand_bits,
-                                    flags=True)
+                                    flags=True, tininess=tininess)
         super().__init__(rounding_ports(raw_layout(shape), fmt.width, flags=flags, rounding=rounding,
                                          rand_bits=rand_bits))
 

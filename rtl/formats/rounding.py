@@ -6,7 +6,7 @@ from amaranth import Cat
 
 from fmtforge.golden import DZ, MODES, NV, NX, OF, UF
 
-__all__ = ["FLAGS_WIDTH", "flags_word", "round_increment", "rounding_ports"]
+__all__ = ["FLAGS_WIDTH", "flags_word", "round_increment", "round_up_below", "rounding_ports"]
 
 #: The flags port: NX, UF, OF, DZ, NV from bit 0 up (golden's flag bits, the RISC-V fflags layout).
 FLAGS_WIDTH = 5
@@ -53,3 +53,16 @@ def round_increment(m, rounding, *, sign, lsb, rbit, sticky, frac=None, rand=Non
     else:
         m.d.comb += inc.eq((frac + rand)[-1])  # the carry out of the sum
     return inc
+
+
+def round_up_below(m, rounding, *, sign, low, odd, rand=None):
+    """Whether a magnitude whose last kept bit has parity ``odd`` rounds up on the bits ``low`` below it (LSB
+    first: its top bit is the round bit, the others sticky, its top ``len(rand)`` bits the discarded fraction of
+    stochastic rounding, zero-extended below). Tininess after rounding uses it at the destination's precision."""
+    n = len(low)
+    frac = None
+    if rand is not None:
+        R = len(rand)
+        frac = Cat(Const(0, max(R - n, 0)), low[max(n - R, 0):])
+    return round_increment(m, rounding, sign=sign, lsb=Const(int(odd)), rbit=low[n - 1],
+                           sticky=low[:n - 1] != 0 if n > 1 else Const(0), frac=frac, rand=rand)

@@ -8,6 +8,7 @@ right by its distance to the shared exponent and rounded (truncated, or RNE satu
 magnitude). See docs/bfp.md for the protocol and the payload layout.
 """
 
+import numpy as np
 from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
@@ -17,13 +18,12 @@ from fmtforge.golden.validate import check_choice, check_int
 
 from ..pipeline import Pipeline
 from .max_tree import max_tree
+from .registry import Option, Unit, register
 
-__all__ = ["LATENCY", "ROUNDINGS", "SOURCES", "BfpEncode", "BfpLane", "bfp_name", "check_bfp"]
+__all__ = ["ROUNDINGS", "SOURCES", "BfpEncode", "BfpLane", "bfp_name", "check_bfp"]
 
 SOURCES = ("bf16", "fp32")
 ROUNDINGS = ("rtz", "rne")
-#: Cycles from accepting a block's last beat to the block on ``o`` when nothing stalls.
-LATENCY = 2
 
 
 def check_bfp(src, man_bits, rounding, *, lanes=1, block=1):
@@ -52,7 +52,7 @@ class BfpLane(wiring.Component):
     magnitude is ``2**man_bits - 1`` for an infinity and 0 otherwise.
     """
 
-    def __init__(self, *, src="fp32", man_bits=7, rounding="rtz"):
+    def __init__(self, *, src, man_bits, rounding):
         self.src, self.man_bits, self.rounding = check_bfp(src, man_bits, rounding)
         self.in_layout = data.StructLayout({"x": self.src.width, "scale": 8, "special": 1})
         super().__init__({"i": In(self.in_layout), "o": Out(man_bits + 1)})
@@ -126,13 +126,13 @@ class BfpEncode(wiring.Component):
         NaN or an infinity).
 
     Timing: ``i.ready = ~o.valid | o.ready`` (everything advances together); one beat per cycle; a block
-    leaves ``LATENCY`` = 2 cycles after its last beat is accepted.
+    leaves 2 cycles after its last beat is accepted. Every option is required (the registry holds the
+    defaults).
     """
 
-    def __init__(self, *, lanes, block=16, src="fp32", man_bits=7, rounding="rtz"):
+    def __init__(self, *, lanes, block, src, man_bits, rounding):
         self.src, self.man_bits, self.rounding = check_bfp(src, man_bits, rounding, lanes=lanes, block=block)
         self.lanes, self.block = lanes, block
-        self.latency = LATENCY
         self.in_layout = data.ArrayLayout(self.src.width, lanes)
         self.out_layout = data.StructLayout({"codes": data.ArrayLayout(man_bits + 1, block), "scale": 8})
         super().__init__({"i": In(stream.Signature(self.in_layout)), "o": Out(stream.Signature(self.out_layout))})
@@ -178,3 +178,50 @@ class BfpEncode(wiring.Component):
         m.d.comb += result.scale.eq(Mux(special, 0xFF, scale))
         regs.load((self.o.payload, result), (self.o.valid, valid))
         return m
+
+
+def _build(lanes, block, src, man_bits, rounding):
+    check_bfp(src, man_bits, rounding, lanes=lanes, block=block)  # before the component exists
+    return BfpEncode(lanes=lanes, block=block, src=src, man_bits=man_bits, rounding=rounding)
+
+
+def _model(options, bits):
+    """``(codes, scales)`` of blocks of ``src`` patterns ``bits`` (shape (blocks, block)): ``golden.block.bfp.
+    msfp_encode_bits`` (codes (blocks, block) ``sign << man_bits | magnitude``, scales (blocks,) biased, 0xFF
+    marking a block that holds a NaN or an infinity)."""
+    from fmtforge.golden.block.bfp import MSFP, msfp_encode_bits
+    o = options
+    bits = np.asarray(bits)
+    scheme = MSFP(man_bits=o["man_bits"], block_size=o["block"], rounding=o["rounding"])
+    codes, scales = msfp_encode_bits(scheme, bits.reshape(-1), o["src"])
+    return np.asarray(codes).reshape(-1, o["block"]), np.asarray(scales).reshape(-1)
+
+
+register(Unit(
+    name="bfp-encode",
+    summary="MSFP12/MSFP16-style block floating point encoder: a shared 8-bit exponent per block, streaming",
+    description="bf16 or fp32 elements in, N per beat; per block of B (16) one biased shared exponent "
+                "floor(log2(amax)) + 127 and B sign-magnitude mantissas out, as golden.block.bfp.msfp_encode_bits "
+                "(man_bits 3: MSFP12, 7: MSFP16; truncation or RNE).",
+    build=_build,
+    options=(
+        Option("lanes", "int", "elements per beat", 4, range=(1, 64), metavar="N"),
+        Option("block", "int", "elements per shared exponent, a multiple of lanes", 16, range=(1, 256),
+               metavar="B"),
+        Option("src", "choice", "element format", "fp32", choices=SOURCES, metavar="S"),
+        Option("man_bits", "int", "magnitude bits per element (3: MSFP12, 7: MSFP16)", 7, range=(1, 15),
+               metavar="M"),
+        Option("rounding", "choice", "rtz (truncation, MSFP's) or rne (saturating)", "rtz", choices=ROUNDINGS,
+               metavar="R"),
+    ),
+    examples=(
+        dict(lanes=4, src="fp32", man_bits=7),
+        dict(lanes=16, src="bf16", man_bits=3, rounding="rne"),
+    ),
+    docs="docs/bfp.md",
+    model=_model,
+    latency=lambda o: 2,
+    latency_from="a block's last beat accepted on i to the encoded block valid on o",
+    streams=lambda o: {"i": (), "o": ("codes", "scale")},
+    fuzz={"lanes": (1, 2), "block": (2, 4), "src": SOURCES, "man_bits": tuple(range(1, 16)), "rounding": ROUNDINGS},
+))

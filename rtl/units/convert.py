@@ -10,6 +10,7 @@ from amaranth.lib.wiring import In, Out
 from fmtforge import golden
 from fmtforge.golden import MODES, Minifloat
 from fmtforge.golden.formats.convert import check_flush
+from fmtforge.golden.formats.rounding import TININESS, check_tininess
 from fmtforge.golden.validate import check_bool, check_choice, check_int
 
 from ..formats import DEST_KINDS, SOURCE_KINDS, levels_of, needs_normalize, pack_for, unpack_for
@@ -17,20 +18,25 @@ from ..formats.minifloat import MinifloatUnpack
 from ..formats.raw import Normalize
 from ..formats.rounding import FLAGS_WIDTH, rounding_ports
 from ..pipeline import Cuts, Pipeline, place
+from .registry import Option, Unit, register
 
 __all__ = ["ConvertCore", "Converter", "PipelinedConverter", "converter_name", "make_converter"]
 
 
-def converter_name(src, dst, rounding="rne", saturate=False, flags=False, stages=0, ftz=False, daz=False):
-    """The Verilog module name of a converter: its parameters, spelled out."""
+def converter_name(src, dst, rounding="rne", saturate=False, flags=False, stages=0, ftz=False, daz=False,
+                   tininess="after"):
+    """The Verilog module name of a converter: its parameters, spelled out (tininess only when not the
+    default, ``after``)."""
     return (f"convert_{src.name}_to_{dst.name}_{rounding}" + ("_sat" if saturate else "")
             + ("_ftz" if ftz else "") + ("_daz" if daz else "")
+            + ("" if tininess == "after" else f"_tiny_{tininess}")
             + ("_flags" if flags else "") + (f"_s{stages}" if stages else ""))
 
 
-def _check(src, dst, rounding, saturate, rand_bits, ftz=False, daz=False):
+def _check(src, dst, rounding, saturate, rand_bits, ftz=False, daz=False, tininess="after"):
     src, dst = golden.lookup(src), golden.lookup(dst)
     check_flush(src, dst, ftz, daz)
+    check_tininess(tininess)
     check_choice("rounding", rounding, MODES)
     check_bool("saturate", saturate)
     check_int("rand_bits", rand_bits, 1, 32)
@@ -43,15 +49,17 @@ def _check(src, dst, rounding, saturate, rand_bits, ftz=False, daz=False):
     return src, dst
 
 
-def _datapath(src, dst, rounding, saturate, flags, rand_bits, ftz=False, daz=False):
-    """(unpack, normalize or None, pack) for a conversion (``ftz``/``daz``: float formats only, checked)."""
+def _datapath(src, dst, rounding, saturate, flags, rand_bits, ftz=False, daz=False, tininess="after"):
+    """(unpack, normalize or None, pack) for a conversion (``ftz``/``daz``: float formats only, checked;
+    ``tininess``: the UF rule of the packs that raise UF)."""
     unpack = MinifloatUnpack(src, daz=True) if daz and isinstance(src, Minifloat) else unpack_for(src)
     shape = unpack.shape
     normalize = Normalize(shape) if needs_normalize(shape, dst) else None
     if normalize is not None:
         shape = normalize.shape
     extra = dict(ftz=True) if ftz else {}
-    pack = pack_for(dst, shape, rounding=rounding, saturate=saturate, rand_bits=rand_bits, flags=flags, **extra)
+    pack = pack_for(dst, shape, rounding=rounding, saturate=saturate, rand_bits=rand_bits, flags=flags,
+                    tininess=tininess, **extra)
     return unpack, normalize, pack
 
 
@@ -81,12 +89,12 @@ class ConvertCore(wiring.Component):
     """The combinational datapath: ``i`` (source bits) -> ``o`` (destination bits), ``flags``, ``rand``."""
 
     def __init__(self, src, dst, *, rounding="rne", saturate=False, flags=False, rand_bits=16, ftz=False,
-                 daz=False):
-        self.src, self.dst = _check(src, dst, rounding, saturate, rand_bits, ftz, daz)
+                 daz=False, tininess="after"):
+        self.src, self.dst = _check(src, dst, rounding, saturate, rand_bits, ftz, daz, tininess)
         self.rounding, self.saturate, self.with_flags, self.rand_bits = rounding, saturate, flags, rand_bits
-        self.ftz, self.daz = ftz, daz
+        self.ftz, self.daz, self.tininess = ftz, daz, tininess
         self._unpack, self._normalize, self._pack = _datapath(self.src, self.dst, rounding, saturate, flags,
-                                                              rand_bits, ftz, daz)
+                                                              rand_bits, ftz, daz, tininess)
         super().__init__(rounding_ports(self.src.width, self.dst.width, flags=flags, rounding=rounding,
                                          rand_bits=rand_bits))
 
@@ -109,7 +117,8 @@ class ConvertCore(wiring.Component):
 
 
 class Converter(ConvertCore):
-    """Combinational converter from ``src`` to ``dst`` bits, equal to ``golden.convert`` bit for bit.
+    """Combinational converter from ``src`` to ``dst`` bits, equal to ``golden.convert`` bit for bit. Every
+    option is required (their defaults live in the registry: ``UNITS["convert"].create(src=, dst=)``).
 
     Parameters
     ----------
@@ -126,6 +135,9 @@ class Converter(ConvertCore):
     ftz, daz : bool
         Flush subnormal results to zero (raising UF and NX) / read subnormal inputs as zero (float
         destinations / sources only), as ``golden.convert(..., ftz=, daz=)``.
+    tininess : str, ``after`` (default) or ``before``
+        When an inexact float result raises UF (IEEE 754-2019 7.5): tininess after rounding (RISC-V, x86) or
+        before (Arm), as ``golden.convert_flags(..., tininess=)``.
 
     Ports
     -----
@@ -135,10 +147,14 @@ class Converter(ConvertCore):
     rand : In(rand_bits), with rounding="stochastic"
     """
 
+    def __init__(self, src, dst, *, rounding, saturate, flags, rand_bits, ftz, daz, tininess):
+        super().__init__(src, dst, rounding=rounding, saturate=saturate, flags=flags, rand_bits=rand_bits, ftz=ftz,
+                         daz=daz, tininess=tininess)
+
     @property
     def name(self):
         return converter_name(self.src, self.dst, self.rounding, self.saturate, self.with_flags, ftz=self.ftz,
-                              daz=self.daz)
+                              daz=self.daz, tininess=self.tininess)
 
 
 class PipelinedConverter(wiring.Component):
@@ -159,13 +175,12 @@ class PipelinedConverter(wiring.Component):
     more than the datapath has points for go at the output.
     """
 
-    def __init__(self, src, dst, *, stages, rounding="rne", saturate=False, flags=False, rand_bits=16, ftz=False,
-                 daz=False):
+    def __init__(self, src, dst, *, stages, rounding, saturate, flags, rand_bits, ftz, daz, tininess):
         check_int("stages", stages, 1, 8)
-        self.src, self.dst = _check(src, dst, rounding, saturate, rand_bits, ftz, daz)
-        self.ftz, self.daz = ftz, daz
+        self.src, self.dst = _check(src, dst, rounding, saturate, rand_bits, ftz, daz, tininess)
+        self.ftz, self.daz, self.tininess = ftz, daz, tininess
         self._unpack, self._normalize, self._pack = _datapath(self.src, self.dst, rounding, saturate, flags,
-                                                              rand_bits, ftz, daz)
+                                                              rand_bits, ftz, daz, tininess)
         self.stages = stages
         self.rounding, self.saturate, self.with_flags, self.rand_bits = rounding, saturate, flags, rand_bits
         self._advance = Signal()
@@ -187,7 +202,7 @@ class PipelinedConverter(wiring.Component):
     @property
     def name(self):
         return converter_name(self.src, self.dst, self.rounding, self.saturate, self.with_flags, self.stages,
-                              ftz=self.ftz, daz=self.daz)
+                              ftz=self.ftz, daz=self.daz, tininess=self.tininess)
 
     def elaborate(self, platform):
         m = Module()
@@ -229,14 +244,76 @@ class PipelinedConverter(wiring.Component):
         return m
 
 
-def make_converter(src, dst, *, rounding="rne", saturate=False, flags=False, rand_bits=16, stages=0, ftz=False,
-                   daz=False):
-    """A :class:`Converter` (stages=0) or a :class:`PipelinedConverter`."""
+def make_converter(src, dst, *, rounding, saturate, flags, rand_bits, stages, ftz, daz, tininess):
+    """A :class:`Converter` (stages=0) or a :class:`PipelinedConverter`: the ``convert`` unit's build, every
+    option given (``UNITS["convert"].create(src=, dst=, ...)`` fills in the defaults)."""
     # Checked before the component exists: a component whose constructor raises is left half-built and warns
     # (UnusedElaboratable) when collected.
-    src, dst = _check(src, dst, rounding, saturate, rand_bits, ftz, daz)
+    src, dst = _check(src, dst, rounding, saturate, rand_bits, ftz, daz, tininess)
     if stages:
         return PipelinedConverter(src, dst, stages=stages, rounding=rounding, saturate=saturate, flags=flags,
-                                  rand_bits=rand_bits, ftz=ftz, daz=daz)
+                                  rand_bits=rand_bits, ftz=ftz, daz=daz, tininess=tininess)
     return Converter(src, dst, rounding=rounding, saturate=saturate, flags=flags, rand_bits=rand_bits, ftz=ftz,
-                     daz=daz)
+                     daz=daz, tininess=tininess)
+
+
+def _model(options, bits, rand=None):
+    """``(bits, flags)``: ``golden.convert_flags`` of ``bits`` (source patterns, numpy) with the configuration's
+    rounding, saturation, ftz, daz and tininess rule; ``rand`` (``rand_bits`` wide) for stochastic rounding. ``flags`` is
+    computed whether or not the unit has the port."""
+    o = options
+    kw = dict(rand=rand, rand_bits=o["rand_bits"]) if o["rounding"] == "stochastic" else {}
+    return golden.convert_flags(bits, o["src"], o["dst"], o["rounding"], o["saturate"], ftz=o["ftz"], daz=o["daz"],
+                                tininess=o["tininess"], **kw)
+
+
+def _streams(options):
+    if not options["stages"]:
+        return {}
+    return {"i": ("data",) + (("rand",) if options["rounding"] == "stochastic" else ()),
+            "o": ("data",) + (("flags",) if options["flags"] else ())}
+
+
+_STAGES = "0: combinational (ports i, o); N >= 1: pipelined, N register stages"
+
+register(Unit(
+    name="convert",
+    summary="any-to-any format converter, equal to `golden.convert` bit for bit",
+    description="Convert bits of one format to another, equal to golden.convert bit for bit (every rounding "
+                "mode, saturation, IEEE flags). Formats: see `fmtforge list`; parametric names too.",
+    build=make_converter,
+    options=(
+        Option("src", "format", "source format (see `fmtforge list`)", metavar="S"),
+        Option("dst", "format", "destination format", metavar="D"),
+        Option("rounding", "choice", "rounding mode", "rne", choices=MODES, metavar="M"),
+        Option("saturate", "bool", "overflow and infinities give +-max", False),
+        Option("flags", "bool", "add a 5-bit flags port in the RISC-V fflags layout (NX bit 0 .. NV bit 4)", False),
+        Option("rand_bits", "int", "width of the rand port for stochastic rounding", 16, range=(1, 32),
+               metavar="R"),
+        Option("stages", "int", _STAGES + " behind valid/ready streams", 0, range=(0, 8), metavar="N"),
+        Option("ftz", "bool", "flush to zero: results that would be subnormal give +-0, raising UF and NX "
+               "(float destinations)", False),
+        Option("daz", "bool", "denormals are zero: subnormal inputs read as +-0 (float sources)", False),
+        Option("tininess", "choice", "UF's tininess rule (IEEE 754 7.5): after rounding (RISC-V, x86) or before "
+               "(Arm)", "after", choices=TININESS, metavar="T"),
+    ),
+    examples=(
+        dict(src="fp32", dst="bf16"),
+        dict(src="bf16", dst="fp32"),
+        dict(src="fp32", dst="fp8_e4m3", saturate=True),
+        dict(src="fp32", dst="fp8_e5m2"),
+        dict(src="fp16", dst="fp32"),
+        dict(src="fp32", dst="int8"),
+        dict(src="nf4", dst="bf16"),
+        dict(src="fp32", dst="bf16", rounding="stochastic", flags=True, stages=2),
+        dict(src="posit16", dst="fp32"),
+        dict(src="fp32", dst="posit16"),
+    ),
+    model=_model,
+    latency=lambda o: o["stages"] or None,
+    latency_from="an input beat accepted on i to its result valid on o",
+    streams=_streams,
+    fuzz={"src": ("fp32", "bf16", "e3m4", "posit8", "int4", "nf4", "e2m1_none", "x87"),
+          "dst": ("fp8_e4m3", "e5m10_b3", "posit12_es3", "uint8", "e1m0_none", "fp6_e3m2"),
+          "rounding": MODES, "rand_bits": tuple(range(1, 33)), "stages": (0, 1, 2, 3), "tininess": TININESS},
+))

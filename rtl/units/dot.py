@@ -17,7 +17,8 @@ from ..formats import unpack_for
 from ..formats.rounding import FLAGS_WIDTH
 from ..pipeline import Pipeline
 from .dot_acc import Geometry, geometry, round_fixed
-from .dot_check import check_dot, dot_name
+from .dot_check import ACC_FORMATS, DSP, MODES, ROUNDINGS, WINDOW_ACCS, check_dot, dot_name
+from .registry import Option, Unit, register
 from .dot_window import place_mag, window_sum
 from .dot_terms import SPECIALS, Term, combine_specials, merge_specials, place, product, raw_term, term_shape
 
@@ -105,10 +106,14 @@ class Dot(wiring.Component):
     condition: one beat per cycle unless a result waits on ``o``.
     """
 
-    def __init__(self, *, a, b, c="fp32", out="fp32", mode="exact", lanes=1, rounding="rne", window=None,
-                 max_terms=None, stages=0, flags=False, dsp="infer", acc=None, acc_rounding=None):
-        p = check_dot(a=a, b=b, c=c, out=out, mode=mode, lanes=lanes, rounding=rounding, window=window,
-                      max_terms=max_terms, stages=stages, flags=flags, dsp=dsp, acc=acc, acc_rounding=acc_rounding)
+    def __init__(self, *, a, b, c, out, mode, lanes, rounding, window, max_terms, stages, flags, dsp, acc,
+                 acc_rounding):
+        try:
+            p = check_dot(a=a, b=b, c=c, out=out, mode=mode, lanes=lanes, rounding=rounding, window=window,
+                          max_terms=max_terms, stages=stages, flags=flags, dsp=dsp, acc=acc, acc_rounding=acc_rounding)
+        except ValueError:  # refused: a half-built component is not an unused one (no UnusedElaboratable)
+            self._MustUse__silence = True
+            raise
         self.p = p
         self.acc, self.acc_rounding = p["acc"], p["acc_rounding"]
         self.a, self.b, self.c, self.out = p["a"], p["b"], p["c"], p["out"]
@@ -285,3 +290,69 @@ class Dot(wiring.Component):
         if self.flags:
             loads.append((self.o.payload.flags, flags))
         regs.load(*loads)
+
+
+def _model(options, a, b, c):
+    """``(bits, flags)`` of ``golden.arith.dot``: ``a``, ``b`` operand patterns of shape (..., K) (K a multiple of
+    lanes), ``c`` the addends (...,); the results in ``out`` with the RISC-V flags, in the unit's mode (exact:
+    one rounding; beat: rounded into ``out`` every beat; window: truncated terms, rounded into ``acc``)."""
+    from fmtforge.golden.arith import dot
+    o = options
+    kw = dict(window=o["window"], acc_fmt=o["acc"], acc_rounding=o["acc_rounding"]) if o["mode"] == "window" else {}
+    return dot(a, b, c, a_fmt=o["a"], b_fmt=o["b"], c_fmt=o["c"], out_fmt=o["out"], mode=o["mode"],
+               lanes=o["lanes"], rounding=o["rounding"], **kw)
+
+
+def _dot(a, b, c, out, mode, lanes, rounding, window, acc, acc_rounding, max_terms, stages, flags, dsp):
+    return Dot(a=a, b=b, c=c, out=out, mode=mode, lanes=lanes, rounding=rounding, window=window,
+               max_terms=max_terms, stages=stages, flags=flags, dsp=dsp, acc=acc, acc_rounding=acc_rounding)
+
+
+register(Unit(
+    name="dot",
+    summary="streaming dot product of floats <= 16 bits or int8/int4 + an fp32/fp16/bf16 addend, exact or "
+            "rounded per beat, L products per beat",
+    description="out = c + sum a_k * b_k, bit for bit golden.arith.dot: exact (one rounding), beat (rounded "
+                "into out every beat: an FMA chain), window (terms aligned to the largest and truncated below W bits, rounded "
+                "into an accumulator format every beat).",
+    build=_dot,
+    options=(
+        Option("a", "format", "format of the a operands: a float of <= 16 bits or int8 / int4", metavar="F"),
+        Option("b", "format", "format of the b operands (may differ from a)", metavar="F"),
+        Option("c", "choice", "addend format (the addend comes with a dot product's first beat)", "fp32",
+               choices=ACC_FORMATS, metavar="F"),
+        Option("out", "choice", "result format", "fp32", choices=ACC_FORMATS, metavar="F"),
+        Option("mode", "choice", "accumulation: exact (rounded once), beat (rounded every beat), window (tensor-core truncation)", "exact",
+               choices=MODES, metavar="M"),
+        Option("lanes", "int", "products per beat", 1, range=(1, 16), metavar="L"),
+        Option("rounding", "choice", "rounding mode", "rne", choices=ROUNDINGS, metavar="R"),
+        Option("window", "int", "window mode: bits kept per term from the largest leading bit down", None,
+               range=(2, 64), metavar="W"),
+        Option("acc", "choice", "window mode: the accumulator's format (default fp32)", None, choices=WINDOW_ACCS,
+               metavar="F"),
+        Option("acc_rounding", "choice", "window mode: the accumulator's rounding (default rtz)", None,
+               choices=ROUNDINGS, metavar="R"),
+        Option("max_terms", "int", "exact mode: the most products in one dot product (sizes the accumulator; "
+               "default 4096)", None, range=(1, 1 << 20), metavar="N"),
+        Option("stages", "int", "optional pipeline registers: exact 0..3, beat 0..1", 0, range=(0, 3),
+               metavar="N"),
+        Option("flags", "bool", "a 5-bit flags field beside each result (RISC-V fflags layout)", False),
+        Option("dsp", "choice", "multipliers: infer (written as *, mapped by synthesis)", "infer", choices=DSP,
+               metavar="D"),
+    ),
+    examples=(
+        dict(a="fp8_e4m3", b="fp8_e4m3", c="fp16", out="fp16", mode="beat", lanes=2, stages=1),
+        dict(a="fp8_e4m3", b="fp8_e5m2", lanes=4, max_terms=1024, flags=True),
+        dict(a="fp16", b="fp16", lanes=2, mode="beat", flags=True),
+        dict(a="int8", b="fp8_e4m3", c="bf16", out="bf16", lanes=4, max_terms=256),
+        dict(a="fp8_e4m3", b="fp8_e4m3", mode="window", window=14, lanes=4),
+    ),
+    docs="docs/dot_unit.md",
+    model=_model,
+    latency=lambda o: dot_latency(o["mode"], o["stages"]),
+    latency_from="a dot product's last beat accepted on i to its result valid on o (nothing stalling)",
+    streams=lambda o: {"i": ("a", "b", "c", "last"), "o": ("data",) + (("flags",) if o["flags"] else ())},
+    fuzz={"a": ("fp8_e4m3", "fp8_e5m2", "fp6_e2m3", "fp4_e2m1", "int8", "int4", "fp16", "bf16"),
+          "b": ("fp8_e4m3", "fp8_e5m2", "int8", "fp16"), "c": ACC_FORMATS, "out": ACC_FORMATS, "mode": MODES,
+          "lanes": (1, 2, 3, 4), "rounding": ROUNDINGS, "window": (8, 14, 25), "stages": (0, 1, 2)},
+))

@@ -19,7 +19,10 @@ def place_mag(term, shape, lsb, width):
     up = shape.lsb - lsb
     assert up >= 0 and shape.msb - lsb <= width, (shape, lsb, width)
     mag = shift_left(term.sig, term.off, width)
-    return Cat(Const(0, up), mag)[:width] if up else mag
+    word = Cat(Const(0, up), mag)[:width] if up else mag[:width]
+    # exactly ``width`` bits: a narrower word would be zero-extended implicitly where it meets the others
+    # (Verilator -Wall: WIDTHEXPAND)
+    return Cat(word, Const(0, width - len(word))) if len(word) < width else word
 
 
 def _keep(m, word, window, name):
@@ -48,6 +51,9 @@ def window_sum(m, mags, signs, window, width, name):
     nonzero bit was cut from any term, and each term's "is zero after truncation" bit.
     """
     G = width - 1
+    # every magnitude exactly G bits wide (registered words may be narrower): no implicit zero-extension where
+    # they meet (Verilator -Wall: WIDTHEXPAND)
+    mags = [Cat(w, Const(0, G - len(w))) if len(w) < G else w[:G] for w in mags]
     orw = Signal(G, name=f"{name}_or")
     m.d.comb += orw.eq(_or_all(mags))
     keep = Signal(G, name=f"{name}_keep")  # 0 at the positions below E - window + 1

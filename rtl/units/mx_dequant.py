@@ -5,7 +5,8 @@ destination, with its overflow (+-inf) and underflow (subnormals, +-0) rules; ev
 positive quiet NaN. docs/mx.md has the ports and the latency.
 """
 
-from amaranth import Cat, Const, Module, Mux, Signal
+import numpy as np
+from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -17,6 +18,8 @@ from ..formats import pack_for
 from ..formats.raw import RawShape, raw_layout
 from .mx_lane import ScaledConvert, _normalized
 from ..pipeline import Pipeline
+from .mx_quant import ELEMENT_OPTION, LANES_OPTION
+from .registry import Option, Unit, register
 
 __all__ = ["DESTINATIONS", "MXDequantize", "SCHEMES", "mx_dequantize_name"]
 
@@ -52,19 +55,18 @@ class MXDequantize(wiring.Component):
     o : Out(stream.Signature(out_layout)) -- ``data`` (``lanes`` values of ``dst``), ``last``.
     tensor_scale : In(32), nvfp4 only -- the per-tensor fp32 scale, read with every accepted beat.
 
-    ``i.ready = ~o.valid | o.ready``: the output register holds a result until it is taken.
+    ``i.ready = ~o.valid | o.ready``: the output register holds a result until it is taken. Every option is
+    required (the registry holds the defaults; element None: the scheme's).
     """
 
-    LATENCY = 1
-
-    def __init__(self, *, scheme="mx", element=None, dst="fp32", lanes=4):
+    def __init__(self, *, scheme, element, dst, lanes):
         try:
             self._setup(scheme=scheme, element=element, dst=dst, lanes=lanes)
         except Exception:  # refused options: the half-built component must not warn UnusedElaboratable later
             self._MustUse__silence = True
             raise
 
-    def _setup(self, *, scheme="mx", element=None, dst="fp32", lanes=4):
+    def _setup(self, *, scheme, element, dst, lanes):
         self.scheme = check_choice("scheme", scheme, SCHEMES)
         if element is None:
             element = "fp4_e2m1" if scheme == "nvfp4" else "fp8_e4m3"
@@ -145,3 +147,45 @@ class MXDequantize(wiring.Component):
         m.d.comb += [result.data.eq(Cat(*values)), result.last.eq(beat.last)]
         Pipeline(m, advance).load((self.o.payload, result), (self.o.valid, self.i.valid))
         return m
+
+
+def _model(options, codes, scales, tensor_scale=None):
+    """``dst`` patterns (shape of ``codes``) of beats ``codes`` (shape (beats, lanes)) times one scale per beat
+    (``scales`` (beats,): E8M0, or E4M3 with the fp32 ``tensor_scale`` for nvfp4):
+    ``golden.block.dequantize_to``, the exact products rounded once."""
+    from fmtforge.golden import block
+    codes, scales = np.asarray(codes, dtype=np.uint8), np.asarray(scales, dtype=np.uint8)
+    n, L = codes.shape
+    if options["scheme"] == "nvfp4":  # NVFP4 blocks are 16 codes: pad each beat to whole blocks
+        reps = -(-L // 16)
+        c = np.zeros((n, 16 * reps), np.uint8)
+        c[:, :L] = codes
+        t = block.NVFP4Tensor(block.NVFP4(), c.reshape(-1), np.repeat(scales, reps), tensor_scale=tensor_scale)
+        return block.dequantize_to(t, options["dst"]).reshape(n, 16 * reps)[:, :L]
+    element = options["element"] or "fp8_e4m3"
+    t = block.BlockTensor(block.MX(element=element, block_size=L), codes.reshape(-1), scales)
+    return block.dequantize_to(t, options["dst"]).reshape(n, L)
+
+
+register(Unit(
+    name="mx-dequantize",
+    summary="OCP MX (E8M0) or NVFP4 (E4M3 x fp32) blocks -> fp32/bf16, exact products rounded once, L per beat",
+    description="Element codes times their block's scale, rounded once (ties to even) into fp32 or bf16 with "
+                "the destination's overflow and underflow rules, bit for bit golden.block.dequantize_to.",
+    build=MXDequantize,
+    options=(
+        Option("scheme", "choice", "mx or nvfp4 (then a tensor_scale port)", "mx", choices=SCHEMES,
+               metavar="S"),
+        ELEMENT_OPTION,
+        Option("dst", "choice", "destination format", "fp32", choices=DESTINATIONS, metavar="D"),
+        LANES_OPTION,
+    ),
+    examples=(dict(), dict(scheme="nvfp4", dst="bf16", lanes=8)),
+    docs="docs/mx.md",
+    model=_model,
+    latency=lambda o: 1,
+    latency_from="a beat accepted on i to its result valid on o",
+    streams=lambda o: {"i": ("codes", "scale", "last"), "o": ("data", "last")},
+    fuzz={"scheme": SCHEMES, "element": ("fp8_e5m2", "fp6_e2m3", "fp4_e2m1"), "dst": DESTINATIONS,
+          "lanes": (1, 2, 4)},
+))

@@ -6,17 +6,21 @@ the payload layouts, the protocol and the latency.
 
 from fractions import Fraction
 
+import numpy as np
 from amaranth import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from fmtforge import golden
 from fmtforge.golden.block import MX, SCALE_MODES
+from fmtforge.golden.block.mx import ELEMENTS
+from fmtforge.golden.block.nvfp4 import NVFP4_SCALE_ROUNDING
 from fmtforge.golden.validate import check_choice, check_int
 
 from .max_tree import max_tree
 from .mx_lane import ScaledConvert, _normalized
 from .nvfp4_lane import RatioPack, normalized_product
+from .registry import Option, Unit, register
 
 __all__ = ["BLOCK_SIZES", "MXQuantize", "SCHEMES", "SOURCES", "check_lanes", "mx_quantize_name"]
 
@@ -59,7 +63,6 @@ def mx_quantize_name(src, element, block_size, lanes, scale_mode, scheme="mx"):
 
 def resolve(scheme, element, block_size, scale_mode, scale_rounding):
     """(element, block_size, scale rule) of a scheme, the options it does not take rejected by name."""
-    from fmtforge.golden.block.nvfp4 import NVFP4_SCALE_ROUNDING
     check_choice("scheme", scheme, SCHEMES)
     if scheme == "nvfp4":
         for name, value, want in (("element", element, "fp4_e2m1"), ("block_size", block_size, 16)):
@@ -98,14 +101,12 @@ class MXQuantize(wiring.Component):
 
     Two block buffers: one fills while the other drains, so one beat per cycle both ways. ``i.ready`` is low
     only while both buffers hold blocks not yet sent, and never depends on ``o.ready`` combinationally. The
-    first beat of a block is on ``o`` :attr:`LATENCY` cycles after its last input beat was accepted (when the
-    previous block has left).
+    first beat of a block is on ``o`` 2 cycles after its last input beat was accepted (when the previous block
+    has left): ``UNITS["mx-quantize"].latency``. Every option is required (the registry holds the defaults;
+    None: picked from the scheme).
     """
 
-    LATENCY = 2
-
-    def __init__(self, *, scheme="mx", element=None, src="fp32", block_size=None, lanes=4, scale_mode=None,
-                 scale_rounding=None):
+    def __init__(self, *, scheme, element, src, block_size, lanes, scale_mode, scale_rounding):
         try:
             self._setup(scheme=scheme, element=element, src=src, block_size=block_size, lanes=lanes,
                         scale_mode=scale_mode, scale_rounding=scale_rounding)
@@ -113,8 +114,7 @@ class MXQuantize(wiring.Component):
             self._MustUse__silence = True
             raise
 
-    def _setup(self, *, scheme="mx", element=None, src="fp32", block_size=None, lanes=4, scale_mode=None,
-               scale_rounding=None):
+    def _setup(self, *, scheme, element, src, block_size, lanes, scale_mode, scale_rounding):
         element, block_size, rule = resolve(scheme, element, block_size, scale_mode, scale_rounding)
         self.nvfp4 = scheme == "nvfp4"
         self.scheme_name = scheme
@@ -302,3 +302,55 @@ class MXQuantize(wiring.Component):
             code = Mux(sb.is_zero, x.sign << 3, div.o)
             codes.append(Mux(nan_block, 0, code))
         return codes
+
+
+def _model(options, bits, tensor_scale=None):
+    """``(codes, scales)`` of blocks of ``src`` patterns ``bits`` (shape (blocks, block size)):
+    ``golden.block.MX(element, block_size).quantize(values, scale_mode=)`` or, for nvfp4,
+    ``golden.block.NVFP4().quantize(values, tensor_scale=, scale_rounding=)``; codes (blocks, block size),
+    scales (blocks,)."""
+    o = options
+    element, block_size, rule = resolve(o["scheme"], o["element"], o["block_size"], o["scale_mode"],
+                                        o["scale_rounding"])
+    values = golden.lookup(o["src"]).decode(np.asarray(bits)).reshape(-1, block_size)
+    if o["scheme"] == "nvfp4":
+        from fmtforge.golden.block import NVFP4
+        t = NVFP4().quantize(values, tensor_scale=tensor_scale, scale_rounding=rule)
+    else:
+        t = MX(element=element, block_size=block_size).quantize(values, scale_mode=rule)
+    return np.asarray(t.codes).reshape(-1, block_size), np.asarray(t.scales).reshape(-1)
+
+
+_SCHEME = Option("scheme", "choice", "mx (OCP MX v1.0: E8M0 scale) or nvfp4 (16 fp4_e2m1, E4M3 scale, fp32 tensor "
+                 "scale port)", "mx", choices=SCHEMES, metavar="S")
+ELEMENT_OPTION = Option("element", "choice", "element format (default fp8_e4m3; nvfp4: fp4_e2m1)", None,
+                        choices=ELEMENTS, metavar="E")
+LANES_OPTION = Option("lanes", "int", "elements per beat", 4, range=(1, 64), metavar="L")
+
+register(Unit(
+    name="mx-quantize",
+    summary="fp32/bf16 stream -> OCP MX blocks (E8M0 scale + elements) or NVFP4, double-buffered, L per beat",
+    description="Blocks of 16, 32 or 64 fp32 or bf16 elements -> a shared scale and element codes, bit for bit "
+                "golden.block.MX.quantize (scale rule: the spec's floor, or torchao's ceil, even, rceil) or "
+                "golden.block.NVFP4.quantize.",
+    build=MXQuantize,
+    options=(
+        _SCHEME, ELEMENT_OPTION,
+        Option("src", "choice", "source elements", "fp32", choices=SOURCES, metavar="F"),
+        Option("block_size", "int", "elements per block: 16, 32 or 64 (default 32; nvfp4: 16)", None,
+               range=(16, 64), metavar="K"),
+        LANES_OPTION,
+        Option("scale_mode", "choice", "mx scale rule (default floor: MX v1.0 6.3)", None, choices=SCALE_MODES,
+               metavar="M"),
+        Option("scale_rounding", "choice", "nvfp4 block-scale rounding to E4M3 (default rne)", None,
+               choices=NVFP4_SCALE_ROUNDING, metavar="R"),
+    ),
+    examples=(dict(), dict(scheme="nvfp4", lanes=4)),
+    docs="docs/mx.md",
+    model=_model,
+    latency=lambda o: 2,
+    latency_from="a block's last beat accepted on i to its first beat valid on o (the previous block gone)",
+    streams=lambda o: {"i": ("data",), "o": ("codes", "scale", "last")},
+    fuzz={"scheme": SCHEMES, "element": ("fp8_e4m3", "fp4_e2m1", "int8"), "src": SOURCES, "block_size": (16, 32),
+          "lanes": (1, 2, 4), "scale_mode": SCALE_MODES},
+))

@@ -4,11 +4,15 @@ from amaranth import Module, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+import numpy as np
+
+from fmtforge import golden
 from fmtforge.golden import Posit
 from fmtforge.golden.validate import check_int
 
 from ..formats.posit import PositUnpack, posit_shape
 from ..pipeline import Cuts, Pipeline, place
+from .registry import Option, Unit, register
 
 __all__ = ["PositDecoder", "decoder_layout"]
 
@@ -28,7 +32,7 @@ class PositDecoder(wiring.Component):
     count, halfway through the shifter, after it; more go at the output): latency ``stages``, ports
     ``clk``/``rst``, no handshake (one result per cycle)."""
 
-    def __init__(self, fmt, *, stages=0):
+    def __init__(self, fmt, *, stages):
         if not isinstance(fmt, Posit):
             raise TypeError(f"fmt must be a golden.Posit, not {fmt!r}")
         self.fmt = fmt
@@ -57,3 +61,47 @@ class PositDecoder(wiring.Component):
             out = regs.reg(out, f"o_q{k}")
         m.d.comb += self.o.eq(out)
         return m
+
+
+def _build(n, es, stages):
+    return PositDecoder(golden.posit(n, es), stages=stages)
+
+
+def _model(options, bits):
+    """``{"is_nar", "is_zero", "sign", "scale", "sig"}`` (numpy int64 arrays) of posit(n, es) patterns ``bits``,
+    from ``golden.Posit.decode_raw``: value = (-1)**sign * 2**scale * sig / 2**(S - 1) with the significand
+    normalised to the decoder's S = max(n - 3 - es, 0) + 1 bits (hidden bit on top). Where ``is_nar`` or
+    ``is_zero``, ``sign``, ``scale`` and ``sig`` are 0 here and unspecified on the unit."""
+    fmt = golden.posit(options["n"], options["es"])
+    S = max(fmt.n - 3 - fmt.es, 0) + 1
+    raw = fmt.decode_raw(np.asarray(bits))
+    out = {k: [] for k in ("is_nar", "is_zero", "sign", "scale", "sig")}
+    for c, s, e, g in zip(raw.cls, raw.sign, raw.exp, raw.sig):
+        g, nar = int(g), c == golden.NAN
+        finite = not nar and g != 0
+        L = g.bit_length()
+        for k, v in zip(out, (nar, g == 0 and not nar, finite and s, int(e) + L - 1 if finite else 0,
+                              g << (S - L) if finite else 0)):
+            out[k].append(int(v))
+    return {k: np.array(v, dtype=np.int64) for k, v in out.items()}
+
+
+register(Unit(
+    name="posit-decode",
+    summary="posit(n, es) decoder: sign, NaR, zero, scale, significand",
+    description="Decode posit(n, es) bits into a sign, NaR and zero flags, the scale k * 2**es + e (signed) "
+                "and the significand (hidden bit on top, fraction left-aligned).",
+    build=_build,
+    options=(
+        Option("n", "int", "posit width", range=(3, 64), metavar="N"),
+        Option("es", "int", "exponent bits (2: the 2022 standard)", 2, range=(0, 4), metavar="ES"),
+        Option("stages", "int", "output register stages (latency; ports clk, rst)", 0, range=(0, 8),
+               metavar="N"),
+    ),
+    examples=(dict(n=16, es=2), dict(n=32, es=2)),
+    model=_model,
+    latency=lambda o: o["stages"] or None,
+    latency_from="a pattern on i to its fields on o (no handshake: one result per cycle)",
+    streams=lambda o: {},
+    fuzz={"n": tuple(range(3, 21)), "es": (0, 1, 2, 3, 4), "stages": (0, 1, 2)},
+))

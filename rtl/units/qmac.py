@@ -9,14 +9,18 @@ from amaranth import Module, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+import numpy as np
+
+from fmtforge.golden import quant
 from fmtforge.golden.validate import check_bool, check_choice, check_int
 
 from ..pipeline import Pipeline
 from ..flow.targets.ecp5 import ecp5_mult
 from .requant import M0_SHAPE, MODES, SHIFT_SHAPE, Requantize, int_shape
-from .requant_seq import SeqRequantize, seq_latency
+from .registry import Option, Unit, register
+from .requant_seq import SeqRequantize
 
-__all__ = ["QMac", "TYPES", "qmac_latency", "qmac_name"]
+__all__ = ["DSP_CHOICES", "QMac", "TYPES", "qmac_name"]
 
 #: Operand and result formats (golden integer format names).
 TYPES = ("int8", "uint8")
@@ -47,15 +51,6 @@ def _tree_stages(lanes, dsp="infer"):
     after every level (the route out of a MULT18X18D takes about one adder's time)."""
     levels = _tree_levels(lanes)
     return levels if dsp == "ecp5" else (levels + 1) // 2
-
-
-def qmac_latency(lanes, requant_cycles=1, dsp="infer"):
-    """Cycles from accepting a dot product's ``last`` beat to its result on ``o`` (nothing stalling, and with
-    a multi-cycle requantizer nothing waiting for it): zero-point subtraction 1, multiply 1, adder tree
-    ceil(ceil(log2 lanes) / 2) (``dsp="ecp5"``: ceil(log2 lanes)), accumulate 1, requantize 5
-    (``requant_cycles`` 1) or ``requant_cycles + 6``."""
-    rq = Requantize.LATENCY if requant_cycles == 1 else seq_latency(requant_cycles)
-    return 2 + _tree_stages(lanes, dsp) + 1 + rq
 
 
 class QMac(wiring.Component):
@@ -104,14 +99,13 @@ class QMac(wiring.Component):
     ``w = Zw``): the padded products are exactly 0.
 
     Timing: ``i.ready = ~o.valid | o.ready`` (every register advances together), so one beat is accepted
-    per cycle unless a result waits on ``o``; a result appears ``latency`` cycles (:func:`qmac_latency`)
+    per cycle unless a result waits on ``o``; a result appears ``UNITS["qmac"].latency(options)`` cycles
     after its ``last`` beat is accepted. ``i.ready`` depends combinationally on ``o.ready``. With
     ``requant_cycles`` N >= 2 the pipeline advances while the register in front of the requantizer is empty
     or the requantizer takes its accumulator (``i.ready = ~pending | rq.i.ready``).
     """
 
-    def __init__(self, *, lanes, a_type="int8", w_type="int8", out_type="int8", acc_bits=32, per_channel=False,
-                 rounding="gemmlowp", requant_cycles=1, dsp="infer"):
+    def __init__(self, *, lanes, a_type, w_type, out_type, acc_bits, per_channel, rounding, requant_cycles, dsp):
         self.lanes = check_int("lanes", lanes, 1, 64)
         self.dsp = check_choice("dsp", dsp, DSP_CHOICES)
         self.a_type = check_choice("a_type", a_type, TYPES)
@@ -123,7 +117,6 @@ class QMac(wiring.Component):
         self.rounding = check_choice("rounding", rounding, MODES)
         self.requant_cycles = check_int("requant_cycles", requant_cycles, 1, 32)
         self.a_shape, self.w_shape, self.out_shape = int_shape(a_type), int_shape(w_type), int_shape(out_type)
-        self.latency = qmac_latency(lanes, requant_cycles, dsp)
         fields = {"a": data.ArrayLayout(self.a_shape, lanes), "w": data.ArrayLayout(self.w_shape, lanes), "last": 1}
         scale = {"bias": BIAS_SHAPE, "m0": M0_SHAPE, "shift": SHIFT_SHAPE}
         if per_channel:
@@ -224,3 +217,63 @@ class QMac(wiring.Component):
                 rq.i.payload.qmin.eq(params.qmin), rq.i.payload.qmax.eq(params.qmax),
             ]
         return m
+
+
+def _latency(options):
+    """Cycles from accepting a dot product's ``last`` beat to its result on ``o`` (nothing stalling, and with
+    a multi-cycle requantizer nothing waiting for it): zero-point subtraction 1, multiply 1, adder tree
+    ceil(ceil(log2 lanes) / 2) (``dsp="ecp5"``: ceil(log2 lanes)), accumulate 1, requantize 5
+    (:class:`Requantize`, ``requant_cycles`` 1) or ``requant_cycles + 6`` (:class:`SeqRequantize`)."""
+    cycles = options["requant_cycles"]
+    return 2 + _tree_stages(options["lanes"], options["dsp"]) + 1 + (5 if cycles == 1 else cycles + 6)
+
+
+def _model(options, a, w, *, za, zw, bias, m0, shift, z3, qmin, qmax):
+    """The result code of one dot product: ``golden.quant.qmatmul`` of the row ``a`` and the column ``w``
+    (1-d integer arrays of K codes, K a multiple of ``lanes`` or padded with ``a = za``) with the configuration's
+    ``acc_bits`` and ``rounding`` and the scalars as the unit's ports (or, with ``per_channel``, the last beat's
+    payload) give them."""
+    a, w = np.asarray(a, dtype=np.int64), np.asarray(w, dtype=np.int64)
+    q = quant.qmatmul(a[None, :], za, w[:, None], zw, M0=m0, shift=shift, z3=z3, qmin=qmin, qmax=qmax,
+                      bias=np.array([bias], dtype=np.int64), mode=options["rounding"], acc_bits=options["acc_bits"])
+    return int(np.asarray(q).reshape(-1)[0])
+
+
+def _streams(options):
+    scale = ("bias", "m0", "shift") if options["per_channel"] else ()
+    return {"i": ("a", "w", "last") + scale, "o": ()}
+
+
+register(Unit(
+    name="qmac",
+    summary="INT8 affine MAC + requantize (Jacob et al. 2018), pipelined streams, N MACs per cycle",
+    description="q3 = Z3 + M * sum (a - Za)(w - Zw) (+ bias), M = M0 * 2**(shift - 31), gemmlowp or TFLite "
+                "single-rounding requantization; N lanes, one beat per cycle.",
+    build=QMac,
+    options=(
+        Option("lanes", "int", "multipliers per beat", range=(1, 64), metavar="N"),
+        Option("a_type", "choice", "activations", "int8", choices=TYPES, metavar="T"),
+        Option("w_type", "choice", "weights", "int8", choices=TYPES, metavar="T"),
+        Option("out_type", "choice", "results", "int8", choices=TYPES, metavar="T"),
+        Option("acc_bits", "int", "accumulator width", 32, range=(16, 32), metavar="B"),
+        Option("per_channel", "bool", "bias, M0, shift come with each dot product", False),
+        Option("rounding", "choice", "requantization: gemmlowp (TFLite default) or single (TFLite "
+               "single-rounding)", "gemmlowp", choices=MODES, metavar="R"),
+        Option("requant_cycles", "int", "1: pipelined requantizer, a result per cycle; N >= 2: multiply by M0 "
+               "ceil(31/N) bits per cycle, one result per N cycles (shorter dot products back-pressure)", 1,
+               range=(1, 32), metavar="N"),
+        Option("dsp", "choice", "lane multipliers: infer (a registered multiply, mapped by synthesis) or ecp5 "
+               "(instantiated MULT18X18D blocks holding the operand and product registers; ECP5 only)", "infer",
+               choices=DSP_CHOICES, metavar="D"),
+    ),
+    examples=(dict(lanes=1), dict(lanes=4), dict(lanes=16, a_type="uint8", per_channel=True),
+              dict(lanes=1, requant_cycles=8), dict(lanes=4, requant_cycles=8),
+              dict(lanes=4, requant_cycles=32, dsp="ecp5")),
+    targets=lambda options: ("ecp5",) if options["dsp"] == "ecp5" else None,
+    docs="docs/qmac.md",
+    model=_model,
+    latency=_latency,
+    latency_from="a dot product's last beat accepted on i to its result valid on o",
+    streams=_streams,
+    fuzz={"lanes": (1, 2, 3), "a_type": TYPES, "acc_bits": tuple(range(16, 33)), "rounding": MODES},
+))

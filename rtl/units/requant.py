@@ -79,8 +79,6 @@ class SRDHM(wiring.Component):
     o : Out(signed(32)) -- the result for the ``a``, ``b`` of two enabled cycles before
     """
 
-    LATENCY = 2
-
     def __init__(self, *, registered=True):
         self.registered = registered
         super().__init__({"a": In(signed(32)), "b": In(signed(32)), "en": In(1), "o": Out(signed(32))})
@@ -129,8 +127,6 @@ class Requantize(wiring.Component):
     first rounding (SRDHM's high word / adding the half), 4 the second (RoundingDivideByPOT / the shift),
     5 zero point and clamp.
     """
-
-    LATENCY = 5
 
     def __init__(self, *, acc_bits=32, out_type="int8", mode="gemmlowp", registered=True):
         self.registered = registered

@@ -36,19 +36,12 @@ from fmtforge.golden.validate import check_choice, check_int
 from ..gates import ge_const
 from .requant import MODES, _shift, int_shape, requant_layout, requant_name
 
-__all__ = ["SeqRequantize", "digit_bits", "seq_latency"]
+__all__ = ["SeqRequantize", "digit_bits"]
 
 
 def digit_bits(cycles):
     """Bits of ``M0`` multiplied per cycle: ``ceil(31 / cycles)``."""
     return -(-31 // cycles)
-
-
-def seq_latency(cycles):
-    """Cycles from an accumulator's valid on ``i`` (the requantizer idle) to its result's valid on ``o``: the
-    edge that takes it, ``cycles - 1`` multiply steps, the last step into ``P1``, ``P2``, ``P3``, ``P4``,
-    ``P5``, ``O``."""
-    return cycles + 6
 
 
 def _right_window(value, amount, width):
@@ -69,7 +62,9 @@ class SeqRequantize(wiring.Component):
     accumulator instead of one; see the module docstring for the algorithm, the stages and the handshake.
 
     Ports as :class:`Requantize`: ``i`` (payload ``acc``, ``m0``, ``shift``, ``zero_point``, ``qmin``, ``qmax``,
-    :func:`requant_layout`), ``o`` (the result). Latency :func:`seq_latency`; ``i.ready`` depends
+    :func:`requant_layout`), ``o`` (the result). Latency ``cycles + 6`` from an accumulator's valid on ``i``
+    (the requantizer idle) to its result's valid on ``o``: the edge that takes it, ``cycles - 1`` multiply steps, the last step into ``P1``, then ``P2``,
+    ``P3``, ``P4``, ``P5``, ``O``. ``i.ready`` depends
     combinationally on ``o.ready`` (only on the last cycle of a multiply).
     """
 
@@ -80,7 +75,6 @@ class SeqRequantize(wiring.Component):
         self.mode = check_choice("mode", mode, MODES)
         self.d = digit_bits(cycles)
         self.pad = self.d * cycles - 31
-        self.latency = seq_latency(cycles)
         self.in_layout = requant_layout(acc_bits, out_type)
         super().__init__({"i": In(stream.Signature(self.in_layout)), "o": Out(stream.Signature(self.out_shape))})
 

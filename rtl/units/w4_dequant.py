@@ -7,6 +7,7 @@ round-and-pack into the destination (the float pack: RNE, IEEE overflow or satur
 docs/weights.md for the protocol and the payload layout.
 """
 
+import numpy as np
 from amaranth import Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
@@ -19,14 +20,12 @@ from ..formats.codebook import CodebookUnpack
 from ..formats.minifloat import MinifloatPack, MinifloatUnpack
 from ..formats.raw import Normalize, RawShape, raw_layout
 from ..pipeline import Pipeline
+from .registry import Option, Unit, register
 
-__all__ = ["LATENCY", "OUT_FORMATS", "SCALE_FORMATS", "W4Dequantize", "W4Lane", "check_w4", "w4_name"]
+__all__ = ["OUT_FORMATS", "SCALE_FORMATS", "W4Dequantize", "W4Lane", "check_w4", "w4_name"]
 
 SCALE_FORMATS = ("fp16", "bf16", "fp32")
 OUT_FORMATS = ("fp16", "bf16")
-#: Cycles from a beat's acceptance to its results on ``o`` when nothing stalls (input register, output
-#: register).
-LATENCY = 2
 
 
 def check_w4(codes, zero, scale, out, saturate, *, lanes=1, group=1):
@@ -70,7 +69,7 @@ class W4Lane(wiring.Component):
     o : Out(out.width)
     """
 
-    def __init__(self, *, codes="uint4", zero="none", scale="fp16", out="fp16", saturate=False):
+    def __init__(self, *, codes, zero, scale, out, saturate):
         self.codes, self.zero, self.scale_fmt, self.out_fmt, self.saturate = check_w4(codes, zero, scale, out,
                                                                                      saturate)
         self.bits = CODE_TYPES[codes][0]
@@ -157,16 +156,16 @@ class W4Dequantize(wiring.Component):
         (1 on the group's last beat).
 
     Timing: ``i.ready = ~o.valid | o.ready`` (all registers advance together); one beat per cycle; results
-    ``LATENCY`` = 2 cycles after their beat is accepted.
+    2 cycles after their beat is accepted (input register, output register). Every option is required (the
+    registry holds the defaults).
     """
 
-    def __init__(self, *, lanes, group=128, codes="uint4", zero="none", scale="fp16", out="fp16", saturate=False):
+    def __init__(self, *, lanes, group, codes, zero, scale, out, saturate):
         self.codes, self.zero, self.scale_fmt, self.out_fmt, self.saturate = check_w4(
             codes, zero, scale, out, saturate, lanes=lanes, group=group)
         self.lanes, self.group = lanes, group
         self.lane_args = dict(codes=codes, zero=zero, scale=scale, out=out, saturate=saturate)
         self.bits = CODE_TYPES[codes][0]
-        self.latency = LATENCY
         fields = {"codes": data.ArrayLayout(self.bits, lanes), "scale": self.scale_fmt.width}
         if zero == "group":
             fields["zero"] = self.bits
@@ -210,3 +209,55 @@ class W4Dequantize(wiring.Component):
         m.d.comb += result.last.eq(is_last)
         regs.load((self.o.payload, result), (self.o.valid, valid))
         return m
+
+
+def _build(lanes, group, codes, zero, scale, out, saturate):
+    check_w4(codes, zero, scale, out, saturate, lanes=lanes, group=group)  # before the component exists
+    return W4Dequantize(lanes=lanes, group=group, codes=codes, zero=zero, scale=scale, out=out, saturate=saturate)
+
+
+def _model(options, codes, scales, zeros=None):
+    """``out`` patterns (groups, group) of ``codes`` (groups, group) with one ``scale`` pattern per group
+    (``scales`` (groups,)) and, with zero="group", one zero point per group: ``golden.block.weights.
+    dequantize_bits``, the exact product rounded once."""
+    from fmtforge.golden.block.weights import dequantize_bits
+    o = options
+    scales = np.asarray(scales)
+    return dequantize_bits(np.asarray(codes), scales[:, None], group_size=o["group"], codes_type=o["codes"],
+                           zero=o["zero"], zero_points=None if zeros is None else np.asarray(zeros)[:, None],
+                           scale_format=o["scale"], out_format=o["out"], saturate=o["saturate"])
+
+
+register(Unit(
+    name="w4-dequantize",
+    summary="4-bit weights (int4/uint4/uint3 minus a zero point, or NF4) times the group's scale -> fp16/bf16, "
+            "rounded once, streaming",
+    description="value = RNE((q - Z) * S) (or NF4 level * absmax) from the exact product, as "
+                "golden.block.weights.dequantize_bits: GPTQ/AWQ W4A16, MLC q4f16/q3f16, bitsandbytes NF4. "
+                "N codes per beat; the group's scale (and zero point) is read on its first beat.",
+    build=_build,
+    options=(
+        Option("lanes", "int", "codes per beat", 8, range=(1, 64), metavar="N"),
+        Option("group", "int", "codes per scale, a multiple of lanes (32, 64, 128; q3f16 40)", 128,
+               range=(1, 4096), metavar="G"),
+        Option("codes", "choice", "code type", "uint4", choices=tuple(CODE_TYPES), metavar="C"),
+        Option("zero", "choice", "zero point: none, group (one per group, on the stream), gptq (2**(bits-1)), "
+               "mlc (2**(bits-1) - 1)", "none", choices=ZERO_MODES, metavar="Z"),
+        Option("scale", "choice", "scale format", "fp16", choices=SCALE_FORMATS, metavar="F"),
+        Option("out", "choice", "result format", "fp16", choices=OUT_FORMATS, metavar="F"),
+        Option("saturate", "bool", "overflow and infinite scales give +-max, not +-inf", False),
+    ),
+    examples=(
+        dict(lanes=8, group=128, codes="uint4", zero="group"),
+        dict(lanes=8, group=32, codes="int4", scale="bf16", out="bf16"),
+        dict(lanes=4, group=64, codes="nf4", scale="fp32", out="bf16"),
+    ),
+    docs="docs/weights.md",
+    model=_model,
+    latency=lambda o: 2,
+    latency_from="a beat accepted on i to its results valid on o",
+    streams=lambda o: {"i": ("codes", "scale") + (("zero",) if o["zero"] == "group" else ()), "o": ("data", "last")},
+    # int4 / nf4 with a zero point: refusals
+    fuzz={"lanes": (1, 2, 4), "group": (8, 16), "codes": ("uint4", "int4", "uint3", "nf4"), "zero": ZERO_MODES,
+          "scale": SCALE_FORMATS, "out": OUT_FORMATS},
+))

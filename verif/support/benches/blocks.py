@@ -1,32 +1,27 @@
 # amaranth: UnusedElaboratable=no
 """Testbench of the block-format stream units (w4-dequantize, bfp-encode): a harness that puts several of them
-side by side in one build, the stream driver / monitor (random valid gaps, random back-pressure, garbage on
-idle cycles and in ignored fields) and the vector makers with their golden models."""
+side by side in one build and the vector makers with their golden models (the driver and monitor are the one
+stream bench's: verif/support/benches/stream.py)."""
 
-import random
 
 import numpy as np
 
 from fmtforge import golden
 from fmtforge.golden.block.bfp import MSFP, msfp_encode_bits
 from fmtforge.golden.block.weights import CODE_TYPES, dequantize_bits
-from fmtforge.rtl.units.bfp_encode import BfpEncode, bfp_name
-from fmtforge.rtl.units.w4_dequant import W4Dequantize, w4_name
+from fmtforge.rtl.units import UNITS
+from fmtforge.rtl.units.bfp_encode import bfp_name
+from fmtforge.rtl.units.w4_dequant import w4_name
 from fmtforge.verif.support.benches.stream_harness import StreamHarness
 
-try:
-    from cocotb.triggers import ReadOnly, RisingEdge
-except ImportError:  # imported by pytest without cocotb: only the simulator runs the bench
-    ReadOnly = RisingEdge = None
-
-__all__ = ["BlocksHarness", "bfp_blocks", "bfp_expected", "make_unit", "run_stream", "unit_id", "w4_expected",
+__all__ = ["BlocksHarness", "bfp_blocks", "bfp_expected", "make_unit", "unit_id", "w4_expected",
            "w4_groups"]
 
 
 def make_unit(c):
     """The component of one unit configuration ``c`` (a dict with ``kind`` and the unit's options)."""
     opts = {k: v for k, v in c.items() if k not in ("kind", "n")}
-    return W4Dequantize(**opts) if c["kind"] == "w4" else BfpEncode(**opts)
+    return UNITS["w4-dequantize" if c["kind"] == "w4" else "bfp-encode"].create(**opts)
 
 
 def unit_id(c):
@@ -40,38 +35,6 @@ class BlocksHarness(StreamHarness):
 
     def __init__(self, configs):
         super().__init__([make_unit(c) for c in configs])
-
-
-async def run_stream(dut, prefix, beats, n_out, idle_p, stall_p, rng, in_width):
-    """Feed ``beats`` (payload ints) into ``<prefix>_i`` and read ``n_out`` payloads from ``<prefix>_o``.
-    Idle cycles carry random payloads. Returns (outputs, accept cycle of each beat, cycle of each output)."""
-    iv, ip, ir = (getattr(dut, f"{prefix}_i__{s}") for s in ("valid", "payload", "ready"))
-    ov, op, orr = (getattr(dut, f"{prefix}_o__{s}") for s in ("valid", "payload", "ready"))
-    junk = random.Random(int(rng.integers(1 << 32)))
-    pending = list(reversed(beats))
-    cur, got, t_in, t_out = None, [], [], []
-    cycle, limit = 0, 40 * len(beats) + 200
-    while len(got) < n_out or pending or cur is not None:
-        await RisingEdge(dut.clk)
-        cycle += 1
-        if cycle > limit:
-            raise AssertionError(f"{prefix}: stalled: {len(got)} of {n_out} outputs, {len(pending)} beats left "
-                                 f"after {cycle} cycles")
-        if cur is None and pending and (idle_p == 0 or rng.random() >= idle_p):
-            cur = pending.pop()
-        iv.value = int(cur is not None)
-        ip.value = cur if cur is not None else junk.getrandbits(in_width)
-        orr.value = int(stall_p == 0 or rng.random() >= stall_p)
-        await ReadOnly()
-        if cur is not None and ir.value:
-            t_in.append(cycle)
-            cur = None
-        if ov.value and orr.value:
-            got.append(int(ov.value and op.value.to_unsigned()))
-            t_out.append(cycle)
-    await RisingEdge(dut.clk)
-    iv.value = 0
-    return got, t_in, t_out
 
 
 # -- w4-dequantize -----------------------------------------------------------------------------------------------

@@ -1,11 +1,10 @@
 """The MX units' testbench: a harness of several mx-quantize / mx-dequantize units side by side (one build per
-simulator checks them all), their vectors, golden models, and the cocotb driver / monitor / checker.
+simulator checks them all), their vectors and golden models (the driver and monitor are the one stream bench's:
+verif/support/benches/stream.py).
 
 Each unit k of the harness has its own ports ``u<k>_i`` and ``u<k>_o`` (streams) and, for NVFP4, ``u<k>_ts``
 (the tensor scale); all run at once, each with its own random idle cycles and back-pressure.
 """
-
-import random
 
 import numpy as np
 
@@ -13,11 +12,6 @@ from fmtforge import golden
 from fmtforge.golden import block
 from fmtforge.rtl.units.registry import build_unit
 from fmtforge.verif.support.benches.stream_harness import StreamHarness
-
-try:
-    from cocotb.triggers import ReadOnly, RisingEdge
-except ImportError:  # imported by pytest without cocotb
-    ReadOnly = RisingEdge = None
 
 FP32 = golden.lookup("fp32")
 
@@ -100,59 +94,7 @@ def every_code_and_scale(unit):
     return codes, np.repeat(np.arange(256, dtype=np.uint8), per // L)
 
 
-# ------------------------------------------------------------------------------------------------ cocotb side
-
-class Port:
-    """One unit's stream ports in the harness and the fields of its payloads."""
-
-    def __init__(self, dut, k, unit):
-        self.i_valid, self.i_ready = getattr(dut, f"u{k}_i__valid"), getattr(dut, f"u{k}_i__ready")
-        self.i_payload = getattr(dut, f"u{k}_i__payload")
-        self.o_valid, self.o_ready = getattr(dut, f"u{k}_o__valid"), getattr(dut, f"u{k}_o__ready")
-        self.o_payload = getattr(dut, f"u{k}_o__payload")
-        self.ts = getattr(dut, f"u{k}_ts") if hasattr(unit, "tensor_scale") else None
-        self.in_width = len(self.i_payload)
-
-
-async def drive(clk, port, beats, idle_p, rng, log, ts_of=None):
-    """Offer ``beats`` (payload integers) in order, idle with probability ``idle_p`` (random junk on the
-    payload while not valid); appends the accept cycle of each to ``log``. ``ts_of(index)`` gives the tensor
-    scale to present with each beat."""
-    junk = random.Random(int(rng.integers(1 << 30)))
-    k, cycle = 0, 0
-    while k < len(beats):
-        await RisingEdge(clk)
-        cycle += 1
-        if rng.random() >= idle_p:
-            port.i_valid.value = 1
-            port.i_payload.value = int(beats[k])
-            if port.ts is not None:
-                port.ts.value = ts_of(k)
-        else:
-            port.i_valid.value = 0
-            port.i_payload.value = junk.getrandbits(port.in_width)
-        await ReadOnly()
-        if port.i_valid.value and port.i_ready.value:
-            log.append(cycle)
-            k += 1
-    await RisingEdge(clk)
-    port.i_valid.value = 0
-
-
-async def monitor(clk, port, count, stall_p, rng, out, log, limit):
-    """Collect ``count`` output payloads, holding ``o.ready`` low with probability ``stall_p``."""
-    cycle = 0
-    while len(out) < count:
-        await RisingEdge(clk)
-        cycle += 1
-        if cycle > limit:
-            raise AssertionError(f"stalled: {len(out)} of {count} beats after {cycle} cycles")
-        port.o_ready.value = int(rng.random() >= stall_p)
-        await ReadOnly()
-        if port.o_valid.value and port.o_ready.value:
-            out.append(int(port.o_payload.value.to_unsigned()))
-            log.append(cycle)
-
+# ------------------------------------------------------------------------------------------------ lanes
 
 def pack_lanes(values, width):
     """Integers of beats: ``values`` (beats, lanes) of ``width`` bits each, lane 0 lowest."""

@@ -1,5 +1,6 @@
 """The qmac testbench: a harness of several QMacs side by side (one build checks many type combinations)
-and the cocotb bench class (driver with idle cycles, monitor with back-pressure, model, checker)."""
+and the cocotb bench class (its beats and parameters, model and checker; the driver and monitor are the one
+stream bench's, verif/support/benches/stream.py)."""
 
 import random
 
@@ -8,15 +9,15 @@ from amaranth import Cat, Module, signed
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from fmtforge.rtl.units import UNITS
 from fmtforge.rtl.units.qmac import QMac, qmac_name
 from fmtforge.rtl.units.requant import M0_SHAPE, SHIFT_SHAPE, SRDHM, int_shape
 from fmtforge.verif.support.vectors.qmac import int_fmt, model
 
-
 try:
-    from cocotb.triggers import ReadOnly, RisingEdge
+    from cocotb.triggers import RisingEdge
 except ImportError:  # imported by pytest without cocotb: only the simulator runs the bench
-    ReadOnly = RisingEdge = None
+    RisingEdge = None
 
 
 SCALE_PORTS = ("bias", "m0", "shift")
@@ -124,7 +125,9 @@ class QMacBench:
         core = QMac(lanes=self.lanes, a_type=a, w_type=w, out_type=o, acc_bits=c["acc_bits"],
                     per_channel=c["per_channel"], rounding=unit_roundings(c)[0],
                     requant_cycles=c.get("requant_cycles", 1), dsp=c.get("dsp", "infer"))
-        self.latency = core.latency
+        # for drain timeouts; the tests check the latency against the one docs/qmac.md states
+        self.latency = UNITS["qmac"].configure(lanes=self.lanes, requant_cycles=c.get("requant_cycles", 1),
+                                               dsp=c.get("dsp", "infer")).latency
         self.off = {name: field.offset for name, field in core.in_layout}
         self.width = core.in_layout.size
         self.out_w = int_shape(o).width
@@ -134,13 +137,9 @@ class QMacBench:
         self.port_bits = {n: len(h) for n, h in self.ports.items()}
 
     async def reset(self):
-        dut = self.dut
-        dut.rst.value = 1
-        dut.i__valid.value = 0
-        dut.o__ready.value = 0
-        for _ in range(3):
-            await RisingEdge(dut.clk)
-        dut.rst.value = 0
+        """The stream bench's reset: inputs idle, output stalled, three cycles."""
+        from fmtforge.verif.support.benches.stream import Ports, reset
+        await reset(self.dut, [Ports(self.dut)])
 
     def _junk(self, bits):
         return self.garbage.getrandbits(bits)
@@ -179,47 +178,18 @@ class QMacBench:
         return out
 
     async def run(self, jobs, idle_p, stall_p, rng):
-        """Feed ``jobs``; returns (per-job output words, accept cycle of each beat, accept cycle of each last
-        beat, cycle of each result)."""
-        dut = self.dut
-        pending = [beat for job in jobs for beat in self.beats(job)]
-        pending.reverse()
-        total = len(pending)
-        cur = None
-        got, t_beat, t_last, t_out = [], [], [], []
-        cycle = 0
-        limit = (30 + 2 * self.c.get("requant_cycles", 1)) * total + 500
-        while len(got) < len(jobs):
-            await RisingEdge(dut.clk)
-            cycle += 1
-            if cycle > limit:
-                raise AssertionError(f"pipeline stalled: {len(got)} of {len(jobs)} results after {cycle} cycles")
-            if cur is None and pending and (idle_p == 0 or rng.random() >= idle_p):
-                cur = pending.pop()
-            if cur is not None:
-                payload, ports = cur
-                dut.i__valid.value = 1
-                dut.i__payload.value = payload
-                for name, value in ports.items():
-                    self.ports[name].value = value
-            else:
-                dut.i__valid.value = 0
-                dut.i__payload.value = self._junk(self.width)
-                for name, handle in self.ports.items():
-                    handle.value = self._junk(self.port_bits[name])
-            dut.o__ready.value = int(stall_p == 0 or rng.random() >= stall_p)
-            await ReadOnly()
-            if cur is not None and dut.i__ready.value:
-                t_beat.append(cycle)
-                if (cur[0] >> self.off["last"]) & 1:
-                    t_last.append(cycle)
-                cur = None
-            if dut.o__valid.value and dut.o__ready.value:
-                got.append(int(dut.o__payload.value.to_unsigned()))
-                t_out.append(cycle)
-        await RisingEdge(dut.clk)
-        dut.i__valid.value = 0
-        assert not pending and len(t_beat) == total
+        """Feed ``jobs`` through the one stream bench's driver and monitor (verif/support/benches/stream.py:
+        idle cycles with garbage on the payload and the parameter ports, back-pressure, outputs held while
+        stalled, no beat lost or extra); returns (per-job output words, accept cycle of each beat, accept cycle
+        of each last beat, cycle of each result)."""
+        from fmtforge.verif.support.benches.stream import Ports, run_beats
+        beats = [beat for job in jobs for beat in self.beats(job)]
+        payloads = [payload for payload, _ in beats]
+        side = {name: [ports[name] for _, ports in beats] for name in self.ports}
+        limit = (30 + 2 * self.c.get("requant_cycles", 1)) * len(beats) + 500
+        got, t_beat, t_out = await run_beats(Ports(self.dut, "", side=tuple(self.ports)), payloads, len(jobs),
+                                             idle_p, stall_p, rng, side=side, limit=limit)
+        t_last = [t for t, p in zip(t_beat, payloads) if (p >> self.off["last"]) & 1]
         return got, t_beat, t_last, t_out
 
     def split(self, word):

@@ -7,6 +7,9 @@ A survivor is then classified: *equivalent* when it computes the same function (
 sources of <= 16 bits, else ``miter -equiv`` + ``sat -prove``), else *killable*, with the input SAT found.
 ``score = killed / (killed + killable)``; a survivor that SAT cannot decide within its timeout (and that a
 fresh random probe does not kill either) is reported as *undecided*, outside the score.
+
+The stream units (``Scored.stream``: one configuration of each, :data:`.mutate_stream.STREAM_SCORED`) go through
+the stream batch lane instead, their survivors through a sequential miter (:mod:`.mutate_stream`).
 """
 
 import json
@@ -21,6 +24,7 @@ from fmtforge import golden
 from fmtforge.verif.support.batch.lane import BatchModel
 from fmtforge.verif.support.batch.build import resolve
 from fmtforge.verif.support.campaigns.mutants import CTRL, make_mutants, prove_equivalent
+from fmtforge.verif.support.campaigns.mutate_stream import STREAM_SCORED, mutate_stream_unit
 from fmtforge.verif.support.sim.runner import SIM_BUILD
 from fmtforge.verif.support.vectors.patterns import describe, seed
 
@@ -30,10 +34,12 @@ __all__ = ["SCORED", "Scored", "mutate_unit", "regression_vectors", "write_repor
 @dataclass(frozen=True)
 class Scored:
     """A unit the mutation study scores: its registry name and options, or ``"requant"`` (the qmac's
-    requantize datapath as one combinational core)."""
+    requantize datapath as one combinational core). ``stream``: a clocked stream unit, scored through the
+    stream batch lane (:mod:`.mutate_stream`; ``unit`` then names its stream case, ``"nvfp4"`` included)."""
     label: str
     unit: str
     options: dict = field(default_factory=dict)
+    stream: bool = False
 
 
 SCORED = (
@@ -44,7 +50,7 @@ SCORED = (
     Scored("fp64 -> fp32", "convert", dict(src="fp64", dst="fp32", flags=True)),
     Scored("posit32 decode", "convert", dict(src="posit32", dst="fp64", flags=True)),
     Scored("requantize (gemmlowp)", "requant", dict(mode="gemmlowp")),
-)
+) + tuple(Scored(label, name, options, stream=True) for label, name, options in STREAM_SCORED)
 
 
 def _component(s):
@@ -112,6 +118,9 @@ def _probe(s, m, k, n, count=1 << 18):
 
 def mutate_unit(s, count=200, mutant_seed=1, workdir=None, log=print):
     """Score unit ``s`` on ``count`` mutants; returns the report row (see the module docstring)."""
+    if s.stream:
+        return mutate_stream_unit(s.label, s.unit, s.options, count=count, mutant_seed=mutant_seed, workdir=workdir,
+                                  log=log)
     t = time.perf_counter()
     comp = _component(s)
     from fmtforge.rtl.flow import to_verilog
@@ -172,14 +181,18 @@ def write_report(rows, out_dir="build/mutate"):
     lines = ["# fmtforge: mutation score of the regression", "",
              "| unit | mutants | killed | equivalent | killable | undecided | score | vectors |",
              "|---|--:|--:|--:|--:|--:|--:|--:|"]
+    # stream units: 'equivalent' is proved by k-induction; survivors with no difference in the bounded
+    # check that induction could not prove are counted under 'undecided' with a note
     for r in rows:
+        bounded = f" + {r['bounded']} bounded" if r.get("bounded") else ""
         lines.append(f"| {r['unit']} | {r['mutants']} | {r['killed']} | {r['equivalent']} | {r['killable']} "
-                     f"| {r['undecided']} "
-                     f"| {100 * r['score']:.2f}% | {r['vectors']}{' (exhaustive)' if r['exhaustive'] else ''} |")
+                     f"| {r['undecided']}{bounded} "
+                     f"| {100 * r['score']:.2f}% | {r['vectors']}{' (exhaustive)' if r['exhaustive'] else ''}"
+                     f"{' beats (stream lane)' if r.get('lane') == 'stream' else ''} |")
     lines.append("")
     for r in rows:
         for e in r["examples"]:
-            lines.append(f"- {r['unit']}: mutant {e['k']} ({e['mode']} on {e['cell']} port {e['port']} bit {e['bit']}) "
+            lines.append(f"- {r['unit']}: mutant {e['k']} ({e['mode']} on {e['cell']} port {e['port']} bit {e.get('bit')}) "
                          f"survives; input {e['input_hex']} {e['input_decoded'] or ''} kills it")
     (out / "report.md").write_text("\n".join(lines) + "\n")
     return out

@@ -1,6 +1,8 @@
 """``fmtforge mutate``: the regression's mutation score (verif.support.mutate) on the command line.
 
-``fmtforge mutate convert --src fp32 --dst bf16 [--flags] ... [--count N] [--seed S]`` scores one converter;
+``fmtforge mutate convert --src fp32 --dst bf16 [--flags] ... [--count N] [--seed S]`` scores one converter,
+``fmtforge mutate qmac --lanes 4 --count 50`` (any stream unit, or convert with ``--stages``) one stream unit
+through the stream batch lane;
 ``fmtforge mutate all [--count N] [--seed S]`` scores every unit of ``SCORED`` and writes
 ``build/mutate/report.{json,md}`` (``make mutate``).
 """
@@ -25,12 +27,17 @@ def _cmd(args):
             options = UNITS[args.unit].resolve(unit_options(args))
         except ValueError as e:
             raise CliError(str(e)) from None
-        if args.unit != "convert" or options["stages"] or options["rounding"] == "stochastic":
-            raise CliError("mutate scores combinational converters (convert without --stages, deterministic "
-                           "rounding); `fmtforge mutate all` scores every unit of the study")
+        stream = args.unit not in ("convert", "posit-decode") or options.get("stages")
+        if args.unit == "posit-decode" or (not stream and options["rounding"] == "stochastic"):
+            raise CliError("mutate scores combinational converters (deterministic rounding) and the valid/ready "
+                           "stream units (convert --stages N, qmac, mx-quantize, mx-dequantize, w4-dequantize, "
+                           "bfp-encode); `fmtforge mutate all` scores every unit of the study")
         given = {k: getattr(v, "name", v) for k, v in options.items() if v != UNITS[args.unit].option(k).default
                  or k in ("src", "dst")}
-        scored = (Scored(f"{given['src']} -> {given['dst']}", "convert", given),)
+        label = f"{given['src']} -> {given['dst']}" if args.unit == "convert" else args.unit
+        if stream:
+            label += " " + " ".join(f"{k}={v}" for k, v in given.items() if k not in ("src", "dst"))
+        scored = (Scored(label.strip(), args.unit, given, stream=bool(stream)),)
     from fmtforge.rtl.cli.progress import Progress
     bar = Progress(len(scored), "mutate", every=0)
     rows = []

@@ -48,10 +48,11 @@ class SweepSpec:
     seed: int
     ftz: bool = False
     daz: bool = False
+    tininess: str = "after"
 
 
 def make_spec(component, *, src, dst, rounding, saturate, flags, rand_bits, inputs="all", seed=0, ftz=False,
-              daz=False):
+              daz=False, tininess="after"):
     """The spec of a converter ``component`` (its Verilog is generated here, once)."""
     from fmtforge.rtl.flow import to_verilog
     src_fmt = golden.lookup(src)
@@ -66,7 +67,7 @@ def make_spec(component, *, src, dst, rounding, saturate, flags, rand_bits, inpu
         mode = "random" if src_fmt.width <= 32 else "structured"
     return SweepSpec(verilog=to_verilog(component, component.name), top=component.name, src=src_fmt.name,
                      dst=golden.lookup(dst).name, rounding=rounding, saturate=saturate, flags=flags,
-                     rand_bits=rand_bits, mode=mode, total=total, seed=seed, ftz=ftz, daz=daz)
+                     rand_bits=rand_bits, mode=mode, total=total, seed=seed, ftz=ftz, daz=daz, tininess=tininess)
 
 
 _STRUCTURED = {}
@@ -137,7 +138,7 @@ def shard(spec, lo, hi, keep=5):
         got, got_flags = m.run(x, rand=rand)
         kw = dict(rand=rand, rand_bits=spec.rand_bits) if rand is not None else {}
         want, want_flags = golden.convert_flags(x, spec.src, spec.dst, spec.rounding, spec.saturate, ftz=spec.ftz,
-                                                daz=spec.daz, **kw)
+                                                daz=spec.daz, tininess=spec.tininess, **kw)
         differ = np.asarray(got != want) if got.dtype != object else np.array([int(g) != int(w) for g, w in zip(got, want)])
         if spec.flags:
             differ |= got_flags.astype(np.uint8) != want_flags

@@ -63,7 +63,7 @@ def _cmd_sweep(args):
         spec = make_spec(component, src=options["src"].name, dst=options["dst"].name,
                          rounding=options["rounding"], saturate=options["saturate"], flags=options["flags"],
                          rand_bits=options["rand_bits"], inputs=args.inputs, seed=args.seed, ftz=options["ftz"],
-                         daz=options["daz"])
+                         daz=options["daz"], tininess=options["tininess"])
         lo, hi = _parse_range(args.range, spec.total) if args.range else (0, spec.total)
     except ValueError as e:
         raise CliError(str(e)) from None

@@ -75,8 +75,8 @@ def encode_p3109(k, p, signed, extended, x, mode, saturate, even_code=None):
     """(codes, flags) of float64 ``x`` in the P3109 format, from the report's projection: round with unbounded
     exponent (ties to even on the significand), then SatFinite (``saturate``) or SatNone.
 
-    Flags: NX when the result's value differs from x (finite results), UF when it is also nonzero-or-zero below
-    the smallest normal, OF (with NX) on overflow, NV for a NaN made from a non-NaN (infinity into the finite
+    Flags: NX when the result's value differs from x (finite results), UF when x is also tiny after rounding
+    (IEEE 754 7.5: below the smallest normal even when rounded to p bits with an unbounded exponent), OF (with NX) on overflow, NV for a NaN made from a non-NaN (infinity into the finite
     domain) and for negative values below an unsigned format's range."""
     t = Table(k, lambda c: p3109_value(k, p, signed, extended, c))
     v = t.values
@@ -109,7 +109,15 @@ def encode_p3109(k, p, signed, extended, x, mode, saturate, even_code=None):
     vals, cds = t.values, t.codes
     pos_in = np.clip(np.searchsorted(vals, np.where(over | nan | inf, 0.0, val)), 0, len(vals) - 1)
     codes = cds[pos_in]
-    flags = np.where(inexact, NX, 0) | np.where(inexact & (r < min_normal) & ~over, UF, 0)
+    # tiny after rounding (IEEE 754 7.5): below min_normal, unless rounding to p bits with an unbounded exponent
+    # reaches it (from the binade just below; p = 1 breaks a tie toward the even exponent field, there 0)
+    n = ax / (min_normal * 2.0 ** -p)
+    fl = np.floor(np.where(inside, n, 0.0))
+    rem = np.where(inside, n, 0.0) - fl
+    up = {"rne": (rem > 0.5) | ((rem == 0.5) & (fl % 2 == 1) & (p > 1)), "rmm": rem >= 0.5,
+          "rtz": np.zeros(x.shape, bool), "rup": (rem > 0) & ~neg, "rdn": (rem > 0) & neg}[mode]
+    tiny = (ax < min_normal) & ~((ax >= min_normal / 2) & (fl + up >= 2 ** p))
+    flags = np.where(inexact, NX, 0) | np.where(inexact & tiny & ~over, UF, 0)
     maxed = np.where(neg, code_of[-vmax] if signed else 0, code_of[vmax])
     ovf = np.where(neg, t.ninf if signed and extended else t.nan, t.pinf if extended else t.nan)
     codes = np.where(over, np.where(saturate | toward_zero, maxed, ovf), codes)

@@ -108,8 +108,9 @@ def mxq_beats():
 
 
 def trace_mx_quantize():
-    from fmtforge.rtl.units.mx_quant import MXQuantize
-    dut = MXQuantize(src="fp32", element="fp8_e4m3", block_size=MXQ_BLOCK, lanes=MXQ_LANES)
+    from fmtforge.rtl.units import UNITS
+    unit = UNITS["mx-quantize"].configure(src="fp32", element="fp8_e4m3", block_size=MXQ_BLOCK, lanes=MXQ_LANES)
+    dut = unit.create()
     beats = mxq_beats()
     names = [f"{b}{j}" for b in "AB" for j in range(MXQ_BLOCK // MXQ_LANES)]
     lanes = [(f"o.codes[{k}]", _field(dut.o, lambda p, k=k: p.codes[k])) for k in range(dut.lanes)]
@@ -119,7 +120,7 @@ def trace_mx_quantize():
     outs = [label for label, _ in lanes] + ["o.scale"]
     return trace, wavedrom(trace, buses=("i.payload", *outs), hexwidth={label: 2 for label in outs},
                            handshake={"i.payload": ("i.valid", "i.ready"), **_o_buses(outs)},
-                           head=f"{dut.name}: latency {dut.LATENCY} from a block's last beat",
+                           head=f"{dut.name}: latency {unit.latency} from a block's last beat",
                            foot="A: one outlier, 1024 (scale 0x81 = 2**2: elements under 2**-4 become subnormal "
                                 "codes, -0.002 becomes -0); B: amax 1.875 (scale 0x77 = 2**-8: 480 saturates to "
                                 "448, two ties to even); o.ready low in cycles 8-9")
@@ -141,8 +142,9 @@ def mxd_beats(layout):
 
 
 def trace_mx_dequantize():
-    from fmtforge.rtl.units.mx_dequant import MXDequantize
-    dut = MXDequantize(scheme="mx", element="fp8_e4m3", dst="fp32", lanes=4)
+    from fmtforge.rtl.units import UNITS
+    unit = UNITS["mx-dequantize"].configure(scheme="mx", element="fp8_e4m3", dst="fp32", lanes=4)
+    dut = unit.create()
     lanes = [(f"o.data[{k}]", _field(dut.o, lambda p, k=k: p.data[k])) for k in range(dut.lanes)]
     probes = _handshakes(dut) + [("i.codes", _field(dut.i, lambda p: p.codes)),
                                  ("i.scale", _field(dut.i, lambda p: p.scale)),
@@ -154,7 +156,7 @@ def trace_mx_dequantize():
                            hexwidth={"i.codes": 8, "i.scale": 2, **{label: 8 for label in outs}},
                            handshake={"i.codes": ("i.valid", "i.ready"), "i.scale": ("i.valid", "i.ready"),
                                       **_o_buses(outs)},
-                           head=f"{dut.name}: latency {dut.LATENCY}, i.ready = ~o.valid | o.ready",
+                           head=f"{dut.name}: latency {unit.latency}, i.ready = ~o.valid | o.ready",
                            foot="scale 0x7F (1): 1, 448, 2**-9, NaN, -1, 0, -0, 3.5; 0x00 (2**-127): fp32 "
                                 "subnormals and one normal; 0xFE (2**127): 2**127, +-inf; 0xFF: a NaN block; "
                                 "o.ready low in cycles 5-6", hscale=2)
@@ -184,8 +186,10 @@ def w4_beats(layout):
 
 
 def trace_w4_dequantize():
-    from fmtforge.rtl.units.w4_dequant import LATENCY, W4Dequantize
-    dut = W4Dequantize(lanes=W4_LANES, group=W4_GROUP, codes="uint4", zero="group", scale="fp16", out="fp16")
+    from fmtforge.rtl.units import UNITS
+    unit = UNITS["w4-dequantize"].configure(lanes=W4_LANES, group=W4_GROUP, codes="uint4", zero="group",
+                                            scale="fp16", out="fp16")
+    dut = unit.create()
     lanes = [(f"o.data[{k}]", _field(dut.o, lambda p, k=k: p.data[k])) for k in range(dut.lanes)]
     probes = _handshakes(dut) + [("i.codes", _field(dut.i, lambda p: p.codes)),
                                  ("i.scale", _field(dut.i, lambda p: p.scale)),
@@ -197,7 +201,7 @@ def trace_w4_dequantize():
     return trace, wavedrom(trace, buses=(*ins, *outs),
                            hexwidth={"i.codes": 4, "i.scale": 4, "i.zero": 1, **{label: 4 for label in outs}},
                            handshake={**{label: ("i.valid", "i.ready") for label in ins}, **_o_buses(outs)},
-                           head=f"{dut.name}: latency {LATENCY}, scale and zero read on a group's first beat",
+                           head=f"{dut.name}: latency {unit.latency}, scale and zero read on a group's first beat",
                            foot="(q - 8) * 0.5; q * 65504 (inf from q = 2); q * (1 + 2**-10) (q = 3: a tie, to "
                                 "even); dead / 5: ignored fields; o.ready low in cycles 6-7")
 
@@ -220,8 +224,10 @@ def bfp_beats():
 
 
 def trace_bfp_encode():
-    from fmtforge.rtl.units.bfp_encode import LATENCY, BfpEncode
-    dut = BfpEncode(lanes=BFP_LANES, block=BFP_BLOCK, src="fp32", man_bits=BFP_MAN_BITS, rounding="rne")
+    from fmtforge.rtl.units import UNITS
+    unit = UNITS["bfp-encode"].configure(lanes=BFP_LANES, block=BFP_BLOCK, src="fp32", man_bits=BFP_MAN_BITS,
+                                         rounding="rne")
+    dut = unit.create()
     beats = bfp_beats()
     names = [f"{b}{j}" for b in "ABC" for j in range(BFP_BLOCK // BFP_LANES)]
     probes = _handshakes(dut) + [("i.payload", _label(dut.i, beats, names))] + _o_handshake(dut) + [
@@ -229,7 +235,7 @@ def trace_bfp_encode():
     trace = _run(dut, BFP_CYCLES, _stream(dut, beats, BFP_GAPS, BFP_O_READY_LOW), probes)
     return trace, wavedrom(trace, buses=("i.payload", "o.codes", "o.scale"), hexwidth={"o.codes": 8, "o.scale": 2},
                            handshake={"i.payload": ("i.valid", "i.ready"), **_o_buses(("o.codes", "o.scale"))},
-                           head=f"{dut.name}: latency {LATENCY} from a block's last beat, one output beat per block",
+                           head=f"{dut.name}: latency {unit.latency} from a block's last beat, one output beat per block",
                            foot="codes: one hex digit per element (sign << 3 | magnitude), element 0 rightmost. A: "
                                 "outlier 16 (E = 4); B: E = 0, ties to even, 1.875 saturates to 7; C: holds inf and "
                                 "NaN (scale 0xFF); o.ready low in cycles 6-7", hscale=2)

@@ -40,8 +40,9 @@ QMAC_O_READY_LOW = (12, 13)  # the consumer holds o.ready low here
 
 
 def trace_qmac():
-    from fmtforge.rtl.units.qmac import QMac
-    dut = QMac(lanes=2)
+    from fmtforge.rtl.units import UNITS
+    unit = UNITS["qmac"].configure(lanes=2)
+    dut = unit.create()
     beats = list(QMAC_BEATS)
     state = {"k": 0}
 
@@ -63,7 +64,7 @@ def trace_qmac():
               ("i.last", _valid(dut.i, "last")), ("o.valid", lambda c: c.get(dut.o.valid)),
               ("o.ready", lambda c: c.get(dut.o.ready)), ("o.payload", _valid(dut.o))]
     trace = _run(dut, 22, drive, probes)
-    return trace, wavedrom(trace, buses=("o.payload",), handshake={"o.payload": ("o.valid", "o.ready")}, head=f"{dut.name}: latency {dut.latency} from the last beat",
+    return trace, wavedrom(trace, buses=("o.payload",), handshake={"o.payload": ("o.valid", "o.ready")}, head=f"{dut.name}: latency {unit.latency} from the last beat",
                            foot="M = 2**-5 (m0 = 2**30, shift = -4); dot products P (2 beats), Q, R; o.ready low "
                                 "in cycles 12-13")
 
@@ -76,8 +77,8 @@ CONVERT_O_READY_LOW = (5, 6)
 
 
 def trace_convert():
-    from fmtforge.rtl.units.convert import PipelinedConverter
-    dut = PipelinedConverter("fp32", "bf16", stages=2)
+    from fmtforge.rtl.units import UNITS
+    dut = UNITS["convert"].create(src="fp32", dst="bf16", stages=2)
     state = {"k": 0}
 
     def drive(ctx, cycle):

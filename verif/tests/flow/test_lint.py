@@ -1,27 +1,22 @@
-"""Every default unit's Verilog is lint-clean under `verilator --lint-only -Wall` (waivers: verif/support/sim/lint.vlt)
-and deterministic (same parameters, same bytes, in a fresh interpreter too)."""
+"""Every registered configuration's Verilog is lint-clean under `verilator --lint-only -Wall` (waivers:
+verif/support/sim/lint.vlt) and deterministic (same parameters, same bytes, in a fresh interpreter too).
+
+The configurations come from the registry (verif/support/contract.py: each unit's ``examples``), so a new unit
+is linted without this file changing; VARIANTS adds the converter's other branches."""
 
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from fmtforge.rtl.units.registry import DEFAULT_UNITS, build_unit
 from fmtforge.rtl.flow.verilog import to_verilog
-from fmtforge.verif.support.sim.models import models_for
-from fmtforge.verif.support.sim.runner import ROOT, SIM_BUILD, require
+from fmtforge.rtl.units.registry import DEFAULT_UNITS, build_unit
+from fmtforge.verif.support.contract import case_id, example_cases
+from fmtforge.verif.support.sim.lint import verilator_lint
+from fmtforge.verif.support.sim.runner import ROOT
 
-WAIVERS = Path(__file__).parents[2] / "support" / "sim" / "lint.vlt"
-
-
-def unit_id(u):
-    kind, options = u
-    return kind + "-" + "-".join(f"{v}" for v in options.values())
-
-
-# Besides the defaults, converters of every destination family in every mode, saturating, with flags,
+# Besides the examples, converters of every destination family in every mode, saturating, with flags,
 # stochastic and pipelined: the generator's other branches.
 VARIANTS = [("convert", dict(src=s, dst=d, rounding=r, saturate=sat, flags=fl, stages=st))
             for s, d, r, sat, fl, st in [
@@ -40,18 +35,10 @@ VARIANTS += [("convert", dict(src="fp32", dst="fp8_e4m3", saturate=True, ftz=Tru
              ("convert", dict(src="fp32", dst="fp8_e5m2fnuz", rounding="stochastic", flags=True, stages=2))]
 
 
-@pytest.mark.parametrize("unit", DEFAULT_UNITS + VARIANTS, ids=unit_id)
+@pytest.mark.parametrize("unit", example_cases() + VARIANTS, ids=case_id)
 def test_verilator_lint_wall(unit):
-    require("verilator")
     component, name = build_unit(unit[0], **unit[1])
-    out = SIM_BUILD / "lint" / f"{name}.v"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    text = to_verilog(component, name)
-    out.write_text(text)
-    models = [str(p) for p in models_for(text)]  # instantiated FPGA primitives: their simulation models
-    proc = subprocess.run(["verilator", "--lint-only", "-Wall", str(WAIVERS), str(out), *models, "--top-module", name],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
+    verilator_lint(component, name)
 
 
 def test_verilog_is_deterministic():

@@ -18,8 +18,8 @@ def fake_run(seed, fmax, luts=40, flat=100.0):
 
 def test_fmax_is_the_median_of_the_seeds(monkeypatch):
     figures = {1: 120.0, 2: 90.0, 3: 101.5}
-    monkeypatch.setattr(report, "synthesize", lambda c, name, target, seed, build_dir: fake_run(seed, figures[seed],
-                                                                                              flat=seed * 10.0))
+    monkeypatch.setattr(report, "synthesize_seeds", lambda c, name, target, seeds, build_dir: [
+        fake_run(seed, figures[seed], flat=seed * 10.0) for seed in seeds])
     row = report.synth_one("convert", {"src": "fp32"}, lambda: (None, "m"), "ice40", out_dir="unused")
     assert row["seeds"] == [1, 2, 3] and row["fmax_seeds"] == [120.0, 90.0, 101.5]
     assert row["fmax_mhz"] == 101.5 and row["flat_fmax_mhz"] == 20.0  # medians, not the first or the best
@@ -27,10 +27,25 @@ def test_fmax_is_the_median_of_the_seeds(monkeypatch):
 
 
 def test_area_must_not_depend_on_the_seed(monkeypatch):
-    monkeypatch.setattr(report, "synthesize", lambda c, name, target, seed, build_dir: fake_run(seed, 100.0,
-                                                                                              luts=40 + seed))
+    monkeypatch.setattr(report, "synthesize_seeds", lambda c, name, target, seeds, build_dir: [
+        fake_run(seed, 100.0, luts=40 + seed) for seed in seeds])
     with pytest.raises(SynthError, match="luts differs between seeds"):
         report.synth_one("convert", {}, lambda: (None, "m"), "ice40", out_dir="unused")
+
+
+def test_fmax_medians_skip_seeds_without_a_figure(monkeypatch):
+    """A tool that timed no path for a seed (Gowin's nextpnr-himbaechel, sometimes) gives None: the median is
+    over the others, None when no seed has one, and the table prints n/a."""
+    figures = {1: None, 2: 90.0, 3: 110.0}
+    monkeypatch.setattr(report, "synthesize_seeds", lambda c, name, target, seeds, build_dir: [
+        fake_run(seed, figures[seed], flat=figures[seed]) for seed in seeds])
+    row = report.synth_one("convert", {}, lambda: (None, "m"), "gowin-gw1n9", out_dir="unused")
+    assert row["fmax_mhz"] == 100.0 and row["fmax_seeds"] == [None, 90.0, 110.0]
+    table = dict(lut4_equiv=40, wrapper_luts=1, wrapper_ffs=2, total_luts=41, flat_total_luts=41)
+    assert "n/a / 90.0 / 110.0" in report.markdown_table([{**row, **table}])
+    figures.update({2: None, 3: None})
+    row = report.synth_one("convert", {}, lambda: (None, "m"), "gowin-gw1n9", out_dir="unused")
+    assert row["fmax_mhz"] is None and "| n/a |" in report.markdown_table([{**row, **table}])
 
 
 @pytest.mark.parametrize("seeds", [(), (1, -2), (True,)])

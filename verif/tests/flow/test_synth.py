@@ -81,7 +81,12 @@ def test_wrapper_places_wide_unit_and_counts_it_exactly(target):
     row = synthesize(Wide(), "wide", target, build_dir=OUT / target / "wide")
     assert row["io_bits"] == 384 and row["pins"] == 4
     assert row["luts"] == 96 and row["ffs"] == 0
-    assert row["wrapper_ffs"] == 2 * 384 and row["fmax_mhz"] > 0
+    assert row["wrapper_ffs"] == 2 * 384
+    if TARGETS[target].times_hierarchy:
+        assert row["fmax_mhz"] > 0
+    else:  # nextpnr-himbaechel (Gowin) may time no routed path at all: then no figure, and the row says so
+        assert row["fmax_mhz"] is None or row["fmax_mhz"] > 0
+        assert row["fmax_mhz"] is not None or "no routed timing path" in row["critical_path"]
 
 
 class Pipelined(wiring.Component):

@@ -52,6 +52,9 @@ def test_fmax_is_the_wrapper_clock_s_with_two_clocks_in_the_report():
     r = _report(**{"load_clk$glb": 224.8, "clk$SB_IO_IN_$glb_clk": 45.1})
     assert _fmax(r)[0] == 45.1
     assert _fmax(_report(**{"other": 300.0, "clk": 80.0}))[0] == 80.0
+    # the names the three vendors' tools give the wrapper's clock net
+    for name in ("clk$SB_IO_IN_$glb_clk", "$glbnet$clk$TRELLIS_IO_IN", "$iopadmap$clk"):
+        assert _fmax(_report(**{name: 99.0, "$glbnet$load_clk": 500.0}))[0] == 99.0
 
 
 def test_fmax_refuses_a_report_without_the_wrapper_clock():

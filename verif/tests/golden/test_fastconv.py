@@ -161,7 +161,7 @@ def test_convert_flags_builds_plans_when_they_pay():
     small = rng.integers(0, 1 << 32, 100, dtype=np.uint64).astype(np.uint32)
     want = convert_flags_exact(small, "fp32", dst, "rdn")
     assert all(np.array_equal(a, b) for a, b in zip(golden.convert_flags(small, "fp32", dst, "rdn"), want))
-    key = (FP32, dst, "rdn", False, "key-table")
+    key = (FP32, dst, "rdn", False, "key-table", "after")  # (the last: tininess)
     assert key not in fastconv._PLANS
     big = rng.integers(0, 1 << 32, 1 << 17, dtype=np.uint64).astype(np.uint32)
     want = convert_flags_exact(big, "fp32", dst, "rdn")

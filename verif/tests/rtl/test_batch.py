@@ -15,7 +15,7 @@ import pytest
 
 from fmtforge import golden
 from fmtforge.golden import Minifloat
-from fmtforge.rtl.units.convert import make_converter
+from fmtforge.rtl.units import UNITS
 from fmtforge.verif.support.batch import lane as batch
 from fmtforge.verif.support.batch.build import resolve
 from fmtforge.verif.support.batch.icarus import UnknownBits, simulate_icarus
@@ -77,7 +77,7 @@ def unit_of(c):
     """The converter as the lane sees it (Verilog generated once per worker process)."""
     if c not in _UNITS:
         src, dst, rounding, saturate, flags = c
-        _UNITS[c] = resolve(make_converter(src, dst, rounding=rounding, saturate=saturate, flags=flags,
+        _UNITS[c] = resolve(UNITS["convert"].create(src=src, dst=dst, rounding=rounding, saturate=saturate, flags=flags,
                                            rand_bits=RAND_BITS))
     return _UNITS[c]
 
@@ -261,7 +261,7 @@ def test_chunks_threads_eval_and_input_checks():
     with pytest.raises(ValueError, match="pass rand="):
         batch.simulate(unit_of(C("fp16", "posit8", "stochastic", False, True)), xs)
     with pytest.raises(ValueError, match="not one the batch lane drives"):
-        resolve(make_converter("fp16", "fp8_e4m3", stages=1))
+        resolve(UNITS["convert"].create(src="fp16", dst="fp8_e4m3", stages=1))
 
 
 def test_structured_sets():

@@ -66,7 +66,7 @@ def w4_golden(lane, x):
 @pytest.mark.parametrize("sim", ["verilator", "icarus"])
 @pytest.mark.parametrize("kw", W4_LANES + (W4_FULL if FULL else []), ids=_lane_id)
 def test_w4_lane(kw, sim):
-    lane = W4Lane(**kw)
+    lane = W4Lane(**{"saturate": False, **kw})
     rng = np.random.default_rng([seed(), 4, len(lane.name)])
     print(f"seed {seed()}")
     n = (1 << 24 if FULL else 1 << 16) if sim == "verilator" else (1 << 14 if FULL else 1 << 11)

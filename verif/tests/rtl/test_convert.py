@@ -117,7 +117,7 @@ def test_convert(c, sim):
     from fmtforge.verif.support.sim.runner import run
 
     dut = Converter(c["src"], c["dst"], rounding=c["rounding"], saturate=c["saturate"], flags=c["flags"],
-                    rand_bits=c["rand_bits"])
+                    rand_bits=c["rand_bits"], ftz=False, daz=False, tininess="after")
     print(f"seed {seed()}")
     run(sim, to_verilog(dut, dut.name), dut.name, "fmtforge.verif.tests.rtl.test_convert", config_id(c),
         extra_env={ENV: json.dumps(c), "FMTFORGE_SIM": sim, "FMTFORGE_SEED": str(seed())})

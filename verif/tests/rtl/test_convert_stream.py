@@ -55,43 +55,20 @@ def vectors(src, dst, n, rng):
 try:
     import cocotb
     from cocotb.clock import Clock
-    from cocotb.triggers import ReadOnly, RisingEdge
+    from cocotb.triggers import RisingEdge
+
+    from fmtforge.verif.support.benches.stream import Ports, run_beats
 except ImportError:
     cocotb = None
 
 if cocotb is not None:
     async def run_stream(dut, xs, rands, c, rng, idle_p, stall_p):
-        """Feed xs through the pipeline; returns (outputs, accept cycles, output cycles)."""
+        """Feed xs (with rand above them for stochastic rounding) through the pipeline with the one stream
+        bench's driver and monitor; returns (outputs, accept cycles, output cycles)."""
         src_w = golden.lookup(c["src"]).width
-        pending = list(range(len(xs)))
-        cur = None
-        got, t_in, t_out = [], [], []
-        cycle = 0
-        limit = 20 * len(xs) + 100
-        while len(got) < len(xs):
-            await RisingEdge(dut.clk)
-            cycle += 1
-            if cycle > limit:
-                raise AssertionError(f"pipeline stalled: {len(got)} of {len(xs)} results after {cycle} cycles")
-            if cur is None and pending and rng.random() >= idle_p:
-                cur = pending.pop(0)
-            dut.i__valid.value = int(cur is not None)
-            if cur is not None:
-                payload = int(xs[cur])
-                if c["rounding"] == "stochastic":
-                    payload |= int(rands[cur]) << src_w
-                dut.i__payload.value = payload
-            dut.o__ready.value = int(rng.random() >= stall_p)
-            await ReadOnly()
-            if cur is not None and dut.i__ready.value:
-                t_in.append(cycle)
-                cur = None
-            if dut.o__valid.value and dut.o__ready.value:
-                got.append(dut.o__payload.value.to_unsigned())
-                t_out.append(cycle)
-        await RisingEdge(dut.clk)
-        dut.i__valid.value = 0
-        return got, t_in, t_out
+        stochastic = c["rounding"] == "stochastic"
+        beats = [int(x) | (int(r) << src_w if stochastic else 0) for x, r in zip(xs, rands)]
+        return await run_beats(Ports(dut), beats, len(xs), idle_p, stall_p, rng, limit=20 * len(xs) + 100)
 
     @cocotb.test()
     async def check_stream(dut):
@@ -139,11 +116,11 @@ if cocotb is not None:
 @pytest.mark.parametrize("sim", ["icarus", "verilator"])
 @pytest.mark.parametrize("c", CONFIGS, ids=config_id)
 def test_stream(c, sim):
-    from fmtforge.rtl.units.convert import make_converter
+    from fmtforge.rtl.units import UNITS
     from fmtforge.rtl.flow.verilog import to_verilog
     from fmtforge.verif.support.sim.runner import run
 
-    dut = make_converter(c["src"], c["dst"], rounding=c["rounding"], saturate=c["saturate"], flags=c["flags"],
+    dut = UNITS["convert"].create(src=c["src"], dst=c["dst"], rounding=c["rounding"], saturate=c["saturate"], flags=c["flags"],
                          rand_bits=c["rand_bits"], stages=c["stages"], ftz=c["ftz"])
     print(f"seed {seed()}")
     run(sim, to_verilog(dut, dut.name), dut.name, "fmtforge.verif.tests.rtl.test_convert_stream", dut.name,

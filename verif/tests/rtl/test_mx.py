@@ -12,8 +12,8 @@ by its own coroutines. Per unit:
 - dequantizers: every element code with every 8-bit scale (E8M0 0x00..0xFF with 0xFF the NaN scale; for
   NVFP4 every E4M3 pattern), then random beats;
 - first a run with no idle cycle and no back-pressure: one beat accepted every cycle, and every block's
-  first output beat exactly LATENCY cycles after its last input beat (dequantize: each beat LATENCY after
-  it); then random valid gaps (junk on the payload while not valid) and random back-pressure.
+  first output beat exactly 2 cycles after its last input beat (dequantize: each beat 1 cycle after it; the
+  latencies docs/mx.md states, DOC_LATENCY); then random valid gaps (junk on the payload while not valid) and random back-pressure.
 
 CONFIGS is what make test runs on both simulators (one small harness: its simulation build is most of the
 cost): the default quantizer, NVFP4 from bf16 with the rup block-scale rounding, a few dozen blocks each,
@@ -34,11 +34,15 @@ import pytest
 from fmtforge.golden.block import SCALE_MODES
 from fmtforge.golden.block.mx import ELEMENTS
 from fmtforge.rtl.units.registry import build_unit
-from fmtforge.verif.support.benches.mx import (MXHarness, Port, drive, every_code_and_scale, golden_dequantize,
-                                             golden_quantize, monitor, pack_lanes, quantize_blocks, split_lanes,
-                                             tensor_scales)
+from fmtforge.verif.support.benches.mx import (MXHarness, every_code_and_scale, golden_dequantize, golden_quantize,
+                                             pack_lanes, quantize_blocks, split_lanes, tensor_scales)
+from fmtforge.verif.support.benches.stream import Ports, run_beats
 from fmtforge.verif.support.vectors.patterns import seed
 from fmtforge.verif.tests.conftest import FULL
+
+#: docs/mx.md's latencies, written from the page: quantize 2 cycles from a block's last beat to its first output
+#: beat, dequantize 1 cycle per beat
+DOC_LATENCY = {"mx-quantize": 2, "mx-dequantize": 1}
 
 try:
     import cocotb
@@ -173,6 +177,10 @@ class DequantJob:
 
 
 if cocotb is not None:
+    async def _one(ports, beats, idle, stall, rng, side, log):
+        """One unit's beats through the one stream bench's driver and monitor; (out, t_in, t_out) into ``log``."""
+        log.extend(await run_beats(ports, beats, len(beats), idle, stall, rng, side=side, limit=20 * len(beats) + 200))
+
     @cocotb.test()
     async def check_units(dut):
         c = json.loads(os.environ[ENV])
@@ -180,10 +188,10 @@ if cocotb is not None:
         cocotb.start_soon(Clock(dut.clk, 10, "ns").start())
         dut.rst.value = 1
         units = [build_unit(kind, **opts)[0] for kind, opts in c["units"]]
-        ports = [Port(dut, k, u) for k, u in enumerate(units)]
+        ports = [Ports(dut, f"u{k}_", side=("ts",) if hasattr(u, "tensor_scale") else ()) for k, u in enumerate(units)]
         for p in ports:
-            p.i_valid.value = 0
-            p.o_ready.value = 0
+            p.iv.value = 0
+            p.orr.value = 0
         for _ in range(3):
             await RisingEdge(dut.clk)
         dut.rst.value = 0
@@ -199,15 +207,13 @@ if cocotb is not None:
                 half = len(job.beats) // 3 // job.nb * job.nb  # phase 0: the first third of the blocks
                 lo, hi = (0, half) if phase == 0 else (half, len(job.beats))
                 beats = job.beats[lo:hi]
-                t_in, t_out, out = [], [], []
-                tasks.append(cocotb.start_soon(drive(dut.clk, p, beats, idle, rng, t_in,
-                                                     ts_of=lambda j, job=job, lo=lo: job.ts_of(lo + j))))
-                tasks.append(cocotb.start_soon(monitor(dut.clk, p, len(beats), stall, rng, out, t_out,
-                                                       limit=20 * len(beats) + 200)))
-                logs.append((lo, t_in, t_out, out))
+                side = {"ts": [job.ts_of(lo + j) for j in range(len(beats))]} if p.side else None
+                log = []
+                tasks.append(cocotb.start_soon(_one(p, beats, idle, stall, rng, side, log)))
+                logs.append((lo, log))
             for t in tasks:
                 await t
-            for k, (u, job, (lo, t_in, t_out, out)) in enumerate(zip(units, jobs, logs)):
+            for k, (u, job, (lo, (out, t_in, t_out))) in enumerate(zip(units, jobs, logs)):
                 bad = job.check(out, lo)
                 if phase == 0:
                     if t_in != list(range(t_in[0], t_in[0] + len(t_in))):
@@ -215,8 +221,9 @@ if cocotb is not None:
                     firsts = t_out[::job.nb]
                     lasts = t_in[job.nb - 1::job.nb]
                     lat = {b - a for a, b in zip(lasts, firsts)}
-                    if lat != {u.LATENCY}:
-                        bad.append(f"  latency {sorted(lat)} cycles, expected {u.LATENCY}")
+                    want = DOC_LATENCY[c["units"][k][0]]
+                    if lat != {want}:
+                        bad.append(f"  latency {sorted(lat)} cycles, expected {want} (docs/mx.md)")
                 if bad:
                     failures.append(f"{u.name} (unit {k}) phase {phase}: {len(bad)} problems (seed {used})\n"
                                     + "\n".join(bad[:6]))

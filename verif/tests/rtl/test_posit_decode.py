@@ -1,5 +1,7 @@
 """Posit decoders against golden.Posit.decode_raw: every pattern of posit8 and posit16 for es = 0, 1, 2 (and
-posit32 corners plus random patterns), under Icarus and Verilator. Combinational and registered variants."""
+posit32 corners plus random patterns), under Icarus and Verilator. Combinational and registered variants; the
+registered ones through the one stream bench (verif/support/benches/stream.py) behind FreeRunningStream, whose
+valid runs the documented latency beside the data."""
 
 import json
 import os
@@ -51,7 +53,9 @@ def expected(fmt, bits):
 try:
     import cocotb
     from cocotb.clock import Clock
-    from cocotb.triggers import ReadOnly, RisingEdge, Timer
+    from cocotb.triggers import Timer
+
+    from fmtforge.verif.support.benches.stream import Ports, reset, run_beats
 except ImportError:
     cocotb = None
 
@@ -68,20 +72,11 @@ if cocotb is not None:
             [posit_corners(fmts[0]), random_width(n, cfg["random"], rng)])
         dut._log.info("posit%d es=%s: %d patterns, stages %d, seed %d", n, cfg["es"], len(xs), stages, used_seed)
         outs = []
-        if stages:
+        if stages:  # behind FreeRunningStream: the one stream bench's driver, idle cycles, no back-pressure
             cocotb.start_soon(Clock(dut.clk, 10, "ns").start())
-            dut.rst.value = 0
-            dut.i.value = 0
-            await RisingEdge(dut.clk)  # the clock's first edge comes at time 0, before inputs settle
-            await Timer(1, "ns")
-            pipe = []
-            for x in list(xs) + [0] * stages:
-                dut.i.value = int(x)
-                await RisingEdge(dut.clk)
-                await ReadOnly()
-                pipe.append(dut.o.value)  # X until the pipeline fills: converted below, once valid
-                await Timer(1, "ns")
-            outs = [v.to_unsigned() for v in pipe[stages - 1:stages - 1 + len(xs)]]
+            ports = Ports(dut)
+            await reset(dut, [ports])
+            outs, _, _ = await run_beats(ports, [int(x) for x in xs], len(xs), 0.2, 0.0, rng)
         else:
             for x in xs:
                 dut.i.value = int(x)
@@ -136,6 +131,9 @@ def test_posit_decoder(c, sim):
     from fmtforge.rtl.flow.verilog import to_verilog
     from fmtforge.verif.support.sim.runner import run
     top = DecoderBundle(c["n"], c["es"], c["stages"])
+    if c["stages"]:  # latency N, as the README states for --stages N (not read from the decoder)
+        from fmtforge.verif.support.benches.stream_harness import FreeRunningStream
+        top = FreeRunningStream(top, c["stages"])
     name = f"pdec_{cid(c)}"
     print(f"seed {seed()}")
     run(sim, to_verilog(top, name), name, "fmtforge.verif.tests.rtl.test_posit_decode", name,

@@ -13,7 +13,7 @@ simulator (CONFIGS) check all eight combinations, lanes 1, 4 and 16. Per configu
 - zero points at the range ends (bit patterns 0x00, 0x7f, 0x80, 0xff: both ends of int8 and of uint8);
 - accumulator wrap-around (bias near the int32 ends, and acc_bits 16/24), K = lanes and one long K;
 - ragged K padded with ``a = Za`` or ``w = Zw``, and random dot products;
-- first with no idle cycle and no back-pressure (one beat per cycle, latency exactly ``qmac_latency``), then
+- first with no idle cycle and no back-pressure (one beat per cycle, latency exactly docs/qmac.md's), then
   with random valid gaps and random back-pressure. Ports that are read only with a dot product's ``last``
   beat carry random garbage on every other cycle, and the zero points on idle cycles.
 
@@ -29,13 +29,13 @@ Run: ``.venv/bin/pytest -n 2 verif/tests/rtl/test_qmac.py`` (FMTFORGE_SEED=N for
 import json
 import os
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from fmtforge.golden import quant as gq
-from fmtforge.rtl.units.qmac import TYPES, QMac, qmac_latency, qmac_name
+from fmtforge.rtl.units import UNITS
+from fmtforge.rtl.units.qmac import TYPES, qmac_name
 from fmtforge.verif.support.vectors.patterns import seed
 
 from fmtforge.verif.support.benches.qmac import QMacBench, config, config_id, make_dut
@@ -67,7 +67,11 @@ CONFIGS = [
     config(16, [("uint8", "int8", "int8")], per_channel=True, long_k=34000, e2e=True),
 ]
 assert sorted(t for c in CONFIGS[:2] for t in c["types"]) == sorted(ALL_TYPES)
-SRDHM_CONFIG = 0  # the harness of this configuration also holds a bare SRDHM (check_srdhm)
+SRDHM_CONFIG = 0
+#: docs/qmac.md's latency (last beat to result, pipelined requantizer) by lanes: subtract 1, multiply 1,
+#: ceil(ceil(log2 lanes) / 2) adder-tree stages, accumulate 1, requantize 5; written here from the page, not
+#: computed by the code under test
+DOC_LATENCY = {1: 8, 2: 9, 4: 9, 8: 10, 16: 10, 32: 11, 64: 11}  # the harness of this configuration also holds a bare SRDHM (check_srdhm)
 
 
 if cocotb is not None:
@@ -91,7 +95,8 @@ if cocotb is not None:
         got, t_beat, t_last, t_out = await tb.run(jobs1, 0.0, 0.0, rng)
         assert t_beat == list(range(t_beat[0], t_beat[0] + len(t_beat))), "a beat was refused without back-pressure"
         lat = sorted(set(b - a for a, b in zip(t_last, t_out)))
-        assert lat == [tb.latency], f"latency {lat}, expected [{tb.latency}] (qmac_latency({L}))"
+        want = DOC_LATENCY[L]
+        assert lat == [want], f"latency {lat}, expected [{want}] (docs/qmac.md, lanes {L})"
         assert t_out[:100] == list(range(t_out[0], t_out[0] + 100)), "K = lanes: not one result per cycle"
         stats = [tb.check(jobs1, got, "no stalls")]
         # 2: corners, ragged tails, long K and random dot products, with valid gaps and back-pressure
@@ -244,17 +249,18 @@ def test_qmac(c, sim):
 ])
 def test_qmac_parameters(kwargs, message):
     with pytest.raises(ValueError) as info:
-        QMac(**kwargs)
+        UNITS["qmac"].create(**kwargs)
     assert str(info.value) == message
 
 
 def test_qmac_names_and_latency():
-    assert QMac(lanes=4).name == "qmac_l4_int8_int8_int8_acc32_gemmlowp"
-    assert (QMac(lanes=16, a_type="uint8", out_type="uint8", acc_bits=24, per_channel=True, rounding="single").name
+    assert UNITS["qmac"].create(lanes=4).name == "qmac_l4_int8_int8_int8_acc32_gemmlowp"
+    assert (UNITS["qmac"].create(lanes=16, a_type="uint8", out_type="uint8", acc_bits=24, per_channel=True,
+                                 rounding="single").name
             == "qmac_l16_uint8_int8_uint8_acc24_single_pc")
-    # subtract, multiply, ceil(ceil(log2 lanes) / 2) adder-tree stages, accumulate, requantize (5)
-    assert [qmac_latency(n) for n in (1, 2, 4, 8, 16, 32, 64)] == [8, 9, 9, 10, 10, 11, 11]
-    dut = QMac(lanes=4, per_channel=True)
+    # the contract's latency is the one docs/qmac.md states
+    assert {n: UNITS["qmac"].configure(lanes=n).latency for n in DOC_LATENCY} == DOC_LATENCY
+    dut = UNITS["qmac"].create(lanes=4, per_channel=True)
     assert [(name, f.offset, f.width) for name, f in dut.in_layout] == [
         ("a", 0, 32), ("w", 32, 32), ("last", 64, 1), ("bias", 65, 32), ("m0", 97, 31), ("shift", 128, 6)]
 
@@ -266,19 +272,8 @@ def test_qmac_names_and_latency():
 ], ids=lambda kw: qmac_name(**kw))
 def test_qmac_verilog_lint(kwargs):
     """`verilator --lint-only -Wall` with the project's waivers (verif/support/sim/lint.vlt) reports nothing."""
-    import subprocess
-
-    from fmtforge.rtl.flow.verilog import to_verilog
-    from fmtforge.verif.support.sim.runner import SIM_BUILD, require
-
-    require("verilator")
-    dut = QMac(**kwargs)
-    out = SIM_BUILD / "lint" / f"{dut.name}.v"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(to_verilog(dut, dut.name))
-    proc = subprocess.run(["verilator", "--lint-only", "-Wall", str(Path(__file__).parents[2] / "support" / "sim" / "lint.vlt"), str(out)],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
+    from fmtforge.verif.support.sim.lint import verilator_lint
+    verilator_lint(UNITS["qmac"].create(**kwargs))
 
 
 if __name__ == "__main__":

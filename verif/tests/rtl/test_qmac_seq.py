@@ -3,7 +3,7 @@
 golden.quant.qmatmul, bit for bit, on both simulators, with the timing its back-pressure rule promises:
 
 1. dot products of exactly ``N * lanes`` (N beats), no gaps, output always ready: the requantizer keeps up,
-   so every beat is accepted on consecutive cycles, every result comes ``qmac_latency(lanes, N)`` cycles
+   so every beat is accepted on consecutive cycles, every result comes docs/qmac.md's latency (DOC_LATENCY) cycles
    after its last beat, and one result every N cycles;
 2. short dot products (K = 1 and 2) back to back, output always ready: the input is refused (``i.ready``
    low) while the requantizer is busy, the first result is on time, then one result exactly every N cycles,
@@ -22,7 +22,7 @@ import os
 import numpy as np
 import pytest
 
-from fmtforge.rtl.units.qmac import QMac, qmac_latency
+from fmtforge.rtl.units import UNITS
 from fmtforge.verif.support.benches.qmac import QMacBench, config, config_id, make_dut
 from fmtforge.verif.support.vectors.qmac import edge_jobs, long_job, random_job
 from fmtforge.verif.support.vectors.patterns import seed
@@ -45,6 +45,10 @@ CONFIGS = [
     # cycle, a register after every tree level
     config(4, MIXED[:2], requant_cycles=32, roundings=("gemmlowp", "single"), jobs=30, dsp="ecp5"),
 ]
+#: docs/qmac.md's latency, last beat to result, by (lanes, requant_cycles N, dsp): 2 + tree + 1 + (N + 6), the tree
+#: ceil(ceil(log2 lanes) / 2) stages (ecp5: ceil(log2 lanes)); written from the page's table, not computed by the code
+DOC_LATENCY = {(1, 8, "infer"): 17, (4, 32, "ecp5"): 43, (1, 5, "infer"): 14, (4, 32, "infer"): 42, (2, 2, "infer"): 12,
+               (1, 3, "infer"): 12}
 if FULL:
     CONFIGS += [
         config(1, MIXED, per_channel=True, requant_cycles=5, roundings=("single", "gemmlowp", "single", "gemmlowp"),
@@ -73,7 +77,8 @@ if cocotb is not None:
         tb = QMacBench(dut, c, used_seed)
         rng = np.random.default_rng([used_seed, c["lanes"], c["requant_cycles"]])
         types, L, N = tb.types, c["lanes"], c["requant_cycles"]
-        assert tb.latency == qmac_latency(L, N, c.get("dsp", "infer"))
+        want = DOC_LATENCY[L, N, c.get("dsp", "infer")]
+        assert tb.latency == want, f"the contract's latency {tb.latency}, docs/qmac.md's {want}"
         await tb.reset()
         dut._log.info("%s: seed %d, latency %d, one result per %d cycles", config_id(c), used_seed, tb.latency, N)
         stats = []
@@ -83,7 +88,8 @@ if cocotb is not None:
         got, t_beat, t_last, t_out = await tb.run(jobs, 0.0, 0.0, rng)
         assert t_beat == list(range(t_beat[0], t_beat[0] + len(t_beat))), "a beat was refused at K = N * lanes"
         lat = sorted(set(b - a for a, b in zip(t_last, t_out)))
-        assert lat == [tb.latency], f"latency {lat}, expected [{tb.latency}] (qmac_latency({L}, {N}, {c.get('dsp', 'infer')!r}))"
+        assert lat == [want], \
+            f"latency {lat}, expected [{want}] (docs/qmac.md: lanes {L}, N {N}, {c.get('dsp', 'infer')})"
         assert set(np.diff(t_out)) == {N}, f"K = N * lanes: results {sorted(set(np.diff(t_out)))} cycles apart"
         stats.append(tb.check(jobs, got, "K = N * lanes"))
         await _drain(dut, 2 * tb.latency)
@@ -94,7 +100,7 @@ if cocotb is not None:
         beats = len(t_beat)
         span = t_beat[-1] - t_beat[0] + 1
         assert span > beats, "the input was never refused although the requantizer is slower than the beats"
-        assert t_out[0] - t_last[0] == tb.latency, f"first result after {t_out[0] - t_last[0]} cycles"
+        assert t_out[0] - t_last[0] == want, f"first result after {t_out[0] - t_last[0]} cycles"
         assert set(np.diff(t_out)) == {N}, f"short K: results {sorted(set(np.diff(t_out)))} cycles apart, not {N}"
         stats.append(tb.check(jobs, got, "K = 1, 2 back to back"))
         await _drain(dut, 2 * tb.latency + N)
@@ -135,41 +141,36 @@ def test_qmac_seq(c, sim):
 @pytest.mark.parametrize("value", [0, 33, True])
 def test_requant_cycles_range(value):
     with pytest.raises(ValueError) as info:
-        QMac(lanes=1, requant_cycles=value)
+        UNITS["qmac"].create(lanes=1, requant_cycles=value)
     assert str(info.value) == f"requant_cycles must be an integer in 1..32, not {value}"
 
 
 def test_seq_names_and_latency():
-    assert QMac(lanes=1, requant_cycles=8).name == "qmac_l1_int8_int8_int8_acc32_gemmlowp_rq8"
-    assert QMac(lanes=4, requant_cycles=1).name == "qmac_l4_int8_int8_int8_acc32_gemmlowp"
+    assert UNITS["qmac"].create(lanes=1, requant_cycles=8).name == "qmac_l1_int8_int8_int8_acc32_gemmlowp_rq8"
+    assert UNITS["qmac"].create(lanes=4, requant_cycles=1).name == "qmac_l4_int8_int8_int8_acc32_gemmlowp"
     # subtract 1, multiply 1, tree, accumulate 1, then the requantizer takes it (1), N - 1 more multiply steps,
     # the last into P1 (1), shift/round (1), saturate (1), + round bit (1), compare (1), clamp (1)
-    assert [qmac_latency(1, n) for n in (2, 8, 32)] == [11, 17, 41]
-    assert [qmac_latency(n, 8) for n in (1, 4, 16, 64)] == [17, 18, 19, 20]
+    def latency(lanes, n, dsp="infer"):
+        return UNITS["qmac"].configure(lanes=lanes, requant_cycles=n, dsp=dsp).latency
+
+    assert [latency(1, n) for n in (2, 8, 32)] == [11, 17, 41]
+    assert [latency(n, 8) for n in (1, 4, 16, 64)] == [17, 18, 19, 20]
     # ECP5 DSP lanes: a register after every tree level instead of every second one
-    assert [qmac_latency(n, 8, "ecp5") for n in (1, 4, 16, 64)] == [17, 19, 21, 23]
-    assert QMac(lanes=4, requant_cycles=32, dsp="ecp5").name == "qmac_l4_int8_int8_int8_acc32_gemmlowp_rq32_ecp5dsp"
+    assert [latency(n, 8, "ecp5") for n in (1, 4, 16, 64)] == [17, 19, 21, 23]
+    assert all(latency(L, n, dsp) == want for (L, n, dsp), want in DOC_LATENCY.items())
+    assert (UNITS["qmac"].create(lanes=4, requant_cycles=32, dsp="ecp5").name
+            == "qmac_l4_int8_int8_int8_acc32_gemmlowp_rq32_ecp5dsp")
 
 
 @pytest.mark.parametrize("kwargs", [
     dict(lanes=1, requant_cycles=8),
     dict(lanes=4, out_type="uint8", per_channel=True, rounding="single", requant_cycles=5),
     dict(lanes=2, acc_bits=16, requant_cycles=32),
-], ids=lambda kw: QMac(**kw).name)
+], ids=lambda kw: UNITS["qmac"].create(**kw).name)
 def test_qmac_seq_verilog_lint(kwargs):
     """`verilator --lint-only -Wall` with the project's waivers reports nothing; the Verilog is deterministic."""
-    import subprocess
-    from pathlib import Path
-
     from fmtforge.rtl.flow.verilog import to_verilog
-    from fmtforge.verif.support.sim.runner import SIM_BUILD, require
+    from fmtforge.verif.support.sim.lint import verilator_lint
 
-    require("verilator")
-    text = to_verilog(QMac(**kwargs), QMac(**kwargs).name)
-    assert text == to_verilog(QMac(**kwargs), QMac(**kwargs).name)
-    out = SIM_BUILD / "lint" / f"{QMac(**kwargs).name}.v"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    proc = subprocess.run(["verilator", "--lint-only", "-Wall", str(Path(__file__).parents[2] / "support" / "sim" / "lint.vlt"),
-                           str(out)], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
+    text = verilator_lint(UNITS["qmac"].create(**kwargs))
+    assert text == to_verilog(UNITS["qmac"].create(**kwargs), UNITS["qmac"].create(**kwargs).name)

@@ -1,0 +1,146 @@
+"""Mutation score of the stream units through the stream batch lane.
+
+Every mutant of a unit lives in one design (:func:`.mutants.make_mutants`, Yosys ``mutate`` with the ``mutsel``
+input), built once by :mod:`..batch.stream_lane`, ``mutsel`` held constant for a run. Each mutant plays the
+same seeded stimulus as the unmutated design (a stall-free phase, then structured and random beats in three
+gap / back-pressure mixes, the same patterns and garbage for every mutant). The unmutated design is first
+checked against the golden model and the documented latency; a mutant is *killed* when anything it shows
+differs from that reference: an output beat's bits, its cycle, the number of beats, an input beat's accept
+cycle, or an output withdrawn or changed while stalled.
+
+A survivor first meets a fresh random stimulus (five times the beats, other seeds): a difference there makes it
+*killable* (non-equivalent, missed by the scored stimulus). The rest are classified by SAT on a sequential
+miter of the original and the mutant (``miter -equiv``; reset asserted in the first step, registers at their
+initial values, then free inputs), ``sat -tempinduct -maxsteps K``: the base case finding a difference makes
+it *killable*; the induction step holding proves it *equivalent*; neither within K steps leaves it *bounded*
+(no difference in the first K cycles after reset, not proved for ever), counted neither as killed nor as
+killable; *undecided* when SAT ran past its timeout. ``score = killed / (killed + killable)``.
+"""
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from fmtforge.verif.support.batch.stream_lane import StreamModel
+from fmtforge.verif.support.campaigns.mutants import CTRL, _wrapper, _yosys, make_mutants
+from fmtforge.verif.support.sim.runner import SIM_BUILD
+from fmtforge.verif.support.vectors.patterns import seed
+
+__all__ = ["STREAM_SCORED", "mutate_stream_unit", "prove_sequential"]
+
+#: One configuration of every stream unit (issue 23 item 3): (label, stream case name, options).
+STREAM_SCORED = (
+    ("qmac 4 lanes", "qmac", dict(lanes=4)),
+    ("mx-quantize fp32 -> MXFP8", "mx-quantize", dict()),
+    ("mx-quantize NVFP4", "nvfp4", dict(scheme="nvfp4")),
+    ("mx-dequantize MXFP8 -> fp32", "mx-dequantize", dict()),
+    ("w4-dequantize uint4 g128", "w4-dequantize", dict()),
+    ("bfp-encode MSFP16", "bfp-encode", dict()),
+    ("convert fp32 -> fp8_e4m3 sat, 2 stages", "convert", dict(src="fp32", dst="fp8_e4m3", saturate=True, flags=True,
+                                                               stages=2)),
+)
+MIXES = ((0.0, 0.0), (0.3, 0.3), (0.05, 0.7), (0.7, 0.05))
+SAT_STEPS = 8
+
+
+def _phases(name, o, unit, beats, rng_seed):
+    from fmtforge.verif.support.benches.stream import split
+    from fmtforge.verif.support.benches.stream_cases import stimulus
+    rng = np.random.default_rng(rng_seed)
+    s0 = stimulus(name, o, unit, rng, 300, corners=False, stall_free=True)
+    return [s0] + split(stimulus(name, o, unit, rng, beats), len(MIXES) - 1), rng
+
+
+def _play(model, phases, k, pattern_seed):
+    from fmtforge.verif.support.benches.stream import run_batch
+    rng = np.random.default_rng(pattern_seed)  # the same patterns for every mutant
+    return [run_batch(model, s, rng, idle, stall, consts={CTRL: k}, garbage_seed=pattern_seed + j)
+            for j, (s, (idle, stall)) in enumerate(zip(phases, MIXES))]
+
+
+def _same(a, b):
+    return (a.n_out == b.n_out and a.violation == b.violation and np.array_equal(a.out, b.out)
+            and np.array_equal(a.t_out, b.t_out) and np.array_equal(a.t_in, b.t_in))
+
+
+def prove_sequential(muts, k, workdir, steps=SAT_STEPS, timeout=60):
+    """``("equivalent" | "killable" | "bounded" | "undecided", how)`` for mutant ``k``: a sequential miter from
+    reset, ``sat -tempinduct -maxsteps``: killable when its base case finds a difference, equivalent when its
+    induction step holds, else bounded (see the module docstring)."""
+    d = Path(workdir)
+    (d / f"seq{k}.v").write_text(_wrapper("gold_w", muts, 0) + _wrapper("gate_w", muts, k))
+    (d / f"seq{k}.ys").write_text(f"""\
+read_verilog mutated.v
+read_verilog seq{k}.v
+hierarchy -check
+proc
+flatten
+opt_clean
+miter -equiv -flatten -make_outputs -ignore_gold_x gold_w gate_w miter
+hierarchy -top miter
+sat -tempinduct -prove trigger 0 -set-at 1 in_rst 1 -set-init-zero -maxsteps {steps} -timeout {timeout} miter
+""")
+    log = _yosys(f"seq{k}.ys", d, f"seq{k}.log", timeout=timeout * 4)
+    if log is None or "Interrupted SAT solver: TIMEOUT" in log:
+        return "undecided", None
+    if "Induction step proven: SUCCESS!" in log:
+        return "equivalent", "sat -tempinduct"
+    if "Reached maximum number of time steps" in log or "reached maximum" in log.lower():
+        return "bounded", f"no difference in {steps} cycles after reset"
+    if "model found" in log.lower() or "FAIL!" in log:  # the base case: a difference from reset
+        return "killable", f"the miter's base case differs within {steps} cycles (log {d / f'seq{k}.log'})"
+    raise RuntimeError(f"unexpected SAT result for mutant {k}; log: {d / f'seq{k}.log'}")
+
+
+def mutate_stream_unit(label, name, options, count=200, mutant_seed=1, beats=20_000, workdir=None, log=print,
+                       steps=SAT_STEPS):
+    """Score stream unit ``name`` (a stream case name) with ``options`` on ``count`` mutants; the report row."""
+    from fmtforge.rtl.flow import to_verilog
+    from fmtforge.rtl.units.registry import UNITS
+    from fmtforge.verif.support.benches.stream import check_trace
+    from fmtforge.verif.support.benches.stream_cases import registry_name, resolve
+    t = time.perf_counter()
+    o = resolve(name, options)
+    comp = UNITS[registry_name(name)].build(**o)
+    top = comp.name
+    d = Path(workdir or SIM_BUILD / "mutate" / f"{top}_n{count}_s{mutant_seed}")
+    muts = make_mutants(to_verilog(comp, top), top, count, mutant_seed, d)
+    model = StreamModel(muts.verilog, top, consts=(CTRL,))
+    vseed = seed()
+    phases, _ = _phases(name, o, comp, beats, [vseed, 23])
+    gold = _play(model, phases, 0, vseed)
+    again = f"FMTFORGE_SEED={vseed} fmtforge mutate all"
+    for j, (s, tr) in enumerate(zip(phases, gold)):  # the reference itself meets the model and the docs
+        check_trace(f"{top} (unmutated) phase {j}", s, tr, j == 0, vseed, again)
+    killed, equivalent, killable, bounded, undecided = [], [], [], [], []
+    proofs, probe = {}, None
+    for mut in muts.mutations:
+        k = mut["k"]
+        if not all(_same(a, b) for a, b in zip(_play(model, phases, k, vseed), gold)):
+            killed.append(k)
+            continue
+        if probe is None:  # a survivor: five times the beats, fresh seeds, against the unmutated design
+            probe = _phases(name, o, comp, 5 * beats, [vseed, 99])[0]
+            probe_gold = _play(model, probe, 0, vseed + 99)
+        if not all(_same(a, b) for a, b in zip(_play(model, probe, k, vseed + 99), probe_gold)):
+            proofs[k] = "a fresh random stimulus (5x the beats, other seeds) shows a difference"
+            killable.append({**mut, "detail": proofs[k]})
+            continue
+        verdict, detail = prove_sequential(muts, k, d, steps)
+        proofs[k] = detail
+        {"equivalent": equivalent, "killable": killable, "bounded": bounded,
+         "undecided": undecided}[verdict].append(k if verdict != "killable" else {**mut, "detail": detail})
+    score = len(killed) / max(len(killed) + len(killable), 1)
+    row = {"unit": label, "module": top, "options": options, "mutants": len(muts.mutations), "killed": len(killed),
+           "equivalent": len(equivalent), "killable": len(killable), "bounded": len(bounded),
+           "undecided": len(undecided), "score": round(score, 4), "vectors": int(sum(len(s.beats) for s in phases)),
+           "exhaustive": False, "mutant_seed": mutant_seed, "vector_seed": vseed, "lane": "stream",
+           "equivalence": f"sat -tempinduct -maxsteps {steps} on a miter from reset ('bounded': no difference in "
+                          f"{steps} cycles, induction not closed)",
+           "examples": [{**m, "input_hex": None, "input_decoded": m["detail"]} for m in killable[:5]],
+           "seconds": round(time.perf_counter() - t, 1)}
+    log(f"{label}: {row['mutants']} mutants, {row['killed']} killed, {row['equivalent']} equivalent (induction), "
+        f"{row['bounded']} bounded ({steps} cycles), {row['killable']} killable, {row['undecided']} undecided: "
+        f"score {100 * score:.2f}% ({row['seconds']} s)")
+    return row
