@@ -14,13 +14,15 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from fmtforge import golden
+from fmtforge.golden.arith import MX_ACCUMULATE, MX_ELEMENTS
 
 from ..formats import unpack_for
 from ..formats.rounding import FLAGS_WIDTH
 from ..pipeline import Pipeline
 from .dot_acc import Geometry, geometry, round_fixed
 from .dot_terms import SPECIALS, combine_specials, merge_specials, place, product, raw_term, shift_left, term_shape
-from .mx_dot_check import check_mx_dot, element_format, mx_dot_name
+from .mx_dot_check import MAX_BLOCKS, ROUNDINGS, SCHEMES, check_mx_dot, element_format, mx_dot_name
+from .registry import Option, Unit, register
 
 __all__ = ["MXDot", "mx_dot_geometry", "mx_dot_latency"]
 
@@ -37,7 +39,7 @@ def _cuts(accumulate, stages):
     return set(order[:stages])
 
 
-def mx_dot_latency(accumulate="exact", stages=0):
+def mx_dot_latency(accumulate, stages):
     """Clock edges from the one that accepts a dot product's ``last`` beat to the one that makes its result
     valid on ``o``, nothing stalling: unpack and multiply (1), add the lanes (1), add into the block
     accumulator (1), scale, add into the cross-block accumulator, normalise, round and pack (1), plus one edge
@@ -87,8 +89,8 @@ class MXDot(wiring.Component):
         block (OCP MX 6.2 read as an fp32 accumulator).
     rounding : {"rne", "rtz", "rup", "rdn", "rmm"}
         Every rounding.
-    max_blocks : int, exact mode only
-        The most blocks in one dot product (default 1024): sizes the cross-block accumulator (more wraps it).
+    max_blocks : int or None, exact mode only
+        The most blocks in one dot product (None: 1024): sizes the cross-block accumulator (more wraps it).
     stages : int
         Optional registers (:func:`mx_dot_latency`): exact 0..3, block 0..1.
     flags : bool
@@ -107,10 +109,15 @@ class MXDot(wiring.Component):
     Every register advances when ``~o.valid | o.ready`` (stall-all back-pressure) and ``i.ready`` is that.
     """
 
-    def __init__(self, *, a_elem="fp8_e4m3", b_elem="fp8_e4m3", block_size=32, lanes=1, accumulate="exact",
-                 rounding="rne", max_blocks=None, stages=0, flags=False, scheme="mx"):
-        p = check_mx_dot(a_elem=a_elem, b_elem=b_elem, block_size=block_size, lanes=lanes, accumulate=accumulate,
-                         rounding=rounding, max_blocks=max_blocks, stages=stages, flags=flags, scheme=scheme)
+    def __init__(self, *, a_elem, b_elem, block_size, lanes, accumulate, rounding, max_blocks, stages, flags,
+                 scheme):
+        try:
+            p = check_mx_dot(a_elem=a_elem, b_elem=b_elem, block_size=block_size, lanes=lanes,
+                             accumulate=accumulate, rounding=rounding, max_blocks=max_blocks, stages=stages,
+                             flags=flags, scheme=scheme)
+        except ValueError:  # refused: a half-built component is not an unused one (no UnusedElaboratable)
+            self._MustUse__silence = True
+            raise
         self.p = p
         self.a_elem, self.b_elem = p["a_elem"], p["b_elem"]
         self.a, self.b = element_format(self.a_elem), element_format(self.b_elem)
@@ -270,3 +277,61 @@ class MXDot(wiring.Component):
 
 
 _ = Geometry  # re-exported type of mx_dot_geometry's results
+
+
+def _model(options, a, b, xa, xb, c):
+    """``(bits, flags)`` of ``golden.arith.mx_dot`` in the unit's configuration: ``a``, ``b`` element codes of
+    shape (..., n * block_size) (whole blocks along the last axis), ``xa``, ``xb`` E8M0 scale codes (..., n),
+    ``c`` fp32 addend patterns (...); the fp32 results and their RISC-V flags (NX 1, UF 2, OF 4, NV 16), the
+    blocks summed exactly (``exact``) or rounded into fp32 per block (``block``)."""
+    from fmtforge.golden.arith import mx_dot
+    o = options
+    return mx_dot(a, b, xa, xb, c, a_elem=o["a_elem"], b_elem=o["b_elem"], block_size=o["block_size"],
+                  accumulate=o["accumulate"], rounding=o["rounding"])
+
+
+def _mx_dot(a_elem, b_elem, block_size, lanes, accumulate, rounding, max_blocks, stages, flags, scheme):
+    return MXDot(a_elem=a_elem, b_elem=b_elem, block_size=block_size, lanes=lanes, accumulate=accumulate,
+                 rounding=rounding, max_blocks=max_blocks, stages=stages, flags=flags, scheme=scheme)
+
+
+register(Unit(
+    name="mx-dot",
+    summary="streaming dot product of OCP MX blocks (E8M0 scales; fp8/fp6/fp4/int8 elements, A and B may differ) "
+            "+ an fp32 addend into fp32, exact or rounded per block, L element pairs per beat",
+    description="out = c + sum_i 2**(X_A + X_B - 254) sum_j a_ij b_ij (OCP MX v1.0 6.1 / 6.2), bit for bit "
+                "golden.arith.mx_dot: each block's sum exact, blocks summed exactly and rounded once (exact, "
+                "cvfpu MXDOTP) or added into fp32 rounded per block (block).",
+    build=_mx_dot,
+    options=(
+        Option("a_elem", "choice", "element format of block A (int8 = MXINT8)", "fp8_e4m3", choices=MX_ELEMENTS,
+               metavar="E"),
+        Option("b_elem", "choice", "element format of block B (may differ from A)", "fp8_e4m3",
+               choices=MX_ELEMENTS, metavar="E"),
+        Option("block_size", "int", "elements per block: 16, 32 or 64", 32, range=(16, 64), metavar="K"),
+        Option("lanes", "int", "element pairs per beat (divides block_size)", 1, range=(1, 32), metavar="L"),
+        Option("accumulate", "choice", "across blocks: exact (rounded once) or block (rounded into fp32 per "
+               "block: MX 6.2)", "exact", choices=MX_ACCUMULATE, metavar="A"),
+        Option("rounding", "choice", "rounding mode", "rne", choices=ROUNDINGS, metavar="R"),
+        Option("max_blocks", "int", "exact mode: the most blocks in one dot product (sizes the accumulator; "
+               "default 1024)", None, range=MAX_BLOCKS, metavar="N"),
+        Option("stages", "int", "optional pipeline registers: exact 0..3, block 0..1", 0, range=(0, 3),
+               metavar="N"),
+        Option("flags", "bool", "a 5-bit flags field beside each result (RISC-V fflags layout)", False),
+        Option("scheme", "choice", "block scheme: mx (E8M0 scales)", "mx", choices=SCHEMES, metavar="S"),
+    ),
+    # the issue's target configuration (E4M3 x E4M3, k = 32, 8 lanes, exact) and per-block accumulation with
+    # mixed element types
+    examples=(
+        dict(lanes=8, stages=3, flags=True),
+        dict(a_elem="fp8_e4m3", b_elem="fp4_e2m1", lanes=4, accumulate="block", flags=True),
+    ),
+    docs="docs/mx_dot.md",
+    model=_model,
+    latency=lambda o: mx_dot_latency(o["accumulate"], o["stages"]),
+    latency_from="a dot product's last beat accepted on i to its result valid on o (nothing stalling)",
+    streams=lambda o: {"i": ("a", "b", "xa", "xb", "c", "last"), "o": ("data",) + (("flags",) if o["flags"] else ())},
+    fuzz={"a_elem": MX_ELEMENTS, "b_elem": ("fp8_e4m3", "fp4_e2m1", "int8"), "block_size": (16, 32, 64),
+          "lanes": (1, 2, 4), "accumulate": MX_ACCUMULATE, "rounding": ROUNDINGS, "max_blocks": (1, 16),
+          "stages": (0, 1)},
+))

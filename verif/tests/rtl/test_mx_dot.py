@@ -19,7 +19,7 @@ FMTFORGE_FULL=1 runs ``regress`` instead: FMTFORGE_MX_DOT_N (default 10**5) rand
 configuration.
 
 A partial block's expected value is golden's for the block filled up with zero pairs whose product has the
-sign of the block's first product (``test_mx_dot_bench.padded``): the same exact sum and zero-sign rule.
+sign of the block's first product (``verif/support/benches/mx_dot.padded``): the same exact sum and zero-sign rule.
 
 Run: ``.venv/bin/pytest -p no:xdist -q verif/tests/rtl/test_mx_dot.py`` (FMTFORGE_SEED=N for another seed).
 """
@@ -31,10 +31,10 @@ import sys
 import numpy as np
 import pytest
 
-from fmtforge.rtl.units.mx_dot import MXDot, mx_dot_geometry, mx_dot_latency
+from fmtforge.rtl.units.mx_dot import mx_dot_geometry, mx_dot_latency
+from fmtforge.verif.support.benches.mx_dot import (Bench, Job, config_id, expected, mx_dot_unit, padded, random_jobs,
+                                                   structured_jobs)
 from fmtforge.verif.support.vectors.patterns import seed
-from fmtforge.verif.tests.rtl.test_mx_dot_bench import (Bench, Job, config_id, expected, padded, random_jobs,
-                                                        structured_jobs)
 
 try:
     import cocotb
@@ -133,7 +133,7 @@ def test_mx_dot(n, sim):
     from fmtforge.verif.support.sim.runner import run
 
     c = CONFIGS[n]
-    dut = MXDot(**c)
+    dut = mx_dot_unit(**c)
     print(f"seed {seed()}")
     cases = ["regress"] if FULL else (["exhaustive"] if n in EXHAUSTIVE else []) + ["structured", "random"]
     run(sim, to_verilog(dut, dut.name), dut.name, "fmtforge.verif.tests.rtl.test_mx_dot", dut.name,
@@ -143,34 +143,23 @@ def test_mx_dot(n, sim):
 
 # ------------------------------------------------------------------------------------------------ no simulator
 
-#: each lint takes minutes (the cross-block word is ~550 bits wide): the target configuration and one in block mode
+#: the target configuration's exact word is ~560 bits (the lint takes a minute or more); one in block mode
 LINT = [CONFIGS[2], dict(a_elem="fp6_e2m3", b_elem="fp8_e5m2", block_size=64, lanes=32, accumulate="block",
                          rounding="rmm")]
 
 
 @pytest.mark.parametrize("c", LINT, ids=config_id)
 def test_mx_dot_lint(c):
-    """`verilator --lint-only -Wall` with the project's waivers, and Yosys' check (rtl.flow.lint), report
-    nothing; the Verilog is deterministic."""
-    import subprocess
-    from pathlib import Path
-
+    """`verilator --lint-only -Wall` with the project's waivers (the one lint helper) and Yosys' check
+    (rtl.flow.lint) report nothing; the Verilog is deterministic."""
     from fmtforge.rtl.flow import lint
     from fmtforge.rtl.flow.verilog import to_verilog
-    from fmtforge.verif.support.sim.runner import SIM_BUILD, require
+    from fmtforge.verif.support.sim.lint import verilator_lint
 
-    require("verilator")
-    dut = MXDot(**c)
-    text = to_verilog(dut, dut.name)
-    out = SIM_BUILD / "lint" / f"{dut.name}.v"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    waivers = Path(__file__).parents[2] / "support" / "sim" / "lint.vlt"
-    proc = subprocess.run(["verilator", "--lint-only", "-Wall", str(waivers), str(out), "--top-module", dut.name],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
+    dut = mx_dot_unit(**c)
+    text = verilator_lint(dut)
     lint(text, dut.name)
-    assert to_verilog(MXDot(**c), dut.name) == text
+    assert to_verilog(mx_dot_unit(**c), dut.name) == text
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -184,12 +173,12 @@ def test_mx_dot_lint(c):
     (dict(accumulate="block", max_blocks=4), "max_blocks applies to accumulate exact only"),
     (dict(max_blocks=0), "max_blocks must be an integer in 1..65536, not 0"),
     (dict(accumulate="block", stages=2), "stages with accumulate block must be an integer in 0..1, not 2"),
-    (dict(stages=4), "stages with accumulate exact must be an integer in 0..3, not 4"),
+    (dict(stages=4), "stages must be an integer in 0..3, not 4"),
     (dict(scheme="nvfp4"), "scheme must be one of mx, not 'nvfp4'"),
 ])
 def test_mx_dot_parameters(kwargs, message):
     with pytest.raises(ValueError) as info:
-        MXDot(**kwargs)
+        mx_dot_unit(**kwargs)
     assert str(info.value).startswith(message), str(info.value)
 
 
@@ -213,7 +202,7 @@ def test_mx_dot_geometry_and_layout():
     assert (tree.lsb, tree.width, blk.lsb, cross.lsb, cross.width) == (-18, 40, -18, -272, 563)
     assert mx_dot_geometry("fp4_e2m1", "fp4_e2m1", 32, 1, "block", None)[2].width == 525
     assert [mx_dot_latency(a, s) for a, s in (("exact", 0), ("exact", 3), ("block", 1))] == [4, 7, 5]
-    dut = MXDot(a_elem="fp8_e4m3", b_elem="fp4_e2m1", lanes=2)
+    dut = mx_dot_unit(a_elem="fp8_e4m3", b_elem="fp4_e2m1", lanes=2)
     assert [(name, f.offset, f.width) for name, f in dut.in_layout] == [
         ("a", 0, 16), ("b", 16, 8), ("xa", 24, 8), ("xb", 32, 8), ("c", 40, 32), ("last", 72, 1)]
 

@@ -1,28 +1,42 @@
 # amaranth: UnusedElaboratable=no
-"""The mx-dot unit's testbench (no tests here): jobs (structured and seeded random dot products of MX blocks),
-the expected results from ``golden.arith.mx_dot``, a stream driver with idle cycles, a monitor with
-back-pressure, and a checker naming every mismatch in hex with decoded values."""
+"""The mx-dot unit's testbench: jobs (structured and seeded random dot products of MX blocks), the expected
+results from the unit's contract model (``golden.arith.mx_dot``), and a checker naming every mismatch in hex
+with decoded values. Reset, driver (idle cycles, garbage payloads) and monitor (back-pressure, the hold rule)
+are the one stream bench's (:mod:`.stream`)."""
 
 import numpy as np
 
 from fmtforge import golden
-from fmtforge.golden.arith import mx_dot as golden_mx_dot
-from fmtforge.rtl.units.mx_dot import MXDot
 from fmtforge.rtl.units.mx_dot_check import element_format
 
-try:
-    from cocotb.triggers import ReadOnly, RisingEdge
-except ImportError:  # imported by pytest without cocotb: only the simulator runs the bench
-    ReadOnly = RisingEdge = None
-
-__all__ = ["Bench", "Job", "config_id", "expected", "random_jobs", "structured_jobs"]
+__all__ = ["Bench", "Job", "config_id", "documented_latency", "expected", "mx_dot_unit", "padded", "random_jobs", "structured_jobs"]
 
 FP32_NEG = 1 << 31
 
 
+def documented_latency(options):
+    """The latency docs/mx_dot.md states ("Timing and latency": ``4 + stages`` clock edges from the edge that
+    accepts a dot product's ``last`` beat to the one that makes its result valid), written here from the page,
+    never read from rtl/."""
+    return 4 + options["stages"]
+
+
+def mx_dot_unit(**options):
+    """The mx-dot unit from the registry (its defaults are the registry's alone); Amaranth reports it, if it is
+    never elaborated, at the caller's line (whose file may waive UnusedElaboratable)."""
+    from fmtforge.rtl.units import UNITS
+    return UNITS["mx-dot"].create(src_loc_at=1, **options)
+
+
+def resolved(c):
+    """Configuration ``c`` with every option (the registry's defaults for the others)."""
+    from fmtforge.rtl.units import UNITS
+    return UNITS["mx-dot"].configure(**c)
+
+
 def config_id(c):
     """A configuration's name (its module name)."""
-    return MXDot(**c).name
+    return mx_dot_unit(**c).name
 
 
 class Job:
@@ -47,8 +61,8 @@ def padded(c, job):
     """The job's elements with a partial last block filled up with zero pairs whose product has the sign of
     the block's first product: the same exact sum and the same zero-sign rule (docs/mx_dot.md), so
     ``golden.arith.mx_dot`` (whole blocks only) gives the partial block's expected result."""
-    k = c.get("block_size", 32)
-    fa, fb = element_format(c.get("a_elem", "fp8_e4m3")), element_format(c.get("b_elem", "fp8_e4m3"))
+    o = resolved(c).options
+    k, fa, fb = o["block_size"], element_format(o["a_elem"]), element_format(o["b_elem"])
     a, b = list(job.a), list(job.b)
     start = (len(a) - 1) // k * k
     za, zb = _zero_like(fa, a[start]), _zero_like(fb, b[start])
@@ -59,7 +73,9 @@ def padded(c, job):
 
 
 def expected(c, jobs):
-    """(bits, flags) of ``golden.arith.mx_dot`` for every job (grouped by length: golden is vectorised)."""
+    """(bits, flags) of the contract's model (``golden.arith.mx_dot``) for every job (grouped by length: the
+    model is vectorised)."""
+    model = resolved(c)
     bits = np.zeros(len(jobs), np.int64)
     flags = np.zeros(len(jobs), np.int64)
     groups = {}
@@ -72,9 +88,7 @@ def expected(c, jobs):
         xa = np.array([jobs[n].xa for n in idx], np.uint8)
         xb = np.array([jobs[n].xb for n in idx], np.uint8)
         cc = np.array([jobs[n].c for n in idx], np.uint32)
-        r, f = golden_mx_dot(a, b, xa, xb, cc, a_elem=c.get("a_elem", "fp8_e4m3"), b_elem=c.get("b_elem", "fp8_e4m3"),
-                             block_size=c.get("block_size", 32), accumulate=c.get("accumulate", "exact"),
-                             rounding=c.get("rounding", "rne"))
+        r, f = model.compute(a, b, xa, xb, cc)
         bits[idx] = np.asarray(r).astype(np.int64)
         flags[idx] = f
     return bits, flags
@@ -110,8 +124,8 @@ def random_jobs(c, rng, n, blocks=(1, 3), partial_p=0.1):
     """``n`` seeded random dot products of 1..3 blocks: half of them finite elements only, half uniformly
     random codes; scales near 127 (results in fp32's range, cancellations likely) with extremes (0, 254,
     0xFF) now and then; addends +-0, random patterns or near the sum's size; some last blocks partial."""
-    k = c.get("block_size", 32)
-    fa, fb = element_format(c.get("a_elem", "fp8_e4m3")), element_format(c.get("b_elem", "fp8_e4m3"))
+    o = resolved(c).options
+    k, fa, fb = o["block_size"], element_format(o["a_elem"]), element_format(o["b_elem"])
     fin_a, fin_b = codes(fa, "finite"), codes(fb, "finite")
     jobs = []
     for _ in range(n):
@@ -139,8 +153,8 @@ def random_jobs(c, rng, n, blocks=(1, 3), partial_p=0.1):
 def structured_jobs(c, rng):
     """Named dot products: cancellation to exactly zero (each zero sign of c), scale extremes 0 / 254 / 0xFF,
     every special element against finite, zero and special partners, huge + tiny - huge across blocks."""
-    k = c.get("block_size", 32)
-    fa, fb = element_format(c.get("a_elem", "fp8_e4m3")), element_format(c.get("b_elem", "fp8_e4m3"))
+    o = resolved(c).options
+    k, fa, fb = o["block_size"], element_format(o["a_elem"]), element_format(o["b_elem"])
     fin_a, fin_b = codes(fa, "finite"), codes(fb, "finite")
     za, zb = codes(fa, "zero"), codes(fb, "zero")
     ma, mb, ta, tb = codes(fa, "max")[0], codes(fb, "max")[0], codes(fa, "min")[0], codes(fb, "min")[0]
@@ -203,26 +217,26 @@ def structured_jobs(c, rng):
 
 
 class Bench:
-    """Driver (beats with random idle cycles, garbage where the unit must not look), monitor (results with
-    random back-pressure), golden model and checker for an :class:`MXDot` built from configuration ``c``."""
+    """Beats, expected results and checker for the mx-dot unit built from configuration ``c``, driven through
+    the one stream bench (:func:`.stream.reset`, :func:`.stream.run_beats`)."""
 
     def __init__(self, dut, c, used_seed):
+        from fmtforge.verif.support.benches.stream import Ports
         self.dut, self.c, self.seed = dut, c, used_seed
-        core = MXDot(**c)
-        self.lanes, self.latency, self.k = core.lanes, core.latency, core.block_size
+        cfg = resolved(c)
+        core = cfg.create()
+        core._MustUse__silence = True  # built for its layout only
+        self.lanes, self.k, self.flags = core.lanes, core.block_size, cfg.options["flags"]
+        self.latency = documented_latency(cfg.options)
         self.off = {name: field.offset for name, field in core.in_layout}
         self.wa, self.wb = core.a.width, core.b.width
-        self.width = core.in_layout.size
         self.rng = np.random.default_rng(used_seed)
+        self.ports = Ports(dut)
 
     async def reset(self):
-        dut = self.dut
-        dut.rst.value = 1
-        dut.i__valid.value = 0
-        dut.o__ready.value = 0
-        for _ in range(3):
-            await RisingEdge(dut.clk)
-        dut.rst.value = 0
+        """The stream bench's reset: inputs idle, output stalled, three cycles."""
+        from fmtforge.verif.support.benches.stream import reset
+        await reset(self.dut, [self.ports])
 
     def _junk(self, bits):
         return int.from_bytes(self.rng.bytes((bits + 7) // 8), "little") & ((1 << bits) - 1)
@@ -249,53 +263,22 @@ class Bench:
         return out
 
     async def run(self, jobs, idle_p, stall_p):
-        """Feed ``jobs``; returns (output words, accept cycle of each beat, of each last beat, of each result)."""
-        dut, rng = self.dut, self.rng
-        pending = [w for job in jobs for w in self.beats(job)]
-        pending.reverse()
-        total = len(pending)
-        cur = None
-        got, t_beat, t_last, t_out = [], [], [], []
-        cycle = 0
-        limit = 20 * total + 200
-        last_bit = 1 << self.off["last"]
-        idle = rng.random(limit) < idle_p if idle_p else None
-        ready = rng.random(limit) >= stall_p if stall_p else None
-        while len(got) < len(jobs):
-            await RisingEdge(dut.clk)
-            cycle += 1
-            if cycle >= limit:
-                raise AssertionError(f"pipeline stalled: {len(got)} of {len(jobs)} results after {cycle} cycles")
-            if cur is None and pending and (idle is None or not idle[cycle]):
-                cur = pending.pop()
-            if cur is not None:
-                dut.i__valid.value = 1
-                dut.i__payload.value = cur
-            else:
-                dut.i__valid.value = 0
-                if idle is not None:
-                    dut.i__payload.value = self._junk(self.width)
-            dut.o__ready.value = 1 if ready is None else int(ready[cycle])
-            await ReadOnly()
-            if cur is not None and dut.i__ready.value:
-                t_beat.append(cycle)
-                if cur & last_bit:
-                    t_last.append(cycle)
-                cur = None
-            if dut.o__valid.value and dut.o__ready.value:
-                got.append(int(dut.o__payload.value.to_unsigned()))
-                t_out.append(cycle)
-        await RisingEdge(dut.clk)
-        dut.i__valid.value = 0
-        assert not pending and len(t_beat) == total, "a beat was lost"
-        return got, t_beat, t_last, t_out
+        """Feed ``jobs`` through the stream bench's driver and monitor (random idle cycles with garbage payloads,
+        random back-pressure, the hold rule checked, no lost or extra result); returns (output words, accept
+        cycle of each beat, of each last beat, cycle of each result)."""
+        from fmtforge.verif.support.benches.stream import run_beats
+        words, lasts = [], []
+        for job in jobs:
+            words += self.beats(job)
+            lasts.append(len(words) - 1)
+        got, t_in, t_out = await run_beats(self.ports, words, len(jobs), idle_p, stall_p, self.rng)
+        return got, t_in, [t_in[n] for n in lasts], t_out
 
     def check(self, jobs, words, label):
-        """Compare every result (and flags, with flags) with golden; raise naming the mismatches."""
+        """Compare every result (and flags, with flags) with the model; raise naming the mismatches."""
         want_bits, want_flags = expected(self.c, jobs)
         bits = np.array([w & 0xFFFFFFFF for w in words], np.int64)
-        has_flags = self.c.get("flags", False)
-        flags = np.array([(w >> 32) & 31 for w in words], np.int64) if has_flags else want_flags
+        flags = np.array([(w >> 32) & 31 for w in words], np.int64) if self.flags else want_flags
         bad = np.flatnonzero((bits != want_bits) | (flags != want_flags))
         if len(bad):
             lines = [f"{config_id(self.c)} {label}: {len(bad)} of {len(jobs)} results differ (seed {self.seed})"]
