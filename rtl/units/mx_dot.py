@@ -20,7 +20,9 @@ from ..formats import unpack_for
 from ..formats.rounding import FLAGS_WIDTH
 from ..pipeline import Pipeline
 from .dot_acc import Geometry, geometry, round_fixed
-from .dot_terms import SPECIALS, combine_specials, merge_specials, place, product, raw_term, shift_left, term_shape
+from .dot_terms import (SPECIALS, Term, combine_specials, merge_specials, place, product, raw_term, shift_left,
+                        term_shape)
+from .mx_dot_block import block_add
 from .mx_dot_check import MAX_BLOCKS, ROUNDINGS, SCHEMES, check_mx_dot, element_format, mx_dot_name
 from .registry import Option, Unit, register
 
@@ -54,22 +56,23 @@ def _bounds(fmt):
 
 
 def mx_dot_geometry(a_elem, b_elem, block_size, lanes, accumulate, max_blocks):
-    """``(lanes word, block word, cross-block word)`` (:class:`~.dot_acc.Geometry`).
+    """``(lanes word, block word, cross-block word)`` (:class:`~.dot_acc.Geometry`; block mode has no
+    cross-block word: None, its adder's window is :func:`.mx_dot_block.block_window`'s).
 
     The lanes' and the block's words hold ``lanes`` / ``block_size`` exact products at the products' own
-    last bit ``2**(lsb(a) + lsb(b))``. The cross-block word holds a block sum scaled by any
-    ``2**(x - 254)``, x = X_A + X_B in 0..508, and fp32 values: its last bit is the lower of
-    ``2**(lsb(a) + lsb(b) - 254)`` and fp32's ``2**-149``; its bound is ``max_blocks`` scaled block bounds
-    plus fp32's (exact mode: the sum of every block dot and c) or one block bound plus fp32's (block mode:
-    the rounded accumulator plus one block dot)."""
+    last bit ``2**(lsb(a) + lsb(b))``. Exact mode's cross-block word holds ``max_blocks`` block sums scaled by
+    any ``2**(x - 254)``, x = X_A + X_B in 0..508, and an fp32 value: its last bit is the lower of
+    ``2**(lsb(a) + lsb(b) - 254)`` and fp32's ``2**-149``, its bound ``max_blocks`` scaled block bounds plus
+    fp32's."""
     pa, pb = _bounds(element_format(a_elem)), _bounds(element_format(b_elem))
     plsb, pmsb = pa.lsb + pb.lsb, pa.msb + pb.msb
     f32 = _bounds(golden.lookup("fp32"))
     tree = geometry([(plsb, pmsb, lanes)])
     blk = geometry([(plsb, pmsb, block_size)])
     top = 2 * 255 - SCALE_BIAS  # the largest scale exponent: X_A = X_B = 254
-    count = block_size * (max_blocks if accumulate == "exact" else 1)
-    cross = geometry([(plsb - SCALE_BIAS, pmsb + top, count), (f32.lsb, f32.msb, 1)])
+    if accumulate != "exact":
+        return tree, blk, None
+    cross = geometry([(plsb - SCALE_BIAS, pmsb + top, block_size * max_blocks), (f32.lsb, f32.msb, 1)])
     return tree, blk, cross
 
 
@@ -224,21 +227,22 @@ class MXDot(wiring.Component):
         return blk
 
     def _cross(self, m, regs, blk, cuts):
-        geo, bgeo = self.acc_geo, self.blk_geo
-        W = geo.width
-        up0 = bgeo.lsb - SCALE_BIAS - geo.lsb  # the block word's bit 0 at x = 0, above the cross word's
-        ext = Signal(signed(W - up0), name="blk_ext")
-        m.d.comb += ext.eq(blk["word"])
-        scaled = Signal(signed(W), name="blk_scaled")
-        shifted = shift_left(ext.as_unsigned(), blk["x"], W - up0)
-        m.d.comb += scaled.eq(shifted << up0 if up0 else shifted)
         bspec = list(blk["spec"])
         bspec[0] = bspec[0] | blk["xnan"]  # a NaN scale: the block dot is NaN (quiet: no flag)
         ct, cshape = self._term(m, self.out, blk["c"], "c")
-        c_word = place(ct, cshape, geo.lsb, W)
         c_spec = combine_specials([ct])
         first = blk["first"]
+        valid = blk["valid"] & blk["end"]
         if self.accumulate == "exact":
+            geo, bgeo = self.acc_geo, self.blk_geo
+            W = geo.width
+            up0 = bgeo.lsb - SCALE_BIAS - geo.lsb  # the block word's bit 0 at x = 0, above the cross word's
+            ext = Signal(signed(W - up0), name="blk_ext")
+            m.d.comb += ext.eq(blk["word"])
+            scaled = Signal(signed(W), name="blk_scaled")
+            shifted = shift_left(ext.as_unsigned(), blk["x"], W - up0)
+            m.d.comb += scaled.eq(shifted << up0 if up0 else shifted)
+            c_word = place(ct, cshape, geo.lsb, W)
             acc = Signal(signed(W), name="acc")
             spec = [Signal(name=f"acc_{n}") for n in SPECIALS]
             total = Signal(signed(W), name="acc_total")
@@ -246,7 +250,6 @@ class MXDot(wiring.Component):
             tot_spec = merge_specials([Mux(first, p, q) for p, q in zip(c_spec, spec)], bspec)
             with m.If(regs.en & blk["valid"]):
                 m.d.sync += [acc.eq(total)] + [s.eq(t) for s, t in zip(spec, tot_spec)]
-            valid = blk["valid"] & blk["end"]
             if "fin" in cuts:
                 valid = regs.reg(valid, "fin_valid")
                 total = regs.reg(total, "fin_sum")
@@ -255,26 +258,23 @@ class MXDot(wiring.Component):
                                       name="fin", cut=regs if "norm" in cuts else None)
             if "norm" in cuts:
                 valid = regs.reg(valid, "norm_valid")
-        else:
+        else:  # acc = round(acc + block dot) into fp32 (c stands in for acc on a first block): mx_dot_block
             acc_bits = Signal(32, name="acc_bits")  # the running sum, rounded after every block
             acc_flags = Signal(FLAGS_WIDTH, name="acc_flags")
-            at, ashape = self._term(m, self.out, acc_bits, "acc")
-            a_word = place(at, ashape, geo.lsb, W)
+            at, _ = self._term(m, self.out, acc_bits, "acc")
             a_spec = combine_specials([at])
-            total = Signal(signed(W), name="blk_sum")
-            m.d.comb += total.eq(Mux(first, c_word, a_word) + scaled)
+            op = Term(**{k: Mux(first, getattr(ct, k), getattr(at, k)) for k in vars(at)})
             tot_spec = merge_specials([Mux(first, p, q) for p, q in zip(c_spec, a_spec)], bspec)
-            bits, step = round_fixed(m, total, geo, self.out, rounding=self.rounding, specials=tot_spec, name="rnd")
+            bits, step = block_add(m, op, blk["word"], blk["x"], self.blk_geo, self.out, rounding=self.rounding,
+                                   specials=tot_spec, name="rnd")
             flags = Signal(FLAGS_WIDTH, name="run_flags")
             m.d.comb += flags.eq(step | Mux(first, 0, acc_flags))
             with m.If(regs.en & blk["valid"]):
                 m.d.sync += [acc_bits.eq(bits), acc_flags.eq(flags)]
-            valid = blk["valid"] & blk["end"]
         loads = [(self.o.valid, valid), (self.o.payload.data, bits)]
         if self.flags:
             loads.append((self.o.payload.flags, flags))
         regs.load(*loads)
-
 
 _ = Geometry  # re-exported type of mx_dot_geometry's results
 

@@ -213,6 +213,17 @@ def structured_jobs(c, rng):
     blk = [x] * k, [y] * k
     job(blk[0] + [ta] * k + [neg(fa, x)] * k, blk[1] + [tb] * k + blk[1], [254, 0, 254], [200, 10, 200], 0,
         "huge + tiny - huge across blocks")
+    # block dots 2**d apart, d across both sides of block mode's adder window (block_window: the lower operand
+    # loses bits once it is more than the block word's width or fp32's 24 bits below): a random block, then
+    # a block of one product (a small value in a wide word) or of random products, either sign
+    for d in range(-72, 73, 3 if k > 16 else 2):
+        s2 = 127 + d
+        one = [int(rng.choice(fin_a))] + [0] * (k - 1), [int(rng.choice(fin_b))] + [0] * (k - 1)
+        full = list(rng.choice(fin_a, k)), list(rng.choice(fin_b, k))
+        second = one if d % 2 else full
+        cc = int(np.float32(rng.uniform(-1, 1) * 2.0 ** rng.integers(-30, 30)).view(np.uint32))
+        job(list(rng.choice(fin_a, k)) + second[0], list(rng.choice(fin_b, k)) + second[1], [127, s2],
+            [127, 127], cc if d % 4 == 1 else 0, f"block dots 2**{d} apart")
     return jobs
 
 

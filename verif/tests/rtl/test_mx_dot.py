@@ -194,17 +194,51 @@ def test_mx_dot_cli_exit_2(tmp_path):
 
 
 def test_mx_dot_geometry_and_layout():
-    """The block accumulator is golden's exact width for block_size products; the cross-block word spans
-    2**(lsb(a) + lsb(b) - 254) (E4M3: 2**-272) up to max_blocks blocks at 2**254 (the docs' numbers)."""
+    """The block accumulator is golden's exact width for block_size products; exact mode's cross-block word
+    spans 2**(lsb(a) + lsb(b) - 254) (E4M3: 2**-272) up to max_blocks blocks at 2**254; block mode has none,
+    its adder's window is the block word's magnitude bits + 24 + 2 (the docs' numbers)."""
     from fmtforge.golden.arith import exact_acc_bits
+    from fmtforge.rtl.units.mx_dot_block import block_window
     tree, blk, cross = mx_dot_geometry("fp8_e4m3", "fp8_e4m3", 32, 8, "exact", 1024)
     assert blk.width == exact_acc_bits("fp8_e4m3", "fp8_e4m3", None, max_terms=32) == 42
     assert (tree.lsb, tree.width, blk.lsb, cross.lsb, cross.width) == (-18, 40, -18, -272, 563)
-    assert mx_dot_geometry("fp4_e2m1", "fp4_e2m1", 32, 1, "block", None)[2].width == 525
+    assert mx_dot_geometry("fp4_e2m1", "fp4_e2m1", 32, 1, "block", None)[2] is None
+    assert block_window(blk) == (-272, 41, 67)
     assert [mx_dot_latency(a, s) for a, s in (("exact", 0), ("exact", 3), ("block", 1))] == [4, 7, 5]
     dut = mx_dot_unit(a_elem="fp8_e4m3", b_elem="fp4_e2m1", lanes=2)
     assert [(name, f.offset, f.width) for name, f in dut.in_layout] == [
         ("a", 0, 16), ("b", 16, 8), ("xa", 24, 8), ("xb", 32, 8), ("c", 40, 32), ("last", 72, 1)]
+
+
+def test_contract_latency_is_the_documented_one():
+    """The contract's latency equals the one docs/mx_dot.md states (benches/mx_dot.documented_latency)."""
+    from fmtforge.rtl.units import UNITS
+    from fmtforge.verif.support.benches.mx_dot import documented_latency
+    for opts in (dict(), dict(stages=3), dict(accumulate="block"), dict(accumulate="block", stages=1)):
+        cfg = UNITS["mx-dot"].configure(**opts)
+        assert cfg.latency == documented_latency(cfg.options), opts
+
+
+def test_model_known_answers():
+    """The contract's model on values worked out by hand: a block of 32 E4M3 1.0 (0x38) times 1.5 (0x3C) at
+    scales 2**1 and 2**-3 is 32 * 1.5 * 2**-2 = 12.0 (0x41400000), + c = 0.5 -> 12.5 (0x41480000); a NaN scale
+    gives the quiet NaN 0x7FC00000 with no flag; in block mode 2**24 + 1 (c) + 1.0 rounds to even once per
+    block (exact mode: 2**24 + 2; block mode: 2**24 + 1 ties to even, 2**24, twice)."""
+    from fmtforge.rtl.units import UNITS
+    cfg = UNITS["mx-dot"].configure()
+    a, b = np.full((1, 32), 0x38), np.full((1, 32), 0x3C)
+    bits, flags = cfg.compute(a, b, np.array([[128]]), np.array([[124]]), np.array([0x3F000000]))
+    assert (int(bits[0]), int(flags[0])) == (0x41480000, 0)
+    bits, flags = cfg.compute(a, b, np.array([[0xFF]]), np.array([[124]]), np.array([0]))
+    assert (int(bits[0]), int(flags[0])) == (0x7FC00000, 0)
+    # c = 2**24 (0x4B800000); two blocks, each one product 1.0 x 1.0 at scales 2**0: each block
+    # dot is 1.0. exact: 2**24 + 2 = 0x4B800001; block: 2**24 + 1 is a tie, to even 2**24 (NX), twice: 0x4B800000
+    one = np.zeros((1, 64), np.int64)
+    one[0, 0] = one[0, 32] = 0x38
+    x = np.array([[127, 127]])
+    assert [int(v[0]) for v in cfg.compute(one, one, x, x, np.array([0x4B800000]))] == [0x4B800001, 0]
+    blk = UNITS["mx-dot"].configure(accumulate="block")
+    assert [int(v[0]) for v in blk.compute(one, one, x, x, np.array([0x4B800000]))] == [0x4B800000, 1]
 
 
 def test_padding_keeps_the_partial_sum():
