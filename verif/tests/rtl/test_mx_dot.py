@@ -51,6 +51,8 @@ CONFIGS = [
     dict(a_elem="fp8_e4m3", b_elem="fp8_e4m3", block_size=32, lanes=8, flags=True, stages=3),
     dict(a_elem="int8", b_elem="fp6_e3m2", block_size=16, lanes=4, flags=True, accumulate="block", rounding="rup",
          stages=1),
+    dict(a_elem="fp8_e4m3", b_elem="fp4_e2m1", block_size=32, lanes=8, flags=True, accumulate="block",
+         rounding="rtz"),
 ]
 #: configurations whose element pairs all run (1 lane, two formats of <= 8 bits)
 EXHAUSTIVE = {0, 1}
