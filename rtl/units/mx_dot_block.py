@@ -56,7 +56,10 @@ def _shift_right_jam(m, value, amount, width, name):
         x = Mux(amount[k], out, x)
     over = amount[stages:] != 0 if len(amount) > stages else Const(0)
     y = Signal(width, name=f"{name}_al")
-    m.d.comb += y.eq(Mux(over, 0, x) | (lost | (over & (value != 0))))
+    kept = Signal(width, name=f"{name}_kept")
+    jam = Signal(name=f"{name}_jam")
+    m.d.comb += [kept.eq(Mux(over, 0, x)), jam.eq(lost | (over & (value != 0))),
+                 y.eq(Cat(kept[0] | jam, kept[1:]))]
     return y
 
 
