@@ -9,7 +9,7 @@ one more line here.
 from .registry import DEFAULT_UNITS, UNITS, Configuration, MissingContract, Option, Unit, build_unit, register, \
     unit_kinds
 
-from . import convert, posit_decode, qmac, mx_quant, mx_dequant, w4_dequant, bfp_encode, posit_dot, dot  # noqa: E402,F401,I001
+from . import convert, posit_decode, qmac, mx_quant, mx_dequant, w4_dequant, bfp_encode, posit_dot, dot, mx_dot  # noqa: E402,F401,I001
 
 __all__ = ["DEFAULT_UNITS", "UNITS", "Configuration", "MissingContract", "Option", "Unit", "build_unit", "register",
            "unit_kinds"]
