@@ -152,7 +152,7 @@ def prove_structural(muts, k, workdir, seq=STRUCT_SEQ, rounds=6, timeout=120):
     # the mutant selector and its decoded enables differ by construction: never a pair to prove
     black = {f"u.{CTRL}"} | {f"u.{w}" for w in _SELECTS.findall((d / "mutated.v").read_text())}
     n_sel = len(black)
-    prelude = f"read_verilog mutated.v\nread_verilog st{k}.v\nhierarchy -check\nproc\nflatten\nopt -fast\n"
+    prelude = f"read_verilog mutated.v\nread_verilog st{k}.v\nhierarchy -check\nproc\nflatten\nopt_clean\n"
     t_end = time.monotonic() + timeout
     for r in range(rounds):
         (d / f"st{k}.black").write_text("\n".join(sorted(black)) + "\n")
@@ -168,6 +168,9 @@ equiv_status
         log = _yosys(f"st{k}.ys", d, f"st{k}.log", timeout=max(1.0, t_end - time.monotonic()))
         if log is None:
             return False, f"equiv_* ran past {timeout} s"
+        outputs = [p.name for p in muts.ports if p.direction == "output"]
+        if not outputs or any(f"Presumably equivalent wires: {o}_gold " not in log for o in outputs):
+            raise RuntimeError(f"mutant {k}: equiv_make did not pair every output port; log {d / f'st{k}.log'}")
         unproven = _UNPROVEN.findall(log)
         if not unproven:
             break
