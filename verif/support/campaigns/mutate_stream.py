@@ -88,7 +88,7 @@ hierarchy -check
 proc
 flatten
 opt_clean
-miter -equiv -flatten -make_outputs -ignore_gold_x gold_w gate_w miter
+miter -equiv -flatten -make_outputs gold_w gate_w miter
 hierarchy -top miter
 sat -tempinduct -prove trigger 0 -set-at 1 in_rst 1 -set-init-zero -maxsteps {steps} -timeout {timeout} miter
 """)
