@@ -125,6 +125,15 @@ def _bfp(o, unit, rng, n, corners):
     if not corners:
         k = len(blocks) - max(1, n * L // B)
         blocks, names = blocks[k:], names[k:]
+    else:  # +-inf and NaN at every element position (random patterns all but never draw them)
+        fmt = golden.lookup(o["src"])
+        inf = ((1 << (fmt.width - 1 - fmt.man_bits)) - 1) << fmt.man_bits
+        body = blocks[len(blocks) - 1:].repeat(2 * B, axis=0)
+        for p in range(B):
+            body[p, p] = inf | (p % 2) << (fmt.width - 1)
+            body[B + p, p] = inf | 1 << (fmt.man_bits - 1 - p % fmt.man_bits)
+        blocks = np.concatenate([body, blocks])
+        names = [f"inf at {p}" for p in range(B)] + [f"NaN at {p}" for p in range(B)] + list(names)
     codes, scales = compute("bfp-encode", o, blocks)
     nb, per, w = len(blocks), B // L, unit.src.width
     beats = pack_fields(nb * per, _width(unit.in_layout), _lanes(blocks.reshape(nb * per, L).astype(np.uint64), w))

@@ -15,8 +15,9 @@ A survivor first meets a fresh random stimulus (five times the beats, other seed
    (``equiv_make``, ``equiv_simple -seq 2``, ``equiv_induct -seq 2``, unproven internal wires unmatched and
    the module made again) plus the base case ``equiv_induct`` leaves out (``sat -seq 3`` from reset on every
    matched pair): all proved makes it *equivalent*. Quick (seconds) where the mutation is masked locally.
-2. Else a sequential miter of the two (``miter -equiv``; reset asserted in the first step, registers at their
-   initial values, then free inputs), ``sat -tempinduct -maxsteps K``: the base case finding a difference makes
+2. Else a sequential miter of what the bench observes of the two (``i__ready``, ``o__valid``, ``o__payload``
+   under ``o__valid``; out of reset), reset in the first cycle (registers at their initial values), then
+   free inputs, ``sat -tempinduct -maxsteps K``: the base case finding a difference makes
    it *killable*; the induction step holding proves it *equivalent*; neither within K steps leaves it *bounded*
    (no difference in the first K cycles after reset, not proved for ever), counted neither as killed nor as
    killable; *undecided* when SAT ran past its timeout.
@@ -75,33 +76,49 @@ def _same(a, b):
             and np.array_equal(a.t_out, b.t_out) and np.array_equal(a.t_in, b.t_in))
 
 
+def _observer(muts):
+    """Verilog of module ``miter``: the original and the mutant side by side on the same inputs; ``trigger``
+    when, out of reset, what the stream bench observes differs: ``i__ready`` or ``o__valid`` (and any other
+    output), or ``o__payload`` while the original offers it (a payload under ``o__valid`` low is no beat)."""
+    ins = [p for p in muts.ports if p.direction == "input"]
+    outs = [p for p in muts.ports if p.direction == "output"]
+    names = {p.name for p in outs}
+    lines = ["module miter(" + ", ".join(f"input [{p.width - 1}:0] {p.name}" for p in ins) + ", output trigger);"]
+    for side, mod in (("g", "gold_w"), ("m", "gate_w")):
+        lines += [f"  wire [{p.width - 1}:0] {side}_{p.name};" for p in outs]
+        conns = [f".{p.name}({p.name})" for p in ins] + [f".{p.name}({side}_{p.name})" for p in outs]
+        lines.append(f"  {mod} {side}({', '.join(conns)});")
+    diffs = [f"(g_{p.name} != m_{p.name})" for p in outs]
+    diffs = [f"(g_o__valid & {d})" if d.startswith("(g_o__payload ") and "o__valid" in names else d for d in diffs]
+    lines.append(f"  assign trigger = ~rst & ({' | '.join(diffs)});")
+    return "\n".join(lines) + "\nendmodule\n"
+
+
 def prove_sequential(muts, k, workdir, steps=SAT_STEPS, timeout=60):
-    """``("equivalent" | "killable" | "bounded" | "undecided", how)`` for mutant ``k``: a sequential miter from
-    reset, ``sat -tempinduct -maxsteps``: killable when its base case finds a difference, equivalent when its
-    induction step holds, else bounded (see the module docstring)."""
+    """``("equivalent" | "killable" | "bounded" | "undecided", how)`` for mutant ``k`` on a sequential miter of
+    what the bench observes (:func:`_observer`): ``sat -seq K`` from reset (``rst`` high in the first cycle, a
+    free input like the others after it, outputs unobserved while it is high) finding a difference makes it
+    killable; else ``sat -tempinduct -tempinduct-inductonly -maxsteps K`` (from any state) holding proves it
+    equivalent; else bounded. Two calls: with ``-set-at 1 rst 1``, ``sat -tempinduct``'s own base case held
+    reset in every step here (a mutant flipping an output bit passed it)."""
     d = Path(workdir)
-    (d / f"seq{k}.v").write_text(_wrapper("gold_w", muts, 0) + _wrapper("gate_w", muts, k))
-    (d / f"seq{k}.ys").write_text(f"""\
-read_verilog mutated.v
-read_verilog seq{k}.v
-hierarchy -check
-proc
-flatten
-opt_clean
-miter -equiv -flatten -make_outputs gold_w gate_w miter
-hierarchy -top miter
-sat -tempinduct -prove trigger 0 -set-at 1 in_rst 1 -set-init-zero -maxsteps {steps} -timeout {timeout} miter
-""")
-    log = _yosys(f"seq{k}.ys", d, f"seq{k}.log", timeout=timeout * 4)
+    (d / f"seq{k}.v").write_text(_wrapper("gold_w", muts, 0) + _wrapper("gate_w", muts, k) + _observer(muts))
+    prelude = f"read_verilog mutated.v\nread_verilog seq{k}.v\nhierarchy -check -top miter\nproc\nflatten\nopt_clean\n"
+    (d / f"seq{k}.ys").write_text(prelude + f"sat -seq {steps} -prove trigger 0 -set-at 1 rst 1 -set-init-zero "
+                                  f"-show-inputs -timeout {timeout} miter\n")
+    log = _yosys(f"seq{k}.ys", d, f"seq{k}.log", timeout=timeout * 2)
     if log is None or "Interrupted SAT solver: TIMEOUT" in log:
         return "undecided", None
-    if "Induction step proven: SUCCESS!" in log:
-        return "equivalent", "sat -tempinduct"
-    if "Reached maximum number of time steps" in log or "reached maximum" in log.lower():
-        return "bounded", f"no difference in {steps} cycles after reset"
-    if "model found" in log.lower() or "FAIL!" in log:  # the base case: a difference from reset
-        return "killable", f"the miter's base case differs within {steps} cycles (log {d / f'seq{k}.log'})"
-    raise RuntimeError(f"unexpected SAT result for mutant {k}; log: {d / f'seq{k}.log'}")
+    if "SAT proof finished - model found: FAIL!" in log:
+        return "killable", f"the miter differs within {steps} cycles after reset (log {d / f'seq{k}.log'})"
+    if "SAT proof finished - no model found: SUCCESS!" not in log:
+        raise RuntimeError(f"unexpected SAT result for mutant {k}; log: {d / f'seq{k}.log'}")
+    (d / f"ind{k}.ys").write_text(prelude + f"sat -tempinduct -tempinduct-inductonly -prove trigger 0 "
+                                  f"-maxsteps {steps} -timeout {timeout} miter\n")
+    log = _yosys(f"ind{k}.ys", d, f"ind{k}.log", timeout=timeout * 2)
+    if log is not None and "Induction step proven: SUCCESS!" in log:
+        return "equivalent", f"sat -seq {steps} from reset + induction within {steps} steps"
+    return "bounded", f"no difference in {steps} cycles after reset, induction not closed"
 
 
 def mutate_stream_unit(label, name, options, count=200, mutant_seed=1, beats=20_000, workdir=None, log=print,
