@@ -16,11 +16,13 @@ A survivor first meets a fresh random stimulus (five times the beats, other seed
    the module made again) plus the base case ``equiv_induct`` leaves out (``sat -seq 3`` from reset on every
    matched pair): all proved makes it *equivalent*. Quick (seconds) where the mutation is masked locally.
 2. Else a sequential miter of what the bench observes of the two (``i__ready``, ``o__valid``, ``o__payload``
-   under ``o__valid``; out of reset), reset in the first cycle (registers at their initial values), then
-   free inputs, ``sat -tempinduct -maxsteps K``: the base case finding a difference makes
-   it *killable*; the induction step holding proves it *equivalent*; neither within K steps leaves it *bounded*
-   (no difference in the first K cycles after reset, not proved for ever), counted neither as killed nor as
-   killable; *undecided* when SAT ran past its timeout.
+   under ``o__valid``; out of reset), reset in the first cycle (registers at their initial values, zero where
+   undefined), then free inputs (``rst`` included): ``sat -seq K`` finding a difference makes it *killable*;
+   else ``sat -tempinduct -tempinduct-inductonly -maxsteps K`` (from any state) holding proves it
+   *equivalent*; else *bounded* (no difference in the first K cycles after reset, not proved for ever),
+   counted neither as killed nor as killable; *undecided* when SAT ran past its timeout. A killable verdict
+   may rest on inputs the bench never drives (a payload changed while ``i__valid`` waits, a reset mid-stream):
+   it lowers the score, never raises it.
 
 Neither stage proves a mutant equivalent whose equivalence needs an invariant of the reachable states that
 induction over ``K`` cycles from any state cannot see (a register pair that only reset and the protocol keep
@@ -171,12 +173,12 @@ def mutate_stream_unit(label, name, options, count=200, mutant_seed=1, beats=20_
            "undecided": len(undecided), "score": round(score, 4), "vectors": int(sum(len(s.beats) for s in phases)),
            "exhaustive": False, "mutant_seed": mutant_seed, "vector_seed": vseed, "lane": "stream",
            "equivalence": f"{by_struct} by equiv_make/equiv_simple/equiv_induct -seq 2 + base case, the rest by sat "
-                          f"-tempinduct -maxsteps {steps} on a miter from reset ('bounded': no difference in {steps} "
-                          f"cycles, induction not closed)",
+                          f"-seq {steps} from reset + induction-only on a miter of what the bench observes "
+                          f"('bounded': no difference in {steps} cycles, induction not closed)",
            "equivalent_structural": by_struct,
            "examples": [{**m, "input_hex": None, "input_decoded": m["detail"]} for m in killable[:5]],
            "seconds": round(time.perf_counter() - t, 1)}
-    log(f"{label}: {row['mutants']} mutants, {row['killed']} killed, {row['equivalent']} equivalent ({by_struct} by equiv_*), "
-        f"{row['bounded']} bounded ({steps} cycles), {row['killable']} killable, {row['undecided']} undecided: "
+    log(f"{label}: {row['mutants']} mutants, {row['killed']} killed, {row['equivalent']} equivalent ({by_struct} by "
+        f"equiv_*), {row['bounded']} bounded ({steps} cycles), {row['killable']} killable, {row['undecided']} undecided: "
         f"score {100 * score:.2f}% ({row['seconds']} s)")
     return row
