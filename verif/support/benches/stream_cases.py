@@ -128,6 +128,15 @@ def _bfp(o, unit, rng, n, corners):
     if not corners:
         k = len(blocks) - max(1, n * L // B)
         blocks, names = blocks[k:], names[k:]
+    else:  # +-inf and NaN at every element position (random patterns all but never draw them)
+        fmt = golden.lookup(o["src"])
+        inf = ((1 << (fmt.width - 1 - fmt.man_bits)) - 1) << fmt.man_bits
+        body = blocks[len(blocks) - 1:].repeat(2 * B, axis=0)
+        for p in range(B):
+            body[p, p] = inf | (p % 2) << (fmt.width - 1)
+            body[B + p, p] = inf | 1 << (fmt.man_bits - 1 - p % fmt.man_bits)
+        blocks = np.concatenate([body, blocks])
+        names = [f"inf at {p}" for p in range(B)] + [f"NaN at {p}" for p in range(B)] + list(names)
     codes, scales = compute("bfp-encode", o, blocks)
     nb, per, w = len(blocks), B // L, unit.src.width
     beats = pack_fields(nb * per, _width(unit.in_layout), _lanes(blocks.reshape(nb * per, L).astype(np.uint64), w))
@@ -147,17 +156,23 @@ def _mx_quantize(o, unit, rng, n, corners):
     bits = mxb.quantize_blocks(rng, nblk, bs, o["src"])
     if not corners:
         bits[:13] = bits[13:26] if nblk >= 26 else bits[:13]
-    ts = None
+    ts = np.full(nblk, np.nan)  # NVFP4: every candidate tensor scale in turn, one per run of blocks
     side = {}
     if unit.nvfp4:
         values = golden.lookup(o["src"]).decode(bits)
-        ts = mxb.tensor_scales(rng, values)[int(rng.integers(4))]
-    codes, scales = compute("mx-quantize", o, bits, ts)
+        cands = mxb.tensor_scales(rng, values)
+        run = (np.arange(nblk) * len(cands)) // nblk
+        ts = np.asarray(cands)[run]
+        parts = [compute("mx-quantize", o, bits[run == j], cands[j]) for j in np.unique(run)]
+        codes = np.concatenate([np.asarray(c).reshape(-1) for c, _ in parts])
+        scales = np.concatenate([np.asarray(sc).reshape(-1) for _, sc in parts])
+    else:
+        codes, scales = compute("mx-quantize", o, bits, None)
     per, sw = bs // L, golden.lookup(o["src"]).width
     nb = nblk * per
     beats = pack_fields(nb, _width(unit.in_layout), _lanes(bits.reshape(nb, L).astype(np.uint64), sw))
     if unit.nvfp4:
-        side["tensor_scale"] = np.full(nb, int(mxb.FP32.encode(np.array([ts]))[0]), dtype=np.uint64)
+        side["tensor_scale"] = np.repeat(mxb.FP32.encode(ts).astype(np.uint64), per)
     off = _offsets(unit.out_layout)
     ew = unit.elem.width
     fields = _lanes(np.asarray(codes, dtype=np.uint64).reshape(nb, L), ew, off["codes"])
@@ -167,7 +182,8 @@ def _mx_quantize(o, unit, rng, n, corners):
 
     def what(k):
         b = k // per
-        return f"block {b} beat {k % per}: {[hex(int(v)) for v in bits[b]]}" + (f" tensor scale {ts!r}" if ts else "")
+        return (f"block {b} beat {k % per}: {[hex(int(v)) for v in bits[b]]}"
+                + (f" tensor scale {float(ts[b])!r}" if unit.nvfp4 else ""))
     return Stimulus(beats, expect, np.arange(nblk) * per + per - 1, np.arange(nblk) * per,
                     documented_latency("mx-quantize", o), what, side)
 

@@ -4,18 +4,20 @@
 :func:`make_mutants` flattens a unit's Verilog and applies ``mutate -list N`` with ``-ctrl mutsel W 1``: every
 mutation lives in one design, enabled when the new input ``mutsel`` equals its number (0: the original), so one
 simulator build serves every mutant. :func:`prove_equivalent` asks SAT whether mutant ``k`` differs from the
-original on any input, and if it does returns an input that shows it.
+original on any input, and if it does returns an input that shows it. :func:`prove_structural` proves a clocked
+mutant equivalent from reset by Yosys' structural equivalence passes (see its docstring).
 """
 
 import re
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from fmtforge.rtl.flow.tools import tool_path
 from fmtforge.rtl.flow.wrapper import unit_ports
 
-__all__ = ["Mutants", "make_mutants", "prove_equivalent"]
+__all__ = ["Mutants", "make_mutants", "prove_equivalent", "prove_structural"]
 
 CTRL = "mutsel"
 
@@ -110,3 +112,83 @@ sat -prove trigger 0 -show-inputs -show-ports miter
         if name in inputs:
             found[name] = int(binary.replace("x", "0").replace("-", "0"), 2)
     return False, found
+
+
+_SELECTS = re.compile(rf"^\s*assign\s+\\?(\S+)\s*=\s*{CTRL}\s*==", re.M)
+_UNPROVEN = re.compile(r"Unproven \$equiv \S+: (\S+)(?: \[\d+\])? (\S+)")
+STRUCT_SEQ = 2
+
+
+def _matched(name):
+    """The wire name a side of an unproven ``$equiv`` stands for (``\\u.x_gold [3]`` -> ``u.x``), or None."""
+    name = name.lstrip("\\")
+    for side in ("_gold", "_gate"):
+        if name.endswith(side):
+            return name[:-len(side)]
+    return None
+
+
+def prove_structural(muts, k, workdir, seq=STRUCT_SEQ, rounds=6, timeout=120):
+    """``(True, how)`` when clocked mutant ``k`` is proved to show, after one reset cycle, the same outputs as
+    the original for every input sequence; ``(False, why)`` when this proof does not close (which says nothing
+    either way: the caller goes on to :func:`.mutate_stream.prove_sequential`).
+
+    The original (``mutsel`` 0) and the mutant (``mutsel`` k), each flattened and constant-folded, become one
+    ``equiv_make`` module with a ``$equiv`` cell on every pair of like-named wires (registers included); the
+    mutant's consumers of a matched wire then read the original's, so each ``$equiv`` is a local problem.
+    ``equiv_simple -seq N`` and ``equiv_induct -seq N`` try to prove them all: the first over N-cycle input
+    cones from any state, the second by induction (every ``$equiv`` holding for N cycles implies it holds in the
+    next, from any state). Wires that stay unproven (the mutated wire itself, where its difference is masked
+    further on) are blacklisted and the module is made again, up to ``rounds`` times; a port never is.
+    Induction from any state needs a base case, which ``equiv_induct`` does not check: ``sat -seq N+1
+    -prove-asserts -prove-skip 1`` on the same pairs as ``$assert`` cells (``equiv_make -make_assert``),
+    reset asserted in the first cycle, registers at their initial values (zero where Yosys' mutation left
+    them undefined, as the batch lane's Verilator model starts them), proves every pair equal in the N cycles
+    after it. Both together: equal for ever after
+    the reset cycle, outputs included."""
+    d = Path(workdir)
+    (d / f"st{k}.v").write_text(_wrapper("gold_w", muts, 0) + _wrapper("gate_w", muts, k))
+    ports = {p.name for p in muts.ports}
+    # the mutant selector and its decoded enables differ by construction: never a pair to prove
+    black = {f"u.{CTRL}"} | {f"u.{w}" for w in _SELECTS.findall((d / "mutated.v").read_text())}
+    n_sel = len(black)
+    prelude = f"read_verilog mutated.v\nread_verilog st{k}.v\nhierarchy -check\nproc\nflatten\nopt_clean\n"
+    t_end = time.monotonic() + timeout
+    for r in range(rounds):
+        (d / f"st{k}.black").write_text("\n".join(sorted(black)) + "\n")
+        (d / f"st{k}.ys").write_text(prelude + f"""\
+equiv_make -blacklist st{k}.black gold_w gate_w equiv
+hierarchy -top equiv
+opt_merge
+opt_clean
+equiv_simple -seq {seq}
+equiv_induct -seq {seq}
+equiv_status
+""")
+        log = _yosys(f"st{k}.ys", d, f"st{k}.log", timeout=max(1.0, t_end - time.monotonic()))
+        if log is None:
+            return False, f"equiv_* ran past {timeout} s"
+        outputs = [p.name for p in muts.ports if p.direction == "output"]
+        if not outputs or any(f"Presumably equivalent wires: {o}_gold " not in log for o in outputs):
+            raise RuntimeError(f"mutant {k}: equiv_make did not pair every output port; log {d / f'st{k}.log'}")
+        unproven = _UNPROVEN.findall(log)
+        if not unproven:
+            break
+        names = {_matched(a) for a, _ in unproven} | {_matched(b) for _, b in unproven}
+        names.discard(None)
+        if {n.removeprefix("u.") for n in names} & ports or not names - black:
+            return False, f"{len(unproven)} $equiv unproven after {r + 1} rounds"
+        black |= names
+    else:
+        return False, f"$equiv still unproven after {rounds} rounds"
+    (d / f"sb{k}.ys").write_text(prelude + f"""\
+equiv_make -make_assert -blacklist st{k}.black gold_w gate_w equiv
+hierarchy -top equiv
+opt_clean
+sat -seq {seq + 1} -prove-asserts -prove-skip 1 -set-at 1 rst 1 -set-init-zero equiv
+""")
+    log = _yosys(f"sb{k}.ys", d, f"sb{k}.log", timeout=max(1.0, t_end - time.monotonic()))
+    if log is None or "SAT proof finished - no model found: SUCCESS!" not in log:
+        return False, "the base case did not hold" if log else f"the base case ran past {timeout} s"
+    return True, (f"equiv_simple/equiv_induct -seq {seq} ({len(black) - n_sel} wires unmatched), base case "
+                  f"{seq} cycles after reset")

@@ -9,7 +9,8 @@ sources of <= 16 bits, else ``miter -equiv`` + ``sat -prove``), else *killable*,
 fresh random probe does not kill either) is reported as *undecided*, outside the score.
 
 The stream units (``Scored.stream``: one configuration of each, :data:`.mutate_stream.STREAM_SCORED`) go through
-the stream batch lane instead, their survivors through a sequential miter (:mod:`.mutate_stream`).
+the stream batch lane instead, their survivors through Yosys' structural equivalence passes and then a
+sequential miter of what the stream bench observes (:mod:`.mutate_stream`).
 """
 
 import json

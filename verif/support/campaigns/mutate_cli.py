@@ -4,7 +4,8 @@
 ``fmtforge mutate qmac --lanes 4 --count 50`` (any stream unit, or convert with ``--stages``) one stream unit
 through the stream batch lane;
 ``fmtforge mutate all [--count N] [--seed S]`` scores every unit of ``SCORED`` and writes
-``build/mutate/report.{json,md}`` (``make mutate``).
+``build/mutate/report.{json,md}`` (``make mutate``); ``fmtforge mutate stream`` only its stream units (one
+configuration of each, ``mutate_stream.STREAM_SCORED``).
 """
 
 import sys
@@ -22,6 +23,8 @@ def _cmd(args):
         raise CliError(f"count must be a positive integer, not {args.count}")
     if args.unit == "all":
         scored = SCORED
+    elif args.unit == "stream":
+        scored = tuple(s for s in SCORED if s.stream)
     else:
         try:
             options = UNITS[args.unit].resolve(unit_options(args))
@@ -58,6 +61,7 @@ def add_mutate(subparsers):
     units = p.add_subparsers(dest="unit", required=True, metavar="UNIT")
     parsers = add_unit_parsers(units)  # all of them, so that the others get a clear "not scored here" line
     parsers.append(units.add_parser("all", help="every unit of the study: build/mutate/report.{json,md}"))
+    parsers.append(units.add_parser("stream", help="one configuration of every stream unit (the stream batch lane)"))
     for q in parsers:
         q.add_argument("--count", type=int, default=200, help="mutants per unit (default 200)")
         q.add_argument("--seed", type=int, default=1, help="Yosys' mutant sampling seed (default 1)")
