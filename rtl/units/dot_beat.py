@@ -1,0 +1,182 @@
+"""Beat mode of the dot unit: the running sum kept as a fixed-point word of its *rounded* value.
+
+Each beat, ``total = acc + tree`` (the accumulator, or ``c`` on a dot product's first beat, plus the beat's
+lane sum) is rounded to ``out``'s precision without leaving fixed point, and that rounded word is the next
+accumulator. The loop has no unpack, no placement shifter, no normaliser and no pack: only carry chains and
+masks (:func:`beat_loop`). The accumulator is held in sign-magnitude, so the magnitude of the sum comes from
+two adders side by side (``t + A`` and ``-t - A`` with ``-t`` registered outside the loop) instead of an adder
+followed by a negation. The rounded word becomes ``out``'s bits only on the result path (:func:`pack_word`),
+once per dot product and outside the loop.
+
+Rounding in fixed point: the leading one of the magnitude is found in the bit-reversed word by ``r - 1``
+(``r ^ (r - 1)`` marks every position up to its lowest one: reversed back, every position at or above the
+leading one ``p``). The bits below the kept ``f + 1`` are those below ``p - f``, or below the subnormal quantum
+``2**(emin - f)`` when that is higher (``low``, a mask); the round bit is ``low``'s top bit, the sticky bit the
+rest. ``(mag | low) + 1`` is ``mag`` truncated plus one unit of its last kept bit: the rounded-up value,
+carry into a new binade included. A rounded value of ``2**(emax + 1)`` or more overflows.
+"""
+
+from amaranth import Cat, Const, Mux, Signal
+
+from ..formats.rounding import FLAGS_WIDTH, round_increment
+from .dot_terms import merge_specials
+
+__all__ = ["BeatAcc", "beat_loop", "pack_word"]
+
+
+class BeatAcc:
+    """The accumulator's registers: ``sign``, ``mag`` (the rounded magnitude, bit 0 weighing ``2**geo.lsb``;
+    0 for a special), ``nan``, ``pinf``, ``ninf`` (its class) and ``flags`` (the dot product's flags so far)."""
+
+    def __init__(self, mag_width, name):
+        self.sign = Signal(name=f"{name}_sign")
+        self.mag = Signal(mag_width, name=f"{name}_mag")
+        self.nan = Signal(name=f"{name}_nan")
+        self.pinf = Signal(name=f"{name}_pinf")
+        self.ninf = Signal(name=f"{name}_ninf")
+        self.flags = Signal(FLAGS_WIDTH, name=f"{name}_flags")
+
+
+def _positions(geo, out):
+    """Word positions (bit indices) of ``out``'s subnormal quantum, smallest normal and overflow threshold."""
+    f = out.frac_bits
+    qpos = out.emin - f - geo.lsb
+    assert qpos >= 0, (geo, out)  # the word holds every out value exactly
+    return qpos, out.emin - geo.lsb, out.emax + 1 - geo.lsb
+
+
+def _to_inf(rounding, neg):
+    """Whether an overflow rounds to infinity (else to the largest finite value), IEEE 754 7.4."""
+    return {"rne": Const(1), "rmm": Const(1), "rtz": Const(0), "rup": ~neg, "rdn": neg}[rounding]
+
+
+def _round(m, mag, geo, out, rounding, neg, name):
+    """``mag`` rounded to ``out``'s precision in fixed point: ``(rounded, inexact, tiny)``, ``rounded`` one
+    bit wider than ``mag``; ``tiny``: below ``out``'s smallest normal after rounding with an unbounded
+    exponent (IEEE 754 7.5)."""
+    M, f = len(mag), out.frac_bits
+    qpos, epos, _ = _positions(geo, out)
+    r = Signal(M, name=f"{name}_rev")
+    rm1 = Signal(M + 1, name=f"{name}_revm1")
+    low = Signal(M, name=f"{name}_low")
+    m.d.comb += [r.eq(mag[::-1]), rm1.eq(r - 1)]
+    below_p = ~(r ^ rm1[:M])[::-1]  # the positions below the leading one
+    qmask = Const((1 << min(qpos, M)) - 1, M)
+    m.d.comb += low.eq(Cat(below_p[f:], Const(0, f)) | qmask if f < M else qmask)
+    low_hi = Cat(low[1:], Const(0, 1))  # low without its top bit
+    rmask = low & ~low_hi
+    kept = Cat(Const(1, 1), low[:M - 1]) & ~low  # the last kept position
+    rbit, sticky, lsb = Signal(name=f"{name}_rbit"), Signal(name=f"{name}_sticky"), Signal(name=f"{name}_lsb")
+    m.d.comb += [rbit.eq((mag & rmask) != 0), sticky.eq((mag & low_hi) != 0), lsb.eq((mag & kept) != 0)]
+    inc = round_increment(m, rounding, sign=neg, lsb=lsb, rbit=rbit, sticky=sticky)
+    up, rounded = Signal(M + 1, name=f"{name}_up"), Signal(M + 1, name=f"{name}_rounded")
+    m.d.comb += [up.eq((mag | low) + 1), rounded.eq(Mux(inc, up, Cat(mag & ~low, Const(0, 1))))]
+    # tiny after rounding: below 2**emin, unless the binade just below rounds up into it at full precision
+    # (its f + 1 top bits all ones, kept down to qpos - 1: only when the word has bits below the quantum)
+    below = mag[epos:] == 0 if epos < M else Const(1)
+    carry = Const(0)
+    if qpos >= 1 and epos <= M:
+        rb = mag[qpos - 2] if qpos >= 2 else Const(0)
+        st = (mag[:qpos - 2] != 0) if qpos >= 3 else Const(0)
+        cinc = round_increment(m, rounding, sign=neg, lsb=mag[qpos - 1], rbit=rb, sticky=st)
+        carry = (mag[qpos - 1:epos] == (1 << (epos - qpos + 1)) - 1) & cinc
+    tiny = Signal(name=f"{name}_tiny")
+    m.d.comb += tiny.eq(below & ~carry)
+    return rounded, rbit | sticky, tiny
+
+
+def beat_loop(m, *, geo, out, rounding, en, first, t, nt, tspec, c_sign, c_mag, c_spec, name="beat"):
+    """The accumulator loop: on each cycle with ``en``, ``acc <- round(Mux(first, c, acc) + t)``.
+
+    ``t``, ``nt``: the beat's lane sum and its negation (signed, :class:`~.dot_acc.Geometry` ``geo``);
+    ``tspec``: its :data:`~.dot_terms.SPECIALS`; ``c_sign``, ``c_mag``, ``c_spec``: the addend (its magnitude
+    at ``geo``). Returns ``(acc, step_flags)``: the :class:`BeatAcc` registers and this beat's flags (ORed with
+    the dot product's earlier ones), as ``golden.arith.dot``'s beat mode.
+    """
+    W = geo.width
+    M = W - 1
+    acc = BeatAcc(M, name)
+    _, _, ofpos = _positions(geo, out)
+    acc_zero = Signal(name=f"{name}_acc_zero")
+    m.d.comb += acc_zero.eq((acc.mag == 0) & ~(acc.nan | acc.pinf | acc.ninf))
+    a_spec = [acc.nan, acc.pinf, acc.ninf, Const(0), acc_zero & acc.sign, acc_zero & ~acc.sign]
+    nan, pinf, ninf, nv, negz, posz = merge_specials([Mux(first, x, y) for x, y in zip(c_spec, a_spec)], tspec)
+    s, a = Signal(name=f"{name}_s"), Signal(W, name=f"{name}_a")
+    m.d.comb += [s.eq(Mux(first, c_sign, acc.sign)), a.eq(Mux(first, c_mag, acc.mag))]
+    # x = t + (s ? -a : a) and y = -x = nt + (s ? a : -a), side by side; the carry-in rides below bit 0
+    x, y = Signal(W + 1, name=f"{name}_x"), Signal(W + 1, name=f"{name}_y")
+    sw = s.replicate(W)
+    m.d.comb += [x.eq(Cat(Const(1, 1), t) + Cat(s, a ^ sw)), y.eq(Cat(Const(1, 1), nt) + Cat(~s, a ^ ~sw))]
+    neg = Signal(name=f"{name}_neg")
+    mag = Signal(M, name=f"{name}_mag_sum")
+    m.d.comb += [neg.eq(x[W]), mag.eq(Mux(neg, y[1:M + 1], x[1:M + 1]))]
+    rounded, inexact, tiny = _round(m, mag, geo, out, rounding, neg, name)
+
+    is_nan = nan | (pinf & ninf)
+    is_inf = (pinf | ninf) & ~is_nan
+    finite = ~(nan | pinf | ninf)
+    of = Signal(name=f"{name}_of")
+    m.d.comb += of.eq(finite & (rounded[ofpos:] != 0) if ofpos <= M else Const(0))
+    to_inf = _to_inf(rounding, neg)
+    f = out.frac_bits
+    maxfin = ((1 << (f + 1)) - 1) << (out.emax - f - geo.lsb)
+    exact_zero = Signal(name=f"{name}_exact_zero")
+    m.d.comb += exact_zero.eq(mag == 0)
+    zsign = Mux(negz, 1, Mux(posz, 0, int(rounding == "rdn")))
+    nx = Signal(name=f"{name}_nx")
+    m.d.comb += nx.eq(finite & (inexact | of))
+    step = Signal(FLAGS_WIDTH, name=f"{name}_step_flags")
+    m.d.comb += step.eq(Cat(nx, nx & tiny, of, Const(0, 1), nv | (pinf & ninf & ~nan))
+                        | Mux(first, 0, acc.flags))
+    with m.If(en):
+        m.d.sync += [
+            acc.nan.eq(is_nan),
+            acc.pinf.eq((is_inf & pinf) | (of & to_inf & ~neg)),
+            acc.ninf.eq((is_inf & ninf) | (of & to_inf & neg)),
+            acc.mag.eq(Mux(~finite | (of & to_inf), 0, Mux(of, maxfin, rounded[:M]))),
+            acc.sign.eq(Mux(is_nan, 0, Mux(is_inf, ninf, Mux(finite & exact_zero, zsign, neg)))),
+            acc.flags.eq(step),
+        ]
+    return acc, step
+
+
+def _shift_right(m, x, amount, width, name):
+    """The low ``width`` bits of ``x >> amount`` (``amount`` a signal), largest step first so each level is
+    only as wide as the ones after it still need."""
+    for k in reversed(range(len(amount))):
+        step = 1 << k
+        need = width + step - 1
+        xp = Cat(x, Const(0, step + need))
+        nxt = Signal(need, name=f"{name}_sr{k}")
+        m.d.comb += nxt.eq(Mux(amount[k], xp[step:step + need], xp[:need]))
+        x = nxt
+    return x[:width]
+
+
+def pack_word(m, acc, geo, out, name="res"):
+    """``out``'s bits for the accumulator's value (exact: the word holds a value ``out`` represents): NaN is
+    ``out``'s quiet NaN with sign 0. The biased exponent minus one is the leading one's distance above the
+    smallest normal (0 for subnormals), the significand the ``f + 1`` bits from there down; adding them
+    carries the hidden bit into the exponent, which makes a normal's exponent field right and leaves a
+    subnormal's at 0."""
+    M, f = len(acc.mag), out.frac_bits
+    qpos, epos, _ = _positions(geo, out)
+    r = Signal(M, name=f"{name}_rev")
+    nr = Signal(M + 1, name=f"{name}_revneg")
+    m.d.comb += [r.eq(acc.mag[::-1]), nr.eq(-r)]
+    onehot = (r & nr[:M])[::-1]  # the leading one of the magnitude
+    n_sh = max(M - 1 - epos, 0).bit_length()
+    sh = Signal(max(n_sh, 1), name=f"{name}_sh")
+    m.d.comb += sh.eq(Cat(*[
+        Cat(*[onehot[j] for j in range(max(epos, 0), M) if (j - epos) >> k & 1], Const(0, 1)).any()
+        for k in range(max(n_sh, 1))]))
+    win = _shift_right(m, acc.mag[qpos:], sh, f + 1, name)
+    body = Signal(out.width - 1, name=f"{name}_body")
+    m.d.comb += body.eq((sh << f) + win)
+    e_ones = (1 << (out.width - 1 - f)) - 1
+    inf = e_ones << f
+    qnan = inf | (1 << (f - 1))
+    data = Signal(out.width, name=f"{name}_data")
+    m.d.comb += data.eq(Mux(acc.nan, qnan, Mux(acc.pinf | acc.ninf, Cat(Const(inf, out.width - 1), acc.ninf),
+                                                Cat(body, acc.sign))))
+    return data
