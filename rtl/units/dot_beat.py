@@ -13,7 +13,9 @@ Rounding in fixed point: the leading one of the magnitude is found in the bit-re
 leading one ``p``). The bits below the kept ``f + 1`` are those below ``p - f``, or below the subnormal quantum
 ``2**(emin - f)`` when that is higher (``low``, a mask); the round bit is ``low``'s top bit, the sticky bit the
 rest. ``(mag | low) + 1`` is ``mag`` truncated plus one unit of its last kept bit: the rounded-up value,
-carry into a new binade included. A rounded value of ``2**(emax + 1)`` or more overflows.
+carry into a new binade included. That ``+ 1`` is never done in the loop: the accumulator holds ``mag | low``
+(or the truncated ``mag & ~low``) and a carry bit, which the next beat's adders take as their carry-in and the
+pack adds to the encoding. A rounded value of ``2**(emax + 1)`` or more overflows.
 """
 
 from amaranth import Cat, Const, Mux, Signal
@@ -25,12 +27,13 @@ __all__ = ["BeatAcc", "beat_loop", "pack_word"]
 
 
 class BeatAcc:
-    """The accumulator's registers: ``sign``, ``mag`` (the rounded magnitude, bit 0 weighing ``2**geo.lsb``;
-    0 for a special), ``nan``, ``pinf``, ``ninf`` (its class) and ``flags`` (the dot product's flags so far)."""
+    """The accumulator's registers: ``sign``, ``mag`` and ``cin`` (the rounded magnitude is ``mag + cin``, bit 0
+    weighing ``2**geo.lsb``; 0 for a special), ``nan``, ``pinf``, ``ninf`` (its class) and ``flags`` (the dot product's flags so far)."""
 
     def __init__(self, mag_width, name):
         self.sign = Signal(name=f"{name}_sign")
         self.mag = Signal(mag_width, name=f"{name}_mag")
+        self.cin = Signal(name=f"{name}_cin")
         self.nan = Signal(name=f"{name}_nan")
         self.pinf = Signal(name=f"{name}_pinf")
         self.ninf = Signal(name=f"{name}_ninf")
@@ -51,8 +54,8 @@ def _to_inf(rounding, neg):
 
 
 def _round(m, mag, geo, out, rounding, neg, name):
-    """``mag`` rounded to ``out``'s precision in fixed point: ``(rounded, inexact, tiny)``, ``rounded`` one
-    bit wider than ``mag``; ``tiny``: below ``out``'s smallest normal after rounding with an unbounded
+    """``mag`` rounded to ``out``'s precision in fixed point: ``(low, inc, inexact, tiny)``: ``low`` marks
+    the positions below the last kept one, ``inc`` says the truncated value goes up by one unit there; ``tiny``: below ``out``'s smallest normal after rounding with an unbounded
     exponent (IEEE 754 7.5)."""
     M, f = len(mag), out.frac_bits
     qpos, epos, _ = _positions(geo, out)
@@ -69,8 +72,6 @@ def _round(m, mag, geo, out, rounding, neg, name):
     rbit, sticky, lsb = Signal(name=f"{name}_rbit"), Signal(name=f"{name}_sticky"), Signal(name=f"{name}_lsb")
     m.d.comb += [rbit.eq((mag & rmask) != 0), sticky.eq((mag & low_hi) != 0), lsb.eq((mag & kept) != 0)]
     inc = round_increment(m, rounding, sign=neg, lsb=lsb, rbit=rbit, sticky=sticky)
-    up, rounded = Signal(M + 1, name=f"{name}_up"), Signal(M + 1, name=f"{name}_rounded")
-    m.d.comb += [up.eq((mag | low) + 1), rounded.eq(Mux(inc, up, Cat(mag & ~low, Const(0, 1))))]
     # tiny after rounding: below 2**emin, unless the binade just below rounds up into it at full precision
     # (its f + 1 top bits all ones, kept down to qpos - 1: only when the word has bits below the quantum)
     below = mag[epos:] == 0 if epos < M else Const(1)
@@ -82,7 +83,7 @@ def _round(m, mag, geo, out, rounding, neg, name):
         carry = (mag[qpos - 1:epos] == (1 << (epos - qpos + 1)) - 1) & cinc
     tiny = Signal(name=f"{name}_tiny")
     m.d.comb += tiny.eq(below & ~carry)
-    return rounded, rbit | sticky, tiny
+    return low, inc, rbit | sticky, tiny
 
 
 def beat_loop(m, *, geo, out, rounding, en, first, t, nt, tspec, c_sign, c_mag, c_spec, name="beat"):
@@ -98,25 +99,33 @@ def beat_loop(m, *, geo, out, rounding, en, first, t, nt, tspec, c_sign, c_mag, 
     acc = BeatAcc(M, name)
     _, _, ofpos = _positions(geo, out)
     acc_zero = Signal(name=f"{name}_acc_zero")
-    m.d.comb += acc_zero.eq((acc.mag == 0) & ~(acc.nan | acc.pinf | acc.ninf))
+    m.d.comb += acc_zero.eq((acc.mag == 0) & ~acc.cin & ~(acc.nan | acc.pinf | acc.ninf))
     a_spec = [acc.nan, acc.pinf, acc.ninf, Const(0), acc_zero & acc.sign, acc_zero & ~acc.sign]
     nan, pinf, ninf, nv, negz, posz = merge_specials([Mux(first, x, y) for x, y in zip(c_spec, a_spec)], tspec)
-    s, a = Signal(name=f"{name}_s"), Signal(W, name=f"{name}_a")
-    m.d.comb += [s.eq(Mux(first, c_sign, acc.sign)), a.eq(Mux(first, c_mag, acc.mag))]
-    # x = t + (s ? -a : a) and y = -x = nt + (s ? a : -a), side by side; the carry-in rides below bit 0
+    s, a, ci = Signal(name=f"{name}_s"), Signal(W, name=f"{name}_a"), Signal(name=f"{name}_ci")
+    m.d.comb += [s.eq(Mux(first, c_sign, acc.sign)), a.eq(Mux(first, c_mag, acc.mag)), ci.eq(~first & acc.cin)]
+    # with v = a + ci: x = t + (s ? -v : v) and y = -x = nt + (s ? v : -v), side by side; -v = ~a + ~ci, so
+    # each is one adder with a carry-in, which rides below bit 0
     x, y = Signal(W + 1, name=f"{name}_x"), Signal(W + 1, name=f"{name}_y")
     sw = s.replicate(W)
-    m.d.comb += [x.eq(Cat(Const(1, 1), t) + Cat(s, a ^ sw)), y.eq(Cat(Const(1, 1), nt) + Cat(~s, a ^ ~sw))]
+    m.d.comb += [x.eq(Cat(Const(1, 1), t) + Cat(ci ^ s, a ^ sw)),
+                 y.eq(Cat(Const(1, 1), nt) + Cat(~(ci ^ s), a ^ ~sw))]
     neg = Signal(name=f"{name}_neg")
     mag = Signal(M, name=f"{name}_mag_sum")
     m.d.comb += [neg.eq(x[W]), mag.eq(Mux(neg, y[1:M + 1], x[1:M + 1]))]
-    rounded, inexact, tiny = _round(m, mag, geo, out, rounding, neg, name)
+    low, inc, inexact, tiny = _round(m, mag, geo, out, rounding, neg, name)
+    # the rounded magnitude is trunc + inc * unit = (inc ? mag | low : mag & ~low) + inc: the increment is left
+    # to the next beat's adders (their carry-in) and to the result's pack, so no carry chain follows the round
+    kept = Signal(M, name=f"{name}_kept")
+    m.d.comb += kept.eq(Mux(inc, mag | low, mag & ~low))
 
     is_nan = nan | (pinf & ninf)
     is_inf = (pinf | ninf) & ~is_nan
     finite = ~(nan | pinf | ninf)
     of = Signal(name=f"{name}_of")
-    m.d.comb += of.eq(finite & (rounded[ofpos:] != 0) if ofpos <= M else Const(0))
+    # rounded >= 2**ofpos: mag is, or mag | low is 2**ofpos - 1 and goes up
+    m.d.comb += of.eq(finite & ((mag[ofpos:] != 0) | (inc & ((mag | low)[:ofpos] == (1 << ofpos) - 1)))
+                      if ofpos < M else Const(0))
     to_inf = _to_inf(rounding, neg)
     f = out.frac_bits
     maxfin = ((1 << (f + 1)) - 1) << (out.emax - f - geo.lsb)
@@ -133,7 +142,8 @@ def beat_loop(m, *, geo, out, rounding, en, first, t, nt, tspec, c_sign, c_mag, 
             acc.nan.eq(is_nan),
             acc.pinf.eq((is_inf & pinf) | (of & to_inf & ~neg)),
             acc.ninf.eq((is_inf & ninf) | (of & to_inf & neg)),
-            acc.mag.eq(Mux(~finite | (of & to_inf), 0, Mux(of, maxfin, rounded[:M]))),
+            acc.mag.eq(Mux(~finite | (of & to_inf), 0, Mux(of, maxfin, kept))),
+            acc.cin.eq(finite & ~of & inc),
             acc.sign.eq(Mux(is_nan, 0, Mux(is_inf, ninf, Mux(finite & exact_zero, zsign, neg)))),
             acc.flags.eq(step),
         ]
@@ -154,8 +164,10 @@ def _shift_right(m, x, amount, width, name):
 
 
 def pack_word(m, acc, geo, out, name="res"):
-    """``out``'s bits for the accumulator's value (exact: the word holds a value ``out`` represents): NaN is
-    ``out``'s quiet NaN with sign 0. The biased exponent minus one is the leading one's distance above the
+    """``out``'s bits for the accumulator's value ``mag + cin`` (exact: a value ``out`` represents): NaN is
+    ``out``'s quiet NaN with sign 0. With ``cin``, ``mag`` is the truncated value with ones below its last
+    kept bit: the encoding of ``mag``'s kept bits plus one is the rounded-up value's (a carry out of the
+    significand goes into the exponent). The biased exponent minus one is the leading one's distance above the
     smallest normal (0 for subnormals), the significand the ``f + 1`` bits from there down; adding them
     carries the hidden bit into the exponent, which makes a normal's exponent field right and leaves a
     subnormal's at 0."""
@@ -172,7 +184,7 @@ def pack_word(m, acc, geo, out, name="res"):
         for k in range(max(n_sh, 1))]))
     win = _shift_right(m, acc.mag[qpos:], sh, f + 1, name)
     body = Signal(out.width - 1, name=f"{name}_body")
-    m.d.comb += body.eq((sh << f) + win)
+    m.d.comb += body.eq((sh << f) + win + acc.cin)
     e_ones = (1 << (out.width - 1 - f)) - 1
     inf = e_ones << f
     qnan = inf | (1 << (f - 1))
