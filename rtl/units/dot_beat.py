@@ -54,24 +54,35 @@ def _to_inf(rounding, neg):
 
 
 def _round(m, mag, geo, out, rounding, neg, name):
-    """``mag`` rounded to ``out``'s precision in fixed point: ``(low, inc, inexact, tiny)``: ``low`` marks
-    the positions below the last kept one, ``inc`` says the truncated value goes up by one unit there; ``tiny``: below ``out``'s smallest normal after rounding with an unbounded
-    exponent (IEEE 754 7.5)."""
+    """``mag`` rounded to ``out``'s precision in fixed point: ``(kept, inc, inexact, tiny, top_ones)``.
+    ``kept`` is ``mag | low`` when ``inc`` (the truncated value goes up by one unit of its last kept bit),
+    else ``mag & ~low`` (``low``: the positions below the last kept one); ``top_ones``: ``mag | low`` is
+    ``2**(emax + 1) - 1`` (goes to the overflow threshold when incremented); ``tiny``: below ``out``'s
+    smallest normal after rounding with an unbounded exponent (IEEE 754 7.5)."""
     M, f = len(mag), out.frac_bits
-    qpos, epos, _ = _positions(geo, out)
+    qpos, epos, ofpos = _positions(geo, out)
+    # low can only mark positions below M - 1 - f (the leading one is at M - 1 at most): it is built L bits
+    # wide, so no signal has constant bits (Verilog would see them trimmed and widened again: WIDTHEXPAND)
+    L = M - 1 - f
+    assert 1 <= L and qpos <= L and L < ofpos <= M, (M, f, qpos, ofpos)
     r = Signal(M, name=f"{name}_rev")
     rm1 = Signal(M + 1, name=f"{name}_revm1")
-    low = Signal(M, name=f"{name}_low")
+    low = Signal(L, name=f"{name}_low")
     m.d.comb += [r.eq(mag[::-1]), rm1.eq(r - 1)]
-    below_p = ~(r ^ rm1[:M])[::-1]  # the positions below the leading one
-    qmask = Const((1 << min(qpos, M)) - 1, M)
-    m.d.comb += low.eq(Cat(below_p[f:], Const(0, f)) | qmask if f < M else qmask)
-    low_hi = Cat(low[1:], Const(0, 1))  # low without its top bit
-    rmask = low & ~low_hi
-    kept = Cat(Const(1, 1), low[:M - 1]) & ~low  # the last kept position
+    below_p = Signal(M, name=f"{name}_below_p")  # the positions below the leading one
+    m.d.comb += below_p.eq(~(r ^ rm1[:M])[::-1])  # (a signal: slices of a reversed expression nest deeply)
+    m.d.comb += low.eq(below_p[f:f + L] | Const((1 << qpos) - 1, L))
+    edge = low[:L - 1] & ~low[1:]  # position i is low's top one (below L - 1)
+    rmask = Cat(edge, low[L - 1])  # low's top position: the round bit's
+    kept_at = Cat(~low[0], edge, low[L - 1])  # the last kept position (L + 1 bits)
     rbit, sticky, lsb = Signal(name=f"{name}_rbit"), Signal(name=f"{name}_sticky"), Signal(name=f"{name}_lsb")
-    m.d.comb += [rbit.eq((mag & rmask) != 0), sticky.eq((mag & low_hi) != 0), lsb.eq((mag & kept) != 0)]
+    m.d.comb += [rbit.eq((mag[:L] & rmask) != 0), sticky.eq((mag[:L - 1] & low[1:]) != 0),
+                 lsb.eq((mag[:L + 1] & kept_at) != 0)]
     inc = round_increment(m, rounding, sign=neg, lsb=lsb, rbit=rbit, sticky=sticky)
+    kept = Signal(M, name=f"{name}_kept")
+    m.d.comb += kept.eq(Cat(Mux(inc, mag[:L] | low, mag[:L] & ~low), mag[L:]))
+    top_ones = Signal(name=f"{name}_top_ones")
+    m.d.comb += top_ones.eq(Cat(mag[:L] | low, mag[L:ofpos]) == (1 << ofpos) - 1)
     # tiny after rounding: below 2**emin, unless the binade just below rounds up into it at full precision
     # (its f + 1 top bits all ones, kept down to qpos - 1: only when the word has bits below the quantum)
     below = mag[epos:] == 0 if epos < M else Const(1)
@@ -83,7 +94,7 @@ def _round(m, mag, geo, out, rounding, neg, name):
         carry = (mag[qpos - 1:epos] == (1 << (epos - qpos + 1)) - 1) & cinc
     tiny = Signal(name=f"{name}_tiny")
     m.d.comb += tiny.eq(below & ~carry)
-    return low, inc, rbit | sticky, tiny
+    return kept, inc, rbit | sticky, tiny, top_ones
 
 
 def beat_loop(m, *, geo, out, rounding, en, first, t, nt, tspec, c_sign, c_mag, c_spec, name="beat"):
@@ -102,30 +113,27 @@ def beat_loop(m, *, geo, out, rounding, en, first, t, nt, tspec, c_sign, c_mag, 
     m.d.comb += acc_zero.eq((acc.mag == 0) & ~acc.cin & ~(acc.nan | acc.pinf | acc.ninf))
     a_spec = [acc.nan, acc.pinf, acc.ninf, Const(0), acc_zero & acc.sign, acc_zero & ~acc.sign]
     nan, pinf, ninf, nv, negz, posz = merge_specials([Mux(first, x, y) for x, y in zip(c_spec, a_spec)], tspec)
-    s, a, ci = Signal(name=f"{name}_s"), Signal(W, name=f"{name}_a"), Signal(name=f"{name}_ci")
+    s, a, ci = Signal(name=f"{name}_s"), Signal(M, name=f"{name}_a"), Signal(name=f"{name}_ci")
     m.d.comb += [s.eq(Mux(first, c_sign, acc.sign)), a.eq(Mux(first, c_mag, acc.mag)), ci.eq(~first & acc.cin)]
     # with v = a + ci: x = t + (s ? -v : v) and y = -x = nt + (s ? v : -v), side by side; -v = ~a + ~ci, so
     # each is one adder with a carry-in, which rides below bit 0
     x, y = Signal(W + 1, name=f"{name}_x"), Signal(W + 1, name=f"{name}_y")
-    sw = s.replicate(W)
-    m.d.comb += [x.eq(Cat(Const(1, 1), t) + Cat(ci ^ s, a ^ sw)),
-                 y.eq(Cat(Const(1, 1), nt) + Cat(~(ci ^ s), a ^ ~sw))]
+    sw = s.replicate(M)
+    m.d.comb += [x.eq(Cat(Const(1, 1), t) + Cat(ci ^ s, a ^ sw, s)),
+                 y.eq(Cat(Const(1, 1), nt) + Cat(~(ci ^ s), a ^ ~sw, ~s))]
     neg = Signal(name=f"{name}_neg")
     mag = Signal(M, name=f"{name}_mag_sum")
     m.d.comb += [neg.eq(x[W]), mag.eq(Mux(neg, y[1:M + 1], x[1:M + 1]))]
-    low, inc, inexact, tiny = _round(m, mag, geo, out, rounding, neg, name)
-    # the rounded magnitude is trunc + inc * unit = (inc ? mag | low : mag & ~low) + inc: the increment is left
-    # to the next beat's adders (their carry-in) and to the result's pack, so no carry chain follows the round
-    kept = Signal(M, name=f"{name}_kept")
-    m.d.comb += kept.eq(Mux(inc, mag | low, mag & ~low))
+    # the rounded magnitude is trunc + inc * unit = kept + inc: the increment is left to the next beat's
+    # adders (their carry-in) and to the result's pack, so no carry chain follows the round
+    kept, inc, inexact, tiny, top_ones = _round(m, mag, geo, out, rounding, neg, name)
 
     is_nan = nan | (pinf & ninf)
     is_inf = (pinf | ninf) & ~is_nan
     finite = ~(nan | pinf | ninf)
     of = Signal(name=f"{name}_of")
     # rounded >= 2**ofpos: mag is, or mag | low is 2**ofpos - 1 and goes up
-    m.d.comb += of.eq(finite & ((mag[ofpos:] != 0) | (inc & ((mag | low)[:ofpos] == (1 << ofpos) - 1)))
-                      if ofpos < M else Const(0))
+    m.d.comb += of.eq(finite & ((mag[ofpos:] != 0 if ofpos < M else Const(0)) | (inc & top_ones)))
     to_inf = _to_inf(rounding, neg)
     f = out.frac_bits
     maxfin = ((1 << (f + 1)) - 1) << (out.emax - f - geo.lsb)
@@ -176,7 +184,8 @@ def pack_word(m, acc, geo, out, name="res"):
     r = Signal(M, name=f"{name}_rev")
     nr = Signal(M + 1, name=f"{name}_revneg")
     m.d.comb += [r.eq(acc.mag[::-1]), nr.eq(-r)]
-    onehot = (r & nr[:M])[::-1]  # the leading one of the magnitude
+    onehot = Signal(M, name=f"{name}_onehot")  # the leading one of the magnitude
+    m.d.comb += onehot.eq((r & nr[:M])[::-1])
     n_sh = max(M - 1 - epos, 0).bit_length()
     sh = Signal(max(n_sh, 1), name=f"{name}_sh")
     m.d.comb += sh.eq(Cat(*[
