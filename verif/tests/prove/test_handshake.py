@@ -82,7 +82,7 @@ def test_cli_convert_proven(capsys):
 
 
 @pytest.mark.parametrize("argv, needle", [
-    (["dot", "--a", "fp8_e4m3", "--b", "fp8_e4m3"], "unit: no handshake declaration for 'dot'"),
+    (["mx-dot"], "unit: no handshake declaration for 'mx-dot'"),
     (["convert", "--src", "fp32", "--dst", "fp16"], "stages: a combinational converter has no handshake"),
     (["convert"] + CONVERT + ["--depth", "1"], "depth must be an integer in 2..60"),
     (["qmac", "--lanes", "4", "--requant-cycles", "4"], "requant_cycles: the handshake proof covers requant_cycles 1"),
