@@ -12,7 +12,7 @@ counterexample) and ``report.md`` (counts, proof times, counterexamples, unknown
 
 The whole matrix is hours of CPU, so a run resumes: each task's records are appended to
 ``records.jsonl`` as the task finishes, and a later run with the same output directory proves only the
-converters of its selection that have no record there (``fresh=True``, ``--fresh``: start over). The report
+converters of its selection that have no record there, or only an unknown one (``fresh=True``, ``--fresh``: start over). The report
 covers every record of the selection; ``runs.jsonl`` keeps each run's wall time, and the report sums them.
 """
 
@@ -134,7 +134,8 @@ def run_matrix(output_dir="build/prove", sample=1, pick=None, seed=0, jobs=None,
             if os.path.exists(p):
                 os.remove(p)
     done = {_key(r["src"], r["dst"], r["rounding"], r["saturate"]): r for r in _read_jsonl(rec_path)}
-    todo = [c for c in selection if _key(*c) not in done]
+    # an unknown (a solver error, a timeout) is tried again: a later z3 or specification may decide it
+    todo = [c for c in selection if _key(*c) not in done or done[_key(*c)]["result"] == "unknown"]
     tasks = [(tuple(todo[k:k + batch]), timeout) for k in range(0, len(todo), batch)]
     run = dict(sample=sample, pick=pick, seed=seed, batch=batch, timeout=timeout, jobs=jobs or os.cpu_count(),
                scheduler=scheduler or "local", resumed_with=len(selection) - len(todo))

@@ -54,9 +54,9 @@ def encode(fmt, v, opts, rand=None):
     b, f = fmt.bits, fmt.frac_bits
     lo, hi = limits(fmt)
     R = opts.rand_bits if opts.rounding == "stochastic" else 0
-    # a sort holding v, v * 2**(f + R) and the range's ends exactly (>= 8 significand bits: z3 5.4's
-    # fp.to_sbv stops with "invalid sign_extend application" from a sort of 3-4)
-    sort = ocp._sort_holding(min(v.lo, -2), max(v.hi, b + 2) + f + R + 2, max(v.prec, b + 2, 8) + R)
+    # a sort holding v, v * 2**(f + R) and the range's ends exactly (>= 12 significand bits, more than
+    # the 8-bit fp.to_sbv below: z3 5.4 stops with "invalid sign_extend application" otherwise, e.g. bf16 -> uint4)
+    sort = ocp._sort_holding(min(v.lo, -2), max(v.hi, b + 2) + f + R + 2, max(v.prec, b + 2, 12) + R)
     vw = z3.fpToFP(z3.RNE(), v.fp, sort)
     isnan, isinf = z3.fpIsNaN(vw), z3.fpIsInf(vw)
     neg = z3.fpIsNegative(vw)
