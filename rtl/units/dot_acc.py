@@ -14,7 +14,7 @@ from ..formats import pack_for
 from ..formats.raw import Normalize, RawShape, raw_layout
 from ..formats.rounding import round_increment
 
-__all__ = ["Geometry", "geometry", "round_fixed"]
+__all__ = ["Geometry", "geometry", "round_fixed", "round_word"]
 
 
 @dataclass(frozen=True)
@@ -55,10 +55,18 @@ def round_fixed(m, word, geo, out, *, rounding, specials, name, cut=None):
     is the destination's quiet NaN with sign 0. ``cut`` (a :class:`~fmtforge.rtl.pipeline.Pipeline`) puts a
     register between the normaliser and the pack.
     """
-    nan, pinf, ninf, nv, negz, posz = specials
     mag_w = geo.width - 1  # |word| < 2**(width - 1): the geometry's bound
     top = geo.lsb + mag_w - 1  # the scale of the magnitude's top bit
     shape = RawShape(sig_width=mag_w, exp_min=top, exp_max=top, bias=0, fmt=_Fixed(), unnorm_scale_max=top)
+    return round_word(m, word, mag_w, top, shape, out, rounding=rounding, specials=specials, name=name, cut=cut)
+
+
+def round_word(m, word, mag_w, exp, shape, out, *, rounding, specials, name, cut=None):
+    """:func:`round_fixed`'s rounding of a signed ``word`` whose magnitude's low ``mag_w`` bits have their top
+    bit at scale ``exp`` (a constant or a signal; ``shape`` the raw shape that holds it): the specials and the
+    exact-zero sign, then :class:`Normalize` and ``out``'s round-and-pack, UF by tininess after rounding. Shared
+    by the dot unit's fixed-point sums and mx-dot's block adder."""
+    nan, pinf, ninf, nv, negz, posz = specials
     raw = Signal(raw_layout(shape), name=f"{name}_raw")
     neg = word[-1]
     mag = Mux(neg, -word, word)[:mag_w]
@@ -69,7 +77,7 @@ def round_fixed(m, word, geo, out, *, rounding, specials, name, cut=None):
     m.d.comb += [
         zero.eq(word == 0),
         raw.sig.eq(mag),
-        raw.exp.eq(top),
+        raw.exp.eq(exp),
         raw.is_nan.eq(is_nan),
         raw.is_inf.eq(is_inf),
         raw.is_zero.eq(zero & ~is_nan & ~is_inf),

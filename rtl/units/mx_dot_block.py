@@ -26,9 +26,8 @@ fp32's round-and-pack, as :func:`.dot_acc.round_fixed` does for a fixed-point wo
 
 from amaranth import Cat, Const, Mux, Signal, signed
 
-from ..formats import pack_for
-from ..formats.raw import Normalize, RawShape, raw_layout
-from .dot_acc import _Fixed, _tiny_after
+from ..formats.raw import RawShape
+from .dot_acc import _Fixed, round_word
 
 __all__ = ["block_window", "block_add"]
 
@@ -97,31 +96,6 @@ def block_add(m, at, word, x, blk_geo, out, *, rounding, specials, name):
 
 def _round(m, total, t, P0, top_max, W, out, rounding, specials, name):
     """The sum's magnitude (``W + 1`` bits, its top bit at scale ``t + P0``) rounded into ``out``."""
-    nan, pinf, ninf, nv, negz, posz = specials
     lo, hi = P0, top_max + P0
     shape = RawShape(sig_width=W + 1, exp_min=lo, exp_max=hi, bias=0, fmt=_Fixed(), unnorm_scale_max=hi)
-    raw = Signal(raw_layout(shape), name=f"{name}_raw")
-    neg = total[-1]
-    is_nan = nan | (pinf & ninf)
-    is_inf = (pinf | ninf) & ~is_nan
-    zero = Signal(name=f"{name}_zero")
-    zero_sign = Mux(negz, 1, Mux(posz, 0, int(rounding == "rdn")))
-    m.d.comb += [
-        zero.eq(total == 0),
-        raw.sig.eq(Mux(neg, -total, total)[:W + 1]),
-        raw.exp.eq(t + P0),
-        raw.is_nan.eq(is_nan),
-        raw.is_inf.eq(is_inf),
-        raw.is_zero.eq(zero & ~is_nan & ~is_inf),
-        raw.sign.eq(Mux(is_nan, 0, Mux(is_inf, ninf, Mux(zero, zero_sign, neg)))),
-    ]
-    nv = nv | (pinf & ninf & ~nan)
-    norm = Normalize(shape)
-    pack = pack_for(out, norm.shape, rounding=rounding, flags=True)
-    m.submodules[f"{name}_normalize"] = norm
-    m.submodules[f"{name}_pack"] = pack
-    m.d.comb += [norm.i.eq(raw), pack.i.eq(norm.o)]
-    uf = _tiny_after(m, pack.i, norm.shape, out, rounding, name) & pack.flags[0]
-    flags = Signal(5, name=f"{name}_flags")
-    m.d.comb += flags.eq(Cat(pack.flags[0], uf, pack.flags[2], Const(0, 1), nv))
-    return pack.o, flags
+    return round_word(m, total, W + 1, t + P0, shape, out, rounding=rounding, specials=specials, name=name)
