@@ -17,7 +17,7 @@ from pathlib import Path
 from fmtforge.rtl.flow.tools import tool_path
 from fmtforge.rtl.flow.wrapper import unit_ports
 
-__all__ = ["Mutants", "make_mutants", "prove_equivalent", "prove_structural"]
+__all__ = ["Mutants", "make_mutants", "mutant_wrapper", "prove_equivalent", "prove_structural"]
 
 CTRL = "mutsel"
 
@@ -73,7 +73,8 @@ def make_mutants(verilog, top, count, seed, workdir):
                    ports=tuple(unit_ports(verilog, top)), mutations=tuple(mutations))
 
 
-def _wrapper(name, muts, k):
+def mutant_wrapper(name, muts, k):
+    """Module ``name`` with the original's ports, instantiating the mutated design with ``mutsel = k``."""
     decl = ", ".join(f"{p.direction} [{p.width - 1}:0] {p.name}" for p in muts.ports)
     conns = ", ".join(f".{p.name}({p.name})" for p in muts.ports)
     return (f"module {name}({decl});\n  {muts.top} u({conns}, .{CTRL}({muts.width}'d{k}));\nendmodule\n")
@@ -87,7 +88,7 @@ def prove_equivalent(muts, k, workdir, timeout=30):
     ``(False, {input port: value})`` with an input SAT found on which they differ; ``(None, None)`` when SAT
     did not decide within ``timeout`` seconds (wide multipliers can be hard)."""
     d = Path(workdir)
-    (d / f"eq{k}.v").write_text(_wrapper("gold_w", muts, 0) + _wrapper("gate_w", muts, k))
+    (d / f"eq{k}.v").write_text(mutant_wrapper("gold_w", muts, 0) + mutant_wrapper("gate_w", muts, k))
     (d / f"eq{k}.ys").write_text(f"""\
 read_verilog mutated.v
 read_verilog eq{k}.v
@@ -147,7 +148,7 @@ def prove_structural(muts, k, workdir, seq=STRUCT_SEQ, rounds=6, timeout=120):
     after it. Both together: equal for ever after
     the reset cycle, outputs included."""
     d = Path(workdir)
-    (d / f"st{k}.v").write_text(_wrapper("gold_w", muts, 0) + _wrapper("gate_w", muts, k))
+    (d / f"st{k}.v").write_text(mutant_wrapper("gold_w", muts, 0) + mutant_wrapper("gate_w", muts, k))
     ports = {p.name for p in muts.ports}
     # the mutant selector and its decoded enables differ by construction: never a pair to prove
     black = {f"u.{CTRL}"} | {f"u.{w}" for w in _SELECTS.findall((d / "mutated.v").read_text())}

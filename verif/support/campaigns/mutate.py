@@ -3,7 +3,10 @@
 For each scored unit (:data:`SCORED`): every mutant lives in one design (:mod:`.mutants`), built once by
 the batch lane; each mutant runs on exactly the vectors ``make test`` checks that unit with
 (:func:`regression_vectors`); a mutant whose outputs (or flags) differ from golden somewhere is *killed*.
-A survivor is then classified: *equivalent* when it computes the same function (exhaustive simulation for
+A survivor is then classified. A converter's survivor is proved against the independent specification
+(:mod:`.mutate_spec`, the engine of ``fmtforge prove``): *equivalent* when it meets it at every input, else
+*killable*, with the replayed input. Where that proof gives no answer (a timeout), and for the requantizer,
+which has no specification: *equivalent* when it computes the original's function (exhaustive simulation for
 sources of <= 16 bits, else ``miter -equiv`` + ``sat -prove``), else *killable*, with the input SAT found.
 ``score = killed / (killed + killable)``; a survivor that SAT cannot decide within its timeout (and that a
 fresh random probe does not kill either) is reported as *undecided*, outside the score.
@@ -25,6 +28,7 @@ from fmtforge import golden
 from fmtforge.verif.support.batch.lane import BatchModel
 from fmtforge.verif.support.batch.build import resolve
 from fmtforge.verif.support.campaigns.mutants import CTRL, make_mutants, prove_equivalent
+from fmtforge.verif.support.campaigns.mutate_spec import prove_mutant
 from fmtforge.verif.support.campaigns.mutate_stream import STREAM_SCORED, mutate_stream_unit
 from fmtforge.verif.support.sim.runner import SIM_BUILD
 from fmtforge.verif.support.vectors.patterns import describe, seed
@@ -137,11 +141,21 @@ def mutate_unit(s, count=200, mutant_seed=1, workdir=None, log=print):
     src_width = int(muts.ports[[p.name for p in muts.ports].index("i")].width)
     exhaustive = src_width <= 16 and len(np.unique(x)) == 1 << src_width
     killed, equivalent, killable, undecided = [], [], [], []
+    by_spec, unanswered = 0, []
     for mut in muts.mutations:
         k = mut["k"]
         if _killed(m, x, k, want, want_flags):
             killed.append(k)
-        elif exhaustive:
+            continue
+        if s.unit == "convert":  # judged against the specification, not against the original (mutate_spec)
+            verdict, detail = prove_mutant(s.options, muts, k)
+            if verdict is not None:
+                by_spec += 1
+                (equivalent if verdict == "meets" else killable).append(
+                    k if verdict == "meets" else {**mut, "input": detail, "by": "specification"})
+                continue
+            unanswered.append({"k": k, "reason": detail})
+        if exhaustive:
             equivalent.append(k)
         else:
             same, cex = prove_equivalent(muts, k, d)
@@ -164,12 +178,13 @@ def mutate_unit(s, count=200, mutant_seed=1, workdir=None, log=print):
     score = len(killed) / max(len(killed) + len(killable), 1)
     row = {"unit": s.label, "module": top, "options": s.options, "mutants": len(muts.mutations),
            "killed": len(killed), "equivalent": len(equivalent), "killable": len(killable),
-           "undecided": len(undecided),
+           "undecided": len(undecided), "by_spec": by_spec, "spec_unanswered": unanswered,
            "score": round(score, 4), "vectors": int(len(x)), "exhaustive": exhaustive,
            "mutant_seed": mutant_seed, "vector_seed": seed(), "examples": examples,
            "seconds": round(time.perf_counter() - t, 1)}
     log(f"{s.label}: {row['mutants']} mutants, {row['killed']} killed, {row['equivalent']} equivalent, "
-        f"{row['killable']} killable, {row['undecided']} undecided by SAT: score {100 * score:.2f}% "
+        f"{row['killable']} killable, {row['undecided']} undecided ({by_spec} survivors judged by proof against the "
+        f"specification, {len(unanswered)} unanswered): score {100 * score:.2f}% "
         f"({row['seconds']} s)")
     return row
 
@@ -180,17 +195,20 @@ def write_report(rows, out_dir="build/mutate"):
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps({"results": rows}, indent=1) + "\n")
     lines = ["# fmtforge: mutation score of the regression", "",
-             "| unit | mutants | killed | equivalent | killable | undecided | score | vectors |",
-             "|---|--:|--:|--:|--:|--:|--:|--:|"]
+             "| unit | mutants | killed | equivalent | killable | undecided | by proof vs specification | score "
+             "| vectors |",
+             "|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
     # stream units: 'equivalent' is proved by k-induction; survivors with no difference in the bounded
     # check that induction could not prove are counted under 'undecided' with a note
     for r in rows:
         bounded = f" + {r['bounded']} bounded" if r.get("bounded") else ""
         lines.append(f"| {r['unit']} | {r['mutants']} | {r['killed']} | {r['equivalent']} | {r['killable']} "
-                     f"| {r['undecided']}{bounded} "
+                     f"| {r['undecided']}{bounded} | {r['by_spec'] if 'by_spec' in r else '-'} "
                      f"| {100 * r['score']:.2f}% | {r['vectors']}{' (exhaustive)' if r['exhaustive'] else ''}"
                      f"{' beats (stream lane)' if r.get('lane') == 'stream' else ''} |")
-    lines.append("")
+    lines += ["", "by proof vs specification: survivors of a converter classified by `fmtforge prove`'s engine "
+              "against the independent specification (equivalent: meets it at every input; killable: a replayed "
+              "input where it does not)", ""]
     for r in rows:
         for e in r["examples"]:
             lines.append(f"- {r['unit']}: mutant {e['k']} ({e['mode']} on {e['cell']} port {e['port']} bit {e.get('bit')}) "

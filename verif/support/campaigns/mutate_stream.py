@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from fmtforge.verif.support.batch.stream_lane import StreamModel
-from fmtforge.verif.support.campaigns.mutants import CTRL, _wrapper, _yosys, make_mutants, prove_structural
+from fmtforge.verif.support.campaigns.mutants import CTRL, mutant_wrapper, _yosys, make_mutants, prove_structural
 from fmtforge.verif.support.sim.runner import SIM_BUILD
 from fmtforge.verif.support.vectors.patterns import seed
 
@@ -104,7 +104,7 @@ def prove_sequential(muts, k, workdir, steps=SAT_STEPS, timeout=60):
     equivalent; else bounded. Two calls: with ``-set-at 1 rst 1``, ``sat -tempinduct``'s own base case held
     reset in every step here (a mutant flipping an output bit passed it)."""
     d = Path(workdir)
-    (d / f"seq{k}.v").write_text(_wrapper("gold_w", muts, 0) + _wrapper("gate_w", muts, k) + _observer(muts))
+    (d / f"seq{k}.v").write_text(mutant_wrapper("gold_w", muts, 0) + mutant_wrapper("gate_w", muts, k) + _observer(muts))
     prelude = f"read_verilog mutated.v\nread_verilog seq{k}.v\nhierarchy -check -top miter\nproc\nflatten\nopt_clean\n"
     (d / f"seq{k}.ys").write_text(prelude + f"sat -seq {steps} -prove trigger 0 -set-at 1 rst 1 -set-init-zero "
                                   f"-show-inputs -timeout {timeout} miter\n")
