@@ -6,7 +6,8 @@ that edge when valid and ready are both 1). :func:`wavedrom` turns a trace into 
 ``python -m fmtforge.verif.support.waves`` (``make waves``) writes docs/waves/<unit>.json and, with yowasp-wavedrom
 (the test extra), the SVG rendered from it. verif/tests/rtl/test_waves.py re-simulates and checks that the
 committed JSON equals the trace, and checks the trace itself against golden and the units' latencies. The block
-units' traces (mx-quantize, mx-dequantize, w4-dequantize, bfp-encode) are in blocks.py; ``TRACES`` holds all.
+units' traces (mx-quantize, mx-dequantize, w4-dequantize, bfp-encode) are in blocks.py, the dot-product units'
+(dot, posit-dot, mx-dot) in dots.py; ``TRACES`` holds all.
 """
 
 import argparse
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from fmtforge.verif.support.waves.core import _run, dumps, wavedrom
 from fmtforge.verif.support.waves.blocks import trace_bfp_encode, trace_mx_dequantize, trace_mx_quantize, trace_w4_dequantize
+from fmtforge.verif.support.waves.dots import trace_dot, trace_mx_dot, trace_posit_dot
 
 __all__ = ["TRACES", "dumps", "trace_bfp_encode", "trace_convert", "trace_mx_dequantize", "trace_mx_quantize",
            "trace_posit_decode", "trace_qmac", "trace_w4_dequantize", "wavedrom", "write_waves"]
@@ -138,7 +140,8 @@ def trace_posit_decode():
 #: The block units' traces are in :mod:`fmtforge.verif.support.waves.blocks`.
 TRACES = {"qmac": trace_qmac, "convert": trace_convert, "posit_decode": trace_posit_decode,
           "mx_quantize": trace_mx_quantize, "mx_dequantize": trace_mx_dequantize,
-          "w4_dequantize": trace_w4_dequantize, "bfp_encode": trace_bfp_encode}
+          "w4_dequantize": trace_w4_dequantize, "bfp_encode": trace_bfp_encode,
+          "dot": trace_dot, "posit_dot": trace_posit_dot, "mx_dot": trace_mx_dot}
 
 
 def write_waves(out_dir=DOCS, svg=True):
