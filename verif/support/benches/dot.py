@@ -3,6 +3,8 @@
 cycles and a monitor with back-pressure, the golden model (``golden.arith.dot``) and a checker that names every
 mismatch in hex with decoded values."""
 
+import functools
+
 import numpy as np
 
 from fmtforge import golden
@@ -92,12 +94,18 @@ def special_codes(fmt):
     return out
 
 
-def _finite_codes(fmt, rng, n):
-    """``n`` random codes of finite values of ``fmt``."""
+@functools.lru_cache(maxsize=None)
+def _finite_table(name):
+    """Every code of format ``name`` whose value is finite (decoded once per format: 2**16 codes for fp16)."""
+    fmt = golden.lookup(name)
     codes = np.arange(1 << fmt.width)
     raw = fmt.decode_raw(codes.astype(fmt.dtype) if hasattr(fmt, "dtype") else codes)
-    fin = codes[raw.cls == golden.FINITE]
-    return rng.choice(fin, n)
+    return codes[raw.cls == golden.FINITE]
+
+
+def _finite_codes(fmt, rng, n):
+    """``n`` random codes of finite values of ``fmt``."""
+    return rng.choice(_finite_table(fmt.name), n)
 
 
 def _addends(fc, rng, n, scale_exp):
