@@ -48,7 +48,7 @@ from pathlib import Path
 from .targets import FREQ_MHZ, TARGETS, WRAPPER_PINS
 from .tools import SynthError, run_tool
 from .verilog import to_verilog
-from .wrapper import WRAPPER, unit_ports, wrapper_verilog
+from .wrapper import UNIT_INSTANCE, WRAPPER, unit_ports, wrapper_verilog
 
 __all__ = ["mhz_text", "synthesize", "synthesize_seeds"]
 
@@ -81,6 +81,13 @@ def _net_of(clock_name):
     return parts[0] if parts else ""
 
 
+def _is_clock(clock_name, clock):
+    """Whether nextpnr's clock ``clock_name`` is the wrapper's net ``clock``: by its own name, or by the name of
+    the unit's port it drives (``unit.clk``): flattening may keep the inner name for the one net."""
+    net = _net_of(clock_name)
+    return net in (clock, f"{UNIT_INSTANCE}.{clock}")
+
+
 def _fmax(report, clock="clk"):
     """Achieved Fmax (MHz) of the wrapper clock ``clock`` and the critical path's ends, from nextpnr's --report
     JSON. nextpnr names a clock by its net (``clk$SB_IO_IN_$glb_clk``, ``$glbnet$clk$TRELLIS_IO_IN``...): the
@@ -89,7 +96,7 @@ def _fmax(report, clock="clk"):
     fmax = report.get("fmax", {})
     if not fmax:
         raise SynthError("nextpnr reported no clock: no register-to-register path in the wrapper?")
-    ours = [k for k in fmax if _net_of(k) == clock]
+    ours = [k for k in fmax if _is_clock(k, clock)]
     if len(ours) != 1:
         raise SynthError(f"nextpnr's report has no single clock for the wrapper's {clock!r} net: its clocks are "
                          f"{', '.join(sorted(fmax))}")

@@ -4,9 +4,11 @@
 import re
 from dataclasses import dataclass
 
-__all__ = ["WRAPPER", "Port", "unit_ports", "wrapper_verilog"]
+__all__ = ["UNIT_INSTANCE", "WRAPPER", "Port", "unit_ports", "wrapper_verilog"]
 
 WRAPPER = "fmtforge_wrapper"
+#: the unit's instance name inside the wrapper
+UNIT_INSTANCE = "unit"
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ module {WRAPPER} ({pins});
     else shift_out <= {_shift("shift_out", no, "1'b0")};
   end
   assign so = shift_out[{no - 1}];
-  {top} unit (
+  {top} {UNIT_INSTANCE} (
     {conn_text}
   );
 endmodule

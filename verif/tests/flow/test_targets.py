@@ -53,13 +53,17 @@ def test_fmax_is_the_wrapper_clock_s_with_two_clocks_in_the_report():
     assert _fmax(r)[0] == 45.1
     assert _fmax(_report(**{"other": 300.0, "clk": 80.0}))[0] == 80.0
     # the names the three vendors' tools give the wrapper's clock net
-    for name in ("clk$SB_IO_IN_$glb_clk", "$glbnet$clk$TRELLIS_IO_IN", "$iopadmap$clk"):
+    # (and, in a flattened design, the name of the unit's clock port the net drives: Gowin's flat report of
+    # a 1-lane qmac named it unit.clk)
+    for name in ("clk$SB_IO_IN_$glb_clk", "$glbnet$clk$TRELLIS_IO_IN", "$iopadmap$clk", "unit.clk"):
         assert _fmax(_report(**{name: 99.0, "$glbnet$load_clk": 500.0}))[0] == 99.0
 
 
 def test_fmax_refuses_a_report_without_the_wrapper_clock():
     with pytest.raises(SynthError, match="no single clock .*'clk'.*its clocks are load_clk"):
         _fmax(_report(load_clk=100.0))
+    with pytest.raises(SynthError, match="no single clock"):  # another instance's clock is not the wrapper's
+        _fmax(_report(**{"other.clk": 100.0}))
     with pytest.raises(SynthError, match="no clock"):
         _fmax({"fmax": {}})
 
