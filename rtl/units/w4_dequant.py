@@ -8,7 +8,7 @@ docs/weights.md for the protocol and the payload layout.
 """
 
 import numpy as np
-from amaranth import Module, Mux, Signal
+from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -19,19 +19,42 @@ from fmtforge.golden.validate import check_bool, check_choice, check_int
 from ..formats.codebook import CodebookUnpack
 from ..formats.minifloat import MinifloatPack, MinifloatUnpack
 from ..formats.raw import Normalize, RawShape, raw_layout
-from ..pipeline import Pipeline
+from ..pipeline import NO_CUTS, Cuts, Pipeline, place
 from .registry import Option, Unit, register
 
-__all__ = ["OUT_FORMATS", "SCALE_FORMATS", "W4Dequantize", "W4Lane", "check_w4", "w4_name"]
+__all__ = ["CUT_POINTS", "MAX_STAGES", "OUT_FORMATS", "SCALE_FORMATS", "W4Core", "W4Dequantize", "W4Lane",
+           "W4Scale", "check_w4", "cut_plan", "w4_name"]
 
 SCALE_FORMATS = ("fp16", "bf16", "fp32")
 OUT_FORMATS = ("fp16", "bf16")
+#: Where the lane's registers may go, in path order (W4Core), and the most registers the lane takes
+CUT_POINTS = ("operand", "product", "fields", "classify", "round")
+MAX_STAGES = len(CUT_POINTS)
+#: The stages of the registry's default: measured (docs/weights.md), the fewest that reach 150 MHz on ECP5
+DEFAULT_STAGES = 4
 
 
-def check_w4(codes, zero, scale, out, saturate, *, lanes=1, group=1):
+def cut_plan(codes, stages):
+    """The cut points (of :data:`CUT_POINTS`) that hold the ``stages`` lane registers: those that cut the
+    estimated path (logic levels: the scale's normalisation beside the code's operand, the multiplier, the F
+    pattern, the narrowing pack's three parts) into nearly equal parts (``rtl.pipeline.place``)."""
+    check_int("stages", stages, 0, MAX_STAGES)
+    mul = 10 if codes == "nf4" else 4  # a 24 x 24 product against an 11 x 4 one (carry chains)
+    levels = (5, mul, 3, 3, 3)
+    points, pos = [], 0
+    for name, lv in zip(CUT_POINTS, levels):
+        pos += lv
+        points.append((name, pos))
+    chosen, extra = place(points, pos + 3, stages)
+    assert not extra
+    return tuple(p for p in CUT_POINTS if p in chosen)
+
+
+def check_w4(codes, zero, scale, out, saturate, *, lanes=1, group=1, stages=0):
     """Validated ``(codes, zero, scale format, out format, saturate)``; ValueError naming the parameter.
     (Called before a component is made: one whose constructor raises warns when collected.)"""
     check_int("lanes", lanes, 1, 64)
+    check_int("stages", stages, 0, MAX_STAGES)
     check_int("group", group, 1, 4096)
     if group % lanes:
         raise ValueError(f"group must be a multiple of lanes ({lanes}), not {group}")
@@ -45,15 +68,157 @@ def check_w4(codes, zero, scale, out, saturate, *, lanes=1, group=1):
     return codes, zero, golden.lookup(scale), golden.lookup(out), saturate
 
 
-def w4_name(lanes, group, codes="uint4", zero="none", scale="fp16", out="fp16", saturate=False):
-    """Verilog module name: ``w4_dequantize_uint4_zgroup_fp16_to_fp16_g128_l8`` (+ ``_sat``)."""
+def w4_name(lanes, group, codes="uint4", zero="none", scale="fp16", out="fp16", saturate=False, stages=0):
+    """Verilog module name: ``w4_dequantize_uint4_zgroup_fp16_to_fp16_g128_l8`` (+ ``_sat``, + ``_s<stages>``
+    with lane registers)."""
     name = lambda f: getattr(f, "name", f)  # noqa: E731
     return (f"w4_dequantize_{codes}_z{zero}_{name(scale)}_to_{name(out)}_g{group}_l{lanes}"
-            + ("_sat" if saturate else ""))
+            + ("_sat" if saturate else "") + (f"_s{stages}" if stages else ""))
+
+
+def scale_shape(scale_fmt):
+    """The raw shape :class:`W4Scale` gives (``Normalize``'s of the float unpack's), without building them."""
+    f = scale_fmt.frac_bits
+    S = f + 1
+    exp_min = scale_fmt.emin - (S - 1) + scale_fmt.bias  # the smallest subnormal's leading one, normalised
+    return RawShape(sig_width=S, exp_min=min(exp_min, 0), exp_max=(1 << scale_fmt.exp_bits) - 1,
+                    bias=scale_fmt.bias, fmt=scale_fmt)
+
+
+class W4Scale(wiring.Component):
+    """The group's scale, unpacked and normalised once for every lane: ``i`` (scale bits) -> ``o`` (raw form
+    whose significand has its top bit set unless the scale is zero or special; subnormal scales too)."""
+
+    def __init__(self, scale_fmt):
+        self.fmt = scale_fmt
+        self._unpack = MinifloatUnpack(scale_fmt)
+        self._norm = Normalize(self._unpack.shape)
+        self.shape = self._norm.shape
+        assert self.shape == scale_shape(scale_fmt)
+        super().__init__({"i": In(scale_fmt.width), "o": Out(raw_layout(self.shape))})
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.unpack = unpack = self._unpack
+        m.submodules.normalize = norm = self._norm
+        m.d.comb += [unpack.i.eq(self.i), norm.i.eq(unpack.o), self.o.eq(norm.o)]
+        return m
+
+
+class W4Core(wiring.Component):
+    """One lane after the shared scale: ``i`` = {code, zero (zero="group"), scale (normalised raw form, as
+    :class:`W4Scale` gives it)} -> ``o`` (out bits).
+
+    Both factors arrive normalised (the code value by a 3-level leading-zero count of its magnitude, or the
+    NF4 level's normalised table entry), so their product lies in [1, 4) and needs a one-bit normalisation
+    only: it is then written exactly as a pattern of a wide IEEE-style float F (``self.wide``: enough exponent
+    range that no product is subnormal, enough fraction bits for every product), and rounded into ``out`` by
+    the converter's own narrowing round-and-pack (decided from F's exponent field against constants). Cut
+    points in path order, where a pipelined unit puts registers (``cuts``, loaded on the unit's enable):
+    ``operand`` (after the code's sign, magnitude and shift), ``product``, ``fields`` (the F pattern), then the
+    pack's ``classify`` and ``round``.
+    """
+
+    cuts = NO_CUTS
+
+    def __init__(self, *, codes, zero, scale, out, saturate):
+        self.codes, self.zero, self.scale_fmt, self.out_fmt, self.saturate = check_w4(codes, zero, scale, out,
+                                                                                     saturate)
+        self.bits = b = CODE_TYPES[codes][0]
+        self.scale_shape = sshape = scale_shape(self.scale_fmt)
+        if codes == "nf4":
+            self._level = CodebookUnpack(golden.lookup("nf4"))
+            level = self._level.shape
+            self.op_width, self.op_range = level.sig_width, (level.exp_min, level.exp_max)
+        else:
+            self.op_width, self.op_range = b, (0, b - 1)  # |q - Z| < 2**b, its leading one at 0 .. b - 1
+        Ws, f = sshape.sig_width, self.out_fmt.frac_bits
+        # exponents (of the leading one) the exact product can have: scale's, plus the operand's, plus one
+        lo = sshape.exp_min - sshape.bias + self.op_range[0]
+        hi = ((1 << self.scale_fmt.exp_bits) - 2) - sshape.bias + self.op_range[1] + 1
+        # F: every product normal; below out's smallest normal by more than its fraction plus the rounding and
+        # sticky bits (the narrowing pack's condition); every product bit kept (padded for the same condition)
+        bias = max(1 - lo, f + 3 - self.out_fmt.emin)
+        man = max(Ws + self.op_width - 1, f + 2)
+        self.wide = golden.minifloat(exp_bits=(hi + bias + 1).bit_length(), man_bits=man, bias=bias)
+        self._unpack = MinifloatUnpack(self.wide)
+        self._pack = MinifloatPack(self.out_fmt, self._unpack.shape, rounding="rne", saturate=saturate,
+                                   flags=False)
+        assert MinifloatPack.narrowing(self._unpack.shape, self.out_fmt, 1)
+        fields = {"code": b}
+        if zero == "group":
+            fields["zero"] = b
+        fields["scale"] = raw_layout(sshape)
+        self.in_layout = data.StructLayout(fields)
+        super().__init__({"i": In(self.in_layout), "o": Out(self.out_fmt.width)})
+
+    def set_cuts(self, points, en):
+        """Registers at the cut ``points`` (of :data:`CUT_POINTS`), loaded when ``en`` is high."""
+        self.cuts = Cuts(points, en=en)
+        self._pack.cuts = Cuts(set(points) & {"classify", "round"}, en=en)
+
+    def _operand(self, m):
+        """(sign, normalised magnitude, exponent of its leading one, is zero) of the code's value."""
+        b, code = self.bits, self.i.code
+        if self.codes == "nf4":
+            m.submodules.level = lv = self._level
+            m.d.comb += lv.i.eq(code)
+            return lv.o.sign, lv.o.sig, lv.o.exp, lv.o.is_zero
+        if self.codes == "int4":
+            d = code.as_signed()
+        else:
+            z = {"none": 0, "gptq": 1 << (b - 1), "mlc": (1 << (b - 1)) - 1}.get(self.zero)
+            d = code - (self.i.zero if z is None else z)
+        diff = Signal(range(-(1 << b) + 1, 1 << b), name="diff")
+        mag = Signal(b, name="mag")
+        m.d.comb += [diff.eq(d), mag.eq(Mux(diff < 0, -diff, diff))]
+        # the leading one of a b-bit magnitude: a priority choice over b bits (a function of the code bits)
+        norm = Signal(b, name="mag_norm")
+        top = Signal(range(b), name="mag_top")
+        for k in range(b):  # the highest set bit wins (last assignment)
+            with m.If(mag[k]):
+                m.d.comb += [norm.eq(mag << (b - 1 - k)), top.eq(k)]
+        return diff < 0, norm, top, diff == 0
+
+    def elaborate(self, platform):
+        m = Module()
+        s = self.i.scale
+        dsign, mag, top, dzero = self.cuts.at(m, "operand", *self._operand(m))
+        Ws, Wm = len(s.sig), len(mag)
+        prod = Signal(Ws + Wm, name="prod")
+        m.d.comb += prod.eq(s.sig * mag)
+        sbias = self.scale_shape.bias
+        prod, sexp, ssign, snan, sinf, szero, dsign, top, dzero = self.cuts.at(
+            m, "product", prod, s.exp, s.sign, s.is_nan, s.is_inf, s.is_zero, dsign, top, dzero)
+        # the product in [2**(P-2), 2**P): its leading one at P - 1 (carry) or P - 2
+        P, F = Ws + Wm, self.wide
+        carry = prod[-1]
+        frac = Signal(F.frac_bits, name="frac")
+        m.d.comb += frac.eq(Mux(carry, prod[:P - 1], Cat(Const(0, 1), prod[:P - 2])) << (F.frac_bits - (P - 1)))
+        field = Signal(F.exp_bits, name="field")
+        m.d.comb += field.eq(sexp + top + carry + (F.bias - sbias))
+        all_e = (1 << F.exp_bits) - 1
+        pattern = Signal(F.width, name="wide")
+        nan = snan | (sinf & dzero)
+        sign = ssign ^ dsign
+        with m.If(nan):  # the positive quiet NaN, no payload
+            m.d.comb += pattern.eq(Cat(Const(1 << (F.frac_bits - 1), F.frac_bits), Const(all_e, F.exp_bits), 0))
+        with m.Elif(sinf):
+            m.d.comb += pattern.eq(Cat(Const(0, F.frac_bits), Const(all_e, F.exp_bits), sign))
+        with m.Elif(szero | dzero):
+            m.d.comb += pattern.eq(Cat(Const(0, F.frac_bits + F.exp_bits), sign))
+        with m.Else():
+            m.d.comb += pattern.eq(Cat(frac, field, sign))
+        (pattern,) = self.cuts.at(m, "fields", pattern)
+        m.submodules.unpack = unpack = self._unpack
+        m.submodules.pack = pack = self._pack
+        m.d.comb += [unpack.i.eq(pattern), pack.i.eq(unpack.o), self.o.eq(pack.o)]
+        return m
 
 
 class W4Lane(wiring.Component):
-    """One lane, combinational: ``i`` = {code, zero (with zero="group"), scale} -> ``o`` (out bits).
+    """One lane, combinational: ``i`` = {code, zero (with zero="group"), scale} -> ``o`` (out bits): the
+    shared scale path (:class:`W4Scale`) and one :class:`W4Core`, as the unit wires them, with no registers.
 
     Parameters
     ----------
@@ -73,6 +238,7 @@ class W4Lane(wiring.Component):
         self.codes, self.zero, self.scale_fmt, self.out_fmt, self.saturate = check_w4(codes, zero, scale, out,
                                                                                      saturate)
         self.bits = CODE_TYPES[codes][0]
+        self.lane_args = dict(codes=codes, zero=zero, scale=scale, out=out, saturate=saturate)
         fields = {"code": self.bits}
         if zero == "group":
             fields["zero"] = self.bits
@@ -85,54 +251,14 @@ class W4Lane(wiring.Component):
         return (f"w4_lane_{self.codes}_z{self.zero}_{self.scale_fmt.name}_to_{self.out_fmt.name}"
                 + ("_sat" if self.saturate else ""))
 
-    def _operand(self, m):
-        """(sign, magnitude, is_zero, exponent offset, offset range) of the code's value."""
-        b, code = self.bits, self.i.code
-        if self.codes == "nf4":
-            m.submodules.level = lv = CodebookUnpack(golden.lookup("nf4"))
-            m.d.comb += lv.i.eq(code)
-            # level = sig * 2**(exp - S + 1); the product's top position adds one (two [1, 2) significands)
-            return lv.o.sign, lv.o.sig, lv.o.is_zero, lv.o.exp + 1, (lv.shape.exp_min + 1, lv.shape.exp_max + 1)
-        if self.codes == "int4":
-            d = code.as_signed()
-        else:
-            z = {"none": 0, "gptq": 1 << (b - 1), "mlc": (1 << (b - 1)) - 1}.get(self.zero)
-            d = code - (self.i.zero if z is None else z)
-        diff = Signal(range(-(1 << b) + 1, 1 << b), name="diff")
-        mag = Signal(b, name="mag")
-        m.d.comb += [diff.eq(d), mag.eq(Mux(diff < 0, -diff, diff))]
-        # |d| < 2**b: value = mag * 2**0, whose top position is b - 1 above the product's last bit
-        return diff < 0, mag, diff == 0, b, (b, b)
-
     def elaborate(self, platform):
         m = Module()
-        sfmt = self.scale_fmt
-        m.submodules.scale = su = MinifloatUnpack(sfmt)
-        m.d.comb += su.i.eq(self.i.scale)
-        s = su.o
-        dsign, mag, dzero, offset, (off_lo, off_hi) = self._operand(m)
-        Ws, Wm = su.shape.sig_width, len(mag)
-        P = Ws + Wm
-        # product raw form: sig = s.sig * mag (P bits), exponent field of the scale (subnormal rule applied)
-        # plus the offset, the scale's bias: value = sig * 2**(exp - bias - P + 1)
-        # (fmt: an integer format, so the pack sees no NaN payload: a NaN result is the quiet NaN)
-        all_e = (1 << sfmt.exp_bits) - 1
-        shape = RawShape(sig_width=P, exp_min=1 + off_lo, exp_max=all_e + off_hi, bias=sfmt.bias,
-                         fmt=golden.lookup("uint4"), unnorm_scale_max=all_e + off_hi - sfmt.bias)
-        prod = Signal(raw_layout(shape), name="prod")
-        nan = s.is_nan | (s.is_inf & dzero)
-        m.d.comb += [
-            prod.sig.eq(s.sig * mag),
-            prod.exp.eq(Mux(s.exp == 0, 1, s.exp) + offset),
-            prod.is_nan.eq(nan),
-            prod.is_inf.eq(s.is_inf & ~dzero),
-            prod.is_zero.eq((s.is_zero | dzero) & ~s.is_nan & ~s.is_inf),
-            prod.sign.eq(Mux(nan, 0, s.sign ^ dsign)),  # NaN: the positive quiet NaN
-        ]
-        m.submodules.normalize = norm = Normalize(shape)
-        m.submodules.pack = pack = MinifloatPack(self.out_fmt, norm.shape, rounding="rne", saturate=self.saturate,
-                                                 flags=False)
-        m.d.comb += [norm.i.eq(prod), pack.i.eq(norm.o), self.o.eq(pack.o)]
+        m.submodules.scale = scale = W4Scale(self.scale_fmt)
+        m.submodules.core = core = W4Core(**self.lane_args)
+        m.d.comb += [scale.i.eq(self.i.scale), core.i.scale.eq(scale.o), core.i.code.eq(self.i.code),
+                     self.o.eq(core.o)]
+        if self.zero == "group":
+            m.d.comb += core.i.zero.eq(self.i.zero)
         return m
 
 
@@ -145,6 +271,7 @@ class W4Dequantize(wiring.Component):
     lanes : int, 1..64 -- codes per beat
     group : int, 1..4096, a multiple of ``lanes`` -- codes per scale (GPTQ/AWQ 32, 64, 128; q3f16 40; NF4 64)
     codes, zero, scale, out, saturate : as :class:`W4Lane`
+    stages : int, 0..5 -- registers inside the lanes (at the :func:`cut_plan` points)
 
     Ports
     -----
@@ -156,14 +283,16 @@ class W4Dequantize(wiring.Component):
         (1 on the group's last beat).
 
     Timing: ``i.ready = ~o.valid | o.ready`` (all registers advance together); one beat per cycle; results
-    2 cycles after their beat is accepted (input register, output register). Every option is required (the
+    ``2 + stages`` cycles after their beat is accepted (input register, the lane registers, output register).
+    The scale is unpacked and normalised once for all lanes (:class:`W4Scale`). Every option is required (the
     registry holds the defaults).
     """
 
-    def __init__(self, *, lanes, group, codes, zero, scale, out, saturate):
+    def __init__(self, *, lanes, group, codes, zero, scale, out, saturate, stages):
         self.codes, self.zero, self.scale_fmt, self.out_fmt, self.saturate = check_w4(
-            codes, zero, scale, out, saturate, lanes=lanes, group=group)
-        self.lanes, self.group = lanes, group
+            codes, zero, scale, out, saturate, lanes=lanes, group=group, stages=stages)
+        self.lanes, self.group, self.stages = lanes, group, stages
+        self.points = cut_plan(codes, stages)
         self.lane_args = dict(codes=codes, zero=zero, scale=scale, out=out, saturate=saturate)
         self.bits = CODE_TYPES[codes][0]
         fields = {"codes": data.ArrayLayout(self.bits, lanes), "scale": self.scale_fmt.width}
@@ -175,7 +304,8 @@ class W4Dequantize(wiring.Component):
 
     @property
     def name(self):
-        return w4_name(self.lanes, self.group, self.codes, self.zero, self.scale_fmt, self.out_fmt, self.saturate)
+        return w4_name(self.lanes, self.group, self.codes, self.zero, self.scale_fmt, self.out_fmt, self.saturate,
+                       self.stages)
 
     def elaborate(self, platform):
         m = Module()
@@ -200,10 +330,18 @@ class W4Dequantize(wiring.Component):
         scale = regs.reg(Mux(first, beat.scale, held), "in_scale")
         zero = regs.reg(Mux(first, beat.zero, held_zero), "in_zero") if group_zero else None
         is_last = regs.reg(last, "in_last")
+        # the scale once for every lane; registered once at the lanes' "operand" cut
+        m.submodules.scale = shared = W4Scale(self.scale_fmt)
+        m.d.comb += shared.i.eq(scale)
+        (norm,) = Cuts(set(self.points) & {"operand"}, en=advance).at(m, "operand", shared.o)
+        # valid and last travel beside the lane registers, one register per stage
+        for k in range(self.stages):
+            valid, is_last = regs.reg(valid, f"lane_valid{k}"), regs.reg(is_last, f"lane_last{k}")
         result = Signal(self.out_layout)
         for k in range(self.lanes):
-            m.submodules[f"lane{k}"] = lane = W4Lane(**self.lane_args)
-            m.d.comb += [lane.i.code.eq(codes[k]), lane.i.scale.eq(scale), result.data[k].eq(lane.o)]
+            m.submodules[f"lane{k}"] = lane = W4Core(**self.lane_args)
+            lane.set_cuts(self.points, advance)
+            m.d.comb += [lane.i.code.eq(codes[k]), lane.i.scale.eq(norm), result.data[k].eq(lane.o)]
             if group_zero:
                 m.d.comb += lane.i.zero.eq(zero)
         m.d.comb += result.last.eq(is_last)
@@ -211,9 +349,10 @@ class W4Dequantize(wiring.Component):
         return m
 
 
-def _build(lanes, group, codes, zero, scale, out, saturate):
-    check_w4(codes, zero, scale, out, saturate, lanes=lanes, group=group)  # before the component exists
-    return W4Dequantize(lanes=lanes, group=group, codes=codes, zero=zero, scale=scale, out=out, saturate=saturate)
+def _build(lanes, group, codes, zero, scale, out, saturate, stages):
+    check_w4(codes, zero, scale, out, saturate, lanes=lanes, group=group, stages=stages)  # before the component
+    return W4Dequantize(lanes=lanes, group=group, codes=codes, zero=zero, scale=scale, out=out, saturate=saturate,
+                        stages=stages)
 
 
 def _model(options, codes, scales, zeros=None):
@@ -246,6 +385,8 @@ register(Unit(
         Option("scale", "choice", "scale format", "fp16", choices=SCALE_FORMATS, metavar="F"),
         Option("out", "choice", "result format", "fp16", choices=OUT_FORMATS, metavar="F"),
         Option("saturate", "bool", "overflow and infinite scales give +-max, not +-inf", False),
+        Option("stages", "int", "registers inside the lanes (latency 2 + stages)", DEFAULT_STAGES,
+               range=(0, MAX_STAGES), metavar="S"),
     ),
     examples=(
         dict(lanes=8, group=128, codes="uint4", zero="group"),
@@ -254,10 +395,10 @@ register(Unit(
     ),
     docs="docs/weights.md",
     model=_model,
-    latency=lambda o: 2,
+    latency=lambda o: 2 + o["stages"],
     latency_from="a beat accepted on i to its results valid on o",
     streams=lambda o: {"i": ("codes", "scale") + (("zero",) if o["zero"] == "group" else ()), "o": ("data", "last")},
     # int4 / nf4 with a zero point: refusals
     fuzz={"lanes": (1, 2, 4), "group": (8, 16), "codes": ("uint4", "int4", "uint3", "nf4"), "zero": ZERO_MODES,
-          "scale": SCALE_FORMATS, "out": OUT_FORMATS},
+          "scale": SCALE_FORMATS, "out": OUT_FORMATS, "stages": tuple(range(MAX_STAGES + 1))},
 ))
