@@ -9,7 +9,7 @@ magnitude). See docs/bfp.md for the protocol and the payload layout.
 """
 
 import numpy as np
-from amaranth import Cat, Const, Module, Mux, Signal
+from amaranth import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -58,10 +58,17 @@ def tree_registered(lanes):
     return lanes > 4
 
 
+#: The ring's least depth: the words a block RAM holds anyway (SB_RAM40_4K 256 x 16, DP16KD 512 x 36); at 128
+#: words Yosys' memory mapper finds block RAM cheaper than ECP5's LUT RAM (cost 4 per 16 x 4 against 128 per
+#: DP16KD), which it takes for shallow memories (the Verilog carries no ram_style: its writer drops attributes)
+RING_MIN_DEPTH = 128
+
+
 def ring_depth(lanes, block):
     """Beats the block RAM ring holds: a power of two >= beats per block + the cycles from a block's last beat
-    accepted to its first beat read (1, + 1 with a registered tree), so no beat is overwritten before it is read."""
-    return 1 << (block // lanes + 1 + tree_registered(lanes) - 1).bit_length()
+    accepted to its first beat read (1, + 1 with a registered tree), so that no beat is overwritten before it
+    is read; at least :data:`RING_MIN_DEPTH`."""
+    return max(1 << (block // lanes + 1 + tree_registered(lanes) - 1).bit_length(), RING_MIN_DEPTH)
 
 
 def bfp_latency(lanes, block, stages):
@@ -89,14 +96,28 @@ class BfpLane(wiring.Component):
     magnitude is ``2**man_bits - 1`` for an infinity and 0 otherwise. Cut points (``cuts``, set by the unit
     for its registers), in path order: ``dist`` (after the shift distance), ``shift`` (half way through the
     shifter), ``round`` (before the rounding adder and the saturation).
+
+    With ``prepared`` the block's terms of the shift distance (:meth:`block_terms`, the same for every element
+    of a block) come in precomputed instead of ``scale``: ``i`` = {x, plus, lim, special}; the unit computes
+    them once per block, before the registers in front of the lanes.
     """
 
     cuts = NO_CUTS
 
-    def __init__(self, *, src, man_bits, rounding):
+    def __init__(self, *, src, man_bits, rounding, prepared=False):
         self.src, self.man_bits, self.rounding = check_bfp(src, man_bits, rounding)
-        self.in_layout = data.StructLayout({"x": self.src.width, "scale": 8, "special": 1})
+        self.prepared = prepared
+        f = self.src.man_bits
+        self.Wx = max(f + 1, man_bits + 1)  # the significand, with zeros below it up to man_bits + 1 bits
+        terms = {"plus": 9, "lim": signed(10)} if prepared else {"scale": 8}
+        self.in_layout = data.StructLayout({"x": self.src.width, **terms, "special": 1})
         super().__init__({"i": In(self.in_layout), "o": Out(man_bits + 1)})
+
+    def block_terms(self, scale):
+        """``(plus, lim)`` of a block's ``scale``: the element's shift distance is ``plus - max(field, 1)``,
+        and is beyond the significand (capped) when ``max(field, 1) < lim``."""
+        base = self.Wx - self.man_bits
+        return (scale + base)[:9], Cat(scale, Const(0, 2)).as_signed() - (self.man_bits + 1)
 
     @property
     def name(self):
@@ -113,13 +134,23 @@ class BfpLane(wiring.Component):
         sig = Signal(Wx, name="sig")
         m.d.comb += sig.eq(Cat(Const(0, X), frac, expf != 0) if X else Cat(frac, expf != 0))
         # |x| * 2**(mb - 1 - E) = sig >> sh with sh = Wx - mb + scale - max(expf, 1) >= 0 (scale >= expf, and
-        # scale = 0 only holds subnormals, whose top bit is clear); beyond Wx + 1 everything is sticky.
-        base = Wx - mb
-        sh = Signal(range(-1, base + 256), name="dist")
-        m.d.comb += sh.eq(base + self.i.scale - Mux(expf == 0, 1, expf))
+        # scale = 0 only holds subnormals, whose top bit is clear); beyond Wx + 1 everything is sticky. With
+        # plus = scale + Wx - mb: sh > Wx + 1 iff max(expf, 1) < lim = scale - mb - 1, a comparison beside the
+        # subtraction (not after it), and below the cap only sh's low bits matter: a short subtraction
+        assert Wx == self.Wx
         cap = Wx + 1
+        if self.prepared:
+            plus, lim = self.i.plus, self.i.lim
+        else:
+            plus, lim = Signal(9, name="plus"), Signal(signed(10), name="lim")
+            p, q = self.block_terms(self.i.scale)
+            m.d.comb += [plus.eq(p), lim.eq(q)]
+        e1 = Signal(8, name="field1")
+        m.d.comb += e1.eq(Mux(expf == 0, 1, expf))
         shc = Signal(range(cap + 1), name="shift")
-        m.d.comb += shc.eq(Mux(sh > cap, cap, sh))
+        k = len(shc)
+        low = Signal(k, name="dist_low")
+        m.d.comb += [low.eq(plus[:k] - e1[:k]), shc.eq(Mux(e1 < lim, cap, low))]
         is_inf = Signal(name="is_inf")
         m.d.comb += is_inf.eq((expf == 0xFF) & (frac == 0))
         cut = lambda point, *v: _cut(self.cuts, m, point, *v)  # noqa: E731
@@ -217,7 +248,7 @@ class BfpEncode(wiring.Component):
         # the block RAM ring: beats in, in order; read back in the same order once their exponent is known
         tree_cut = tree_registered(L)
         R = ring_depth(L, self.block)
-        m.submodules.buffer = mem = Memory(shape=self.in_layout, depth=R, init=[], attrs={"ram_style": "block"})
+        m.submodules.buffer = mem = Memory(shape=self.in_layout, depth=R, init=[])
         wp, rp = mem.write_port(), mem.read_port(domain="sync")
         wptr = Signal(range(R), name="wptr")
         rptr = Signal(range(R), name="rptr")
@@ -250,6 +281,11 @@ class BfpEncode(wiring.Component):
         rd_left = Signal(range(n), name="rd_left")
         rd_scale = Signal(8, name="rd_scale")
         rd_special = Signal(name="rd_special")
+        # the block's terms of the lanes' shift distance, once for all lanes (BfpLane.block_terms), from the
+        # held exponent while the block's beats are read
+        lanes = [BfpLane(src=self.src, man_bits=self.man_bits, rounding=self.rounding, prepared=True)
+                 for _ in range(L)]
+        rd_plus, rd_lim = lanes[0].block_terms(rd_scale)
         issuing = Signal(name="read_issue")
         m.d.comb += issuing.eq(start | (rd_left != 0))
         with m.If(advance):
@@ -264,9 +300,9 @@ class BfpEncode(wiring.Component):
         # the read port's own register (mem_*), then a register between the buffer and the lanes (rd_*)
         out_last = (rd_left == 1) | (start if n == 1 else Const(0))
         mem_valid, mem_last = regs.regs((issuing, "mem_valid"), (out_last, "mem_last"))
-        rd_valid, rd_last, x, scale, blk_special = regs.regs(
+        rd_valid, rd_last, x, scale, blk_special, blk_plus, blk_lim = regs.regs(
             (mem_valid, "rd_valid"), (mem_last, "rd_last"), (rp.data, "rd_x"), (rd_scale, "rd_blk_scale"),
-            (rd_special, "rd_blk_special"))
+            (rd_special, "rd_blk_special"), (rd_plus, "rd_blk_plus"), (rd_lim, "rd_blk_lim"))
         x = data.View(self.in_layout, x)
         valid, is_last = rd_valid, rd_last
         out_scale = Signal(8, name="out_scale")
@@ -276,11 +312,11 @@ class BfpEncode(wiring.Component):
                                                   (out_scale, f"lane_scale{k}"))
         points = LANE_CUTS[self.stages]
         lane_out = Signal(data.ArrayLayout(self.man_bits + 1, L), name="lane_out")
-        for k in range(L):
-            m.submodules[f"lane{k}"] = lane = BfpLane(src=self.src, man_bits=self.man_bits, rounding=self.rounding)
+        for k, lane in enumerate(lanes):
+            m.submodules[f"lane{k}"] = lane
             lane.cuts = Cuts(points, en=advance)
-            m.d.comb += [lane.i.x.eq(x[k]), lane.i.scale.eq(scale), lane.i.special.eq(blk_special),
-                         lane_out[k].eq(lane.o)]
+            m.d.comb += [lane.i.x.eq(x[k]), lane.i.plus.eq(blk_plus), lane.i.lim.eq(blk_lim),
+                         lane.i.special.eq(blk_special), lane_out[k].eq(lane.o)]
         # the encoded beats gathered: beat 0 lowest
         result = Signal(self.out_layout)
         if n > 1:

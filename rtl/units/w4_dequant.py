@@ -18,7 +18,7 @@ from fmtforge.golden.validate import check_bool, check_choice, check_int
 
 from ..formats.codebook import CodebookUnpack
 from ..formats.minifloat import MinifloatPack, MinifloatUnpack
-from ..formats.raw import Normalize, RawShape, raw_layout
+from ..formats.raw import RawShape, raw_layout
 from ..pipeline import NO_CUTS, Cuts, Pipeline, place
 from .registry import Option, Unit, register
 
@@ -87,21 +87,48 @@ def scale_shape(scale_fmt):
 
 class W4Scale(wiring.Component):
     """The group's scale, unpacked and normalised once for every lane: ``i`` (scale bits) -> ``o`` (raw form
-    whose significand has its top bit set unless the scale is zero or special; subnormal scales too)."""
+    whose significand has its top bit set unless the scale is zero or special; subnormal scales too).
+
+    The normalisation is ``Normalize``'s (shift by 2**k while the top 2**k bits are zero, largest k first) with
+    one cut point, ``half``, after the first half of its shift levels: the unit registers it there, so that
+    the input register sits in the middle of the scale's path (the group scale's mux and the first shifts
+    before it, the last shifts and the exponent's subtraction after it)."""
+
+    cuts = NO_CUTS
 
     def __init__(self, scale_fmt):
         self.fmt = scale_fmt
         self._unpack = MinifloatUnpack(scale_fmt)
-        self._norm = Normalize(self._unpack.shape)
-        self.shape = self._norm.shape
-        assert self.shape == scale_shape(scale_fmt)
+        self.shape = scale_shape(scale_fmt)
         super().__init__({"i": In(scale_fmt.width), "o": Out(raw_layout(self.shape))})
 
     def elaborate(self, platform):
         m = Module()
         m.submodules.unpack = unpack = self._unpack
-        m.submodules.normalize = norm = self._norm
-        m.d.comb += [unpack.i.eq(self.i), norm.i.eq(unpack.o), self.o.eq(norm.o)]
+        m.d.comb += unpack.i.eq(self.i)
+        u = unpack.o
+        S = len(u.sig)
+        exp = Signal(self.shape.exp_shape, name="exp_in")
+        m.d.comb += exp.eq(Mux(u.exp == 0, 1, u.exp))
+        steps = []
+        k = 1 << ((S - 1).bit_length() - 1)
+        while k >= 1:
+            steps.append(k)
+            k //= 2
+        sig, lz = u.sig, Const(0, range(S))
+        flags = (u.sign, u.is_nan, u.is_inf, u.is_zero)
+        for j, k in enumerate(steps):
+            if j == (len(steps) + 1) // 2:
+                sig, lz, exp, *flags = self.cuts.at(m, "half", sig, lz, exp, *flags)
+            top_zero = Signal(name=f"zero_top_{k}")
+            shifted = Signal(S, name=f"sig_shl_{k}")
+            nlz = Signal(range(S), name=f"lz_{k}")
+            m.d.comb += [top_zero.eq(sig[S - k:] == 0), shifted.eq(Mux(top_zero, sig << k, sig)),
+                         nlz.eq(lz + Mux(top_zero, k, 0))]
+            sig, lz = shifted, nlz
+        sign, is_nan, is_inf, is_zero = flags
+        m.d.comb += [self.o.sign.eq(sign), self.o.is_nan.eq(is_nan), self.o.is_inf.eq(is_inf),
+                     self.o.is_zero.eq(is_zero), self.o.sig.eq(sig), self.o.exp.eq(exp - lz)]
         return m
 
 
@@ -327,12 +354,13 @@ class W4Dequantize(wiring.Component):
         regs = Pipeline(m, advance)
         valid = regs.reg(self.i.valid, "in_valid")
         codes = regs.reg(beat.codes, "in_codes")
-        scale = regs.reg(Mux(first, beat.scale, held), "in_scale")
         zero = regs.reg(Mux(first, beat.zero, held_zero), "in_zero") if group_zero else None
         is_last = regs.reg(last, "in_last")
-        # the scale once for every lane; registered once at the lanes' "operand" cut
+        # the scale once for every lane, its input register half way through its normalisation, and
+        # registered once more (for every lane) at the lanes' "operand" cut
         m.submodules.scale = shared = W4Scale(self.scale_fmt)
-        m.d.comb += shared.i.eq(scale)
+        shared.cuts = Cuts({"half"}, en=advance)
+        m.d.comb += shared.i.eq(Mux(first, beat.scale, held))
         (norm,) = Cuts(set(self.points) & {"operand"}, en=advance).at(m, "operand", shared.o)
         # valid and last travel beside the lane registers, one register per stage
         for k in range(self.stages):
