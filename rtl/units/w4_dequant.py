@@ -213,7 +213,16 @@ class W4Core(wiring.Component):
         dsign, mag, top, dzero = self.cuts.at(m, "operand", *self._operand(m))
         Ws, Wm = len(s.sig), len(mag)
         prod = Signal(Ws + Wm, name="prod")
-        m.d.comb += prod.eq(s.sig * mag)
+        if self.codes == "nf4":
+            m.d.comb += prod.eq(s.sig * mag)
+        else:
+            # a few-bit magnitude: shifted copies of the significand added in a balanced tree (its top bit is
+            # set unless the value is zero, whose product is never used): LUT adders, not a DSP block whose
+            # unregistered delay would set the clock
+            rows = [s.sig << (Wm - 1)] + [Mux(mag[j], s.sig << j, 0) for j in range(Wm - 1)]
+            while len(rows) > 1:
+                rows = [rows[k] + rows[k + 1] for k in range(0, len(rows) - 1, 2)] + rows[len(rows) & ~1:]
+            m.d.comb += prod.eq(rows[0])
         sbias = self.scale_shape.bias
         prod, sexp, ssign, snan, sinf, szero, dsign, top, dzero = self.cuts.at(
             m, "product", prod, s.exp, s.sign, s.is_nan, s.is_inf, s.is_zero, dsign, top, dzero)
