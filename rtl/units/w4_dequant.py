@@ -100,7 +100,8 @@ class W4Scale(wiring.Component):
         self.fmt = scale_fmt
         self._unpack = MinifloatUnpack(scale_fmt)
         self.shape = scale_shape(scale_fmt)
-        super().__init__({"i": In(scale_fmt.width), "o": Out(raw_layout(self.shape))})
+        super().__init__({"i": In(scale_fmt.width), "o": Out(raw_layout(self.shape)),
+                          "sig3": Out(self.shape.sig_width + 2)})
 
     def elaborate(self, platform):
         m = Module()
@@ -128,7 +129,8 @@ class W4Scale(wiring.Component):
             sig, lz = shifted, nlz
         sign, is_nan, is_inf, is_zero = flags
         m.d.comb += [self.o.sign.eq(sign), self.o.is_nan.eq(is_nan), self.o.is_inf.eq(is_inf),
-                     self.o.is_zero.eq(is_zero), self.o.sig.eq(sig), self.o.exp.eq(exp - lz)]
+                     self.o.is_zero.eq(is_zero), self.o.sig.eq(sig), self.o.exp.eq(exp - lz),
+                     self.sig3.eq(sig + (sig << 1))]  # 3 x the significand, for the lanes' radix-4 products
         return m
 
 
@@ -176,6 +178,8 @@ class W4Core(wiring.Component):
         if zero == "group":
             fields["zero"] = b
         fields["scale"] = raw_layout(sshape)
+        if codes != "nf4":
+            fields["sig3"] = sshape.sig_width + 2
         self.in_layout = data.StructLayout(fields)
         super().__init__({"i": In(self.in_layout), "o": Out(self.out_fmt.width)})
 
@@ -216,13 +220,15 @@ class W4Core(wiring.Component):
         if self.codes == "nf4":
             m.d.comb += prod.eq(s.sig * mag)
         else:
-            # a few-bit magnitude: shifted copies of the significand added in a balanced tree (its top bit is
-            # set unless the value is zero, whose product is never used): LUT adders, not a DSP block whose
-            # unregistered delay would set the clock
-            rows = [s.sig << (Wm - 1)] + [Mux(mag[j], s.sig << j, 0) for j in range(Wm - 1)]
-            while len(rows) > 1:
-                rows = [rows[k] + rows[k + 1] for k in range(0, len(rows) - 1, 2)] + rows[len(rows) & ~1:]
-            m.d.comb += prod.eq(rows[0])
+            # a 3- or 4-bit magnitude with its top bit set (a zero value's product is never used): radix-4
+            # digits, each choosing 0, 1, 2 or 3 times the significand (3x: once for all lanes, W4Scale.sig3),
+            # then one adder; LUTs, not a DSP block whose unregistered delay would set the clock
+            sig, sig3 = s.sig, self.i.sig3
+            def times(d):  # noqa: E306
+                return Mux(d[1], Mux(d[0], sig3, sig << 1), Mux(d[0], sig, 0))
+            hi = Mux(mag[2], sig3, sig << 1) if Wm == 4 else sig  # the top digit: 2 or 3 (4 bits), 1 (3 bits)
+            rows = [hi << 2, times(mag[:2])]
+            m.d.comb += prod.eq(rows[0] + rows[1])
         sbias = self.scale_shape.bias
         prod, sexp, ssign, snan, sinf, szero, dsign, top, dzero = self.cuts.at(
             m, "product", prod, s.exp, s.sign, s.is_nan, s.is_inf, s.is_zero, dsign, top, dzero)
@@ -291,6 +297,8 @@ class W4Lane(wiring.Component):
         m = Module()
         m.submodules.scale = scale = W4Scale(self.scale_fmt)
         m.submodules.core = core = W4Core(**self.lane_args)
+        if self.codes != "nf4":
+            m.d.comb += core.i.sig3.eq(scale.sig3)
         m.d.comb += [scale.i.eq(self.i.scale), core.i.scale.eq(scale.o), core.i.code.eq(self.i.code),
                      self.o.eq(core.o)]
         if self.zero == "group":
@@ -370,7 +378,7 @@ class W4Dequantize(wiring.Component):
         m.submodules.scale = shared = W4Scale(self.scale_fmt)
         shared.cuts = Cuts({"half"}, en=advance)
         m.d.comb += shared.i.eq(Mux(first, beat.scale, held))
-        (norm,) = Cuts(set(self.points) & {"operand"}, en=advance).at(m, "operand", shared.o)
+        norm, sig3 = Cuts(set(self.points) & {"operand"}, en=advance).at(m, "operand", shared.o, shared.sig3)
         # valid and last travel beside the lane registers, one register per stage
         for k in range(self.stages):
             valid, is_last = regs.reg(valid, f"lane_valid{k}"), regs.reg(is_last, f"lane_last{k}")
@@ -379,6 +387,8 @@ class W4Dequantize(wiring.Component):
             m.submodules[f"lane{k}"] = lane = W4Core(**self.lane_args)
             lane.set_cuts(self.points, advance)
             m.d.comb += [lane.i.code.eq(codes[k]), lane.i.scale.eq(norm), result.data[k].eq(lane.o)]
+            if self.codes != "nf4":
+                m.d.comb += lane.i.sig3.eq(sig3)
             if group_zero:
                 m.d.comb += lane.i.zero.eq(zero)
         m.d.comb += result.last.eq(is_last)
