@@ -31,7 +31,7 @@ OUT_FORMATS = ("fp16", "bf16")
 CUT_POINTS = ("operand", "product", "fields", "classify", "round")
 MAX_STAGES = len(CUT_POINTS)
 #: The stages of the registry's default: measured (docs/weights.md), the fewest that reach 150 MHz on ECP5
-DEFAULT_STAGES = 4
+DEFAULT_STAGES = 5
 
 
 def cut_plan(codes, stages):

@@ -17,7 +17,7 @@ DOCUMENTED = {
     "posit-decode": ("README.md, posit decoder: 'handshake; latency N' (N = stages)",
                      "a pattern on i -> its fields on o"),
     "w4-dequantize": ("docs/weights.md, Timing: 'Latency is **2 + S cycles** from a beat's acceptance to its "
-                      "results' (S = --stages, default 4)", "a beat accepted -> its results valid"),
+                      "results' (S = --stages, default 5)", "a beat accepted -> its results valid"),
     "bfp-encode": ("docs/bfp.md, Timing: 'Latency is **B/N + 3 + S cycles** from the acceptance of a block's last "
                    "beat to the block on o, one more with more than 4 lanes' (S = --stages, default 2)",
                    "a block's last beat accepted -> the encoded block valid"),
@@ -44,7 +44,7 @@ def documented_latency(name, options):
     if name in ("convert", "posit-decode"):
         return options["stages"]
     if name == "w4-dequantize":
-        return 2 + options.get("stages", 4)
+        return 2 + options.get("stages", 5)
     if name == "bfp-encode":
         return (options["block"] // options["lanes"] + 3 + options.get("stages", 2)
                 + (1 if options["lanes"] > 4 else 0))

@@ -40,10 +40,10 @@ from fmtforge.verif.support.vectors.patterns import seed
 from fmtforge.verif.tests.conftest import FULL
 
 #: the latencies the docs state, written here from the pages (not read from the code under test): docs/weights.md
-#: "Latency is 2 + S cycles from a beat's acceptance to its results" (S = --stages, default 4), docs/bfp.md "B/N + 3
+#: "Latency is 2 + S cycles from a beat's acceptance to its results" (S = --stages, default 5), docs/bfp.md "B/N + 3
 #: + S cycles from the acceptance of a block's last beat to the block on o, one more with more than 4 lanes"
 #: (S = --stages, default 2)
-W4_DEFAULT_STAGES = 4
+W4_DEFAULT_STAGES = 5
 BFP_DEFAULT_STAGES = 2
 
 
@@ -77,10 +77,10 @@ def bfp(lanes, src, man_bits, rounding, block=16, stages=BFP_DEFAULT_STAGES):
 # the lanes (cocotb makes every signal visible), then the cycles. GPTQ/AWQ asymmetric (fp16, four beats per
 # group), int4 with a bf16 scale into fp16 (overflow and underflow across formats, saturating), NF4 with
 # bitsandbytes' fp32 absmax to bf16; MSFP16 from fp32 (RNE, two beats per block of 16) and MSFP12 from bf16
-# (truncation, blocks of 8 in one beat). The w4 lanes' register stages: the default (4) and 0, 1, 5 (2 and 3
+# (truncation, blocks of 8 in one beat). The w4 lanes' register stages: the default (5) and 0, 1, 4 (2 and 3
 # with FMTFORGE_FULL=1): every cut point of the lane holds a register in one of them.
 CI_UNITS = [w4(4, 16, "uint4", "group"), w4(8, 16, "int4", scale="bf16", saturate=True, stages=1),
-            w4(8, 16, "nf4", scale="fp32", out="bf16", stages=5), bfp(8, "fp32", 7, "rne"),
+            w4(8, 16, "nf4", scale="fp32", out="bf16", stages=4), bfp(8, "fp32", 7, "rne"),
             bfp(8, "bf16", 3, "rtz", block=8, stages=3),
             w4(2, 16, "uint4", "gptq", stages=0), bfp(2, "fp32", 7, "rtz", block=4, stages=1),
             bfp(4, "bf16", 3, "rne", block=4, stages=0)]
@@ -226,7 +226,7 @@ def test_block_unit_parameters(kind, kwargs, message):
 def test_block_unit_names_and_layouts():
     opts = dict(lanes=8, group=128, codes="uint4", zero="group")
     dut = UNITS["w4-dequantize"].create(**opts)
-    assert dut.name == "w4_dequantize_uint4_zgroup_fp16_to_fp16_g128_l8_s4"
+    assert dut.name == "w4_dequantize_uint4_zgroup_fp16_to_fp16_g128_l8_s5"
     assert UNITS["w4-dequantize"].configure(**opts).latency == w4_latency(W4_DEFAULT_STAGES)
     for stages in range(6):
         assert UNITS["w4-dequantize"].configure(**opts, stages=stages).latency == w4_latency(stages)
@@ -236,7 +236,7 @@ def test_block_unit_names_and_layouts():
     assert [(n, f.offset, f.width) for n, f in dut.out_layout] == [("data", 0, 128), ("last", 128, 1)]
     dut = UNITS["w4-dequantize"].create(lanes=4, group=40, codes="uint3", zero="mlc", scale="fp32", out="bf16",
                                         saturate=True)
-    assert dut.name == "w4_dequantize_uint3_zmlc_fp32_to_bf16_g40_l4_sat_s4"
+    assert dut.name == "w4_dequantize_uint3_zmlc_fp32_to_bf16_g40_l4_sat_s5"
     assert [(n, f.offset, f.width) for n, f in dut.in_layout] == [("codes", 0, 12), ("scale", 12, 32)]
     dut = UNITS["bfp-encode"].create(lanes=4, src="fp32", man_bits=7)
     assert dut.name == "bfp_encode_fp32_m7_b16_l4_rtz_s2"

@@ -163,7 +163,7 @@ def test_w4_dequantize_trace_is_right(traces):
     assert [v for _, v in outs] == [(*map(int, row[j * wb.W4_LANES:(j + 1) * wb.W4_LANES]), int(j == per - 1))
                                     for row in want for j in range(per)]
     assert want[1, 2] == 0x7C00 and want[2, 0] == 0x4202  # overflow to inf; the tie 3 + 3 * 2**-10, to even
-    assert outs[0][0] - ins[0][0] == 2 + 4  # docs/weights.md: 2 + S cycles from a beat's acceptance, S = 4 (default)
+    assert outs[0][0] - ins[0][0] == 2 + 5  # docs/weights.md: 2 + S cycles from a beat's acceptance, S = 5 (default)
     _held(trace, labels, wb.W4_O_READY_LOW)
     assert not any(trace["i.ready"][t] for t in wb.W4_O_READY_LOW)
 
