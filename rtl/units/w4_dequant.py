@@ -1,10 +1,10 @@
 """4-bit weight dequantizer: int4 / uint4 / uint3 codes (minus a zero point) or NF4 levels, times the group's
 fp16 / bf16 / fp32 scale, rounded once to fp16 or bf16, as ``golden.block.weights.dequantize_bits``.
 
-Per lane the datapath is the converter's, with one multiplier in front: unpack the scale (the float unpack),
-form the exact product as a raw value (sign XOR, significand product, exponent offset), normalise, and
-round-and-pack into the destination (the float pack: RNE, IEEE overflow or saturation, subnormals). See
-docs/weights.md for the protocol and the payload layout.
+The lanes (:mod:`.w4_lane`): the scale unpacked and normalised once for all lanes; per lane the code's value,
+the product of the two normalised factors written exactly as a wide float, and the converter's narrowing
+round-and-pack (RNE, IEEE overflow or saturation, subnormals), with ``stages`` registers at the lane's cut
+points. See docs/weights.md for the protocol, the payload layout and the latency.
 """
 
 import numpy as np
@@ -12,128 +12,44 @@ from amaranth import Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from fmtforge import golden
 from fmtforge.golden.block.weights import CODE_TYPES, ZERO_MODES
-from fmtforge.golden.validate import check_bool, check_choice, check_int
+from fmtforge.golden.validate import check_int
 
-from ..formats.codebook import CodebookUnpack
-from ..formats.minifloat import MinifloatPack, MinifloatUnpack
-from ..formats.raw import Normalize, RawShape, raw_layout
-from ..pipeline import Pipeline
+from ..pipeline import Cuts, Pipeline, place
 from .registry import Option, Unit, register
+from .w4_lane import (CUT_POINTS, MAX_STAGES, OUT_FORMATS, SCALE_FORMATS, W4Core, W4Lane, W4Scale, check_w4,
+                      scale_shape)
 
-__all__ = ["OUT_FORMATS", "SCALE_FORMATS", "W4Dequantize", "W4Lane", "check_w4", "w4_name"]
+__all__ = ["CUT_POINTS", "MAX_STAGES", "OUT_FORMATS", "SCALE_FORMATS", "W4Core", "W4Dequantize", "W4Lane",
+           "W4Scale", "check_w4", "cut_plan", "scale_shape", "w4_name"]
 
-SCALE_FORMATS = ("fp16", "bf16", "fp32")
-OUT_FORMATS = ("fp16", "bf16")
-
-
-def check_w4(codes, zero, scale, out, saturate, *, lanes=1, group=1):
-    """Validated ``(codes, zero, scale format, out format, saturate)``; ValueError naming the parameter.
-    (Called before a component is made: one whose constructor raises warns when collected.)"""
-    check_int("lanes", lanes, 1, 64)
-    check_int("group", group, 1, 4096)
-    if group % lanes:
-        raise ValueError(f"group must be a multiple of lanes ({lanes}), not {group}")
-    check_choice("codes", codes, tuple(CODE_TYPES))
-    check_choice("zero", zero, ZERO_MODES)
-    check_choice("scale", getattr(scale, "name", scale), SCALE_FORMATS)
-    check_choice("out", getattr(out, "name", out), OUT_FORMATS)
-    check_bool("saturate", saturate)
-    if codes in ("int4", "nf4") and zero != "none":
-        raise ValueError(f"zero must be none for {codes} codes (they carry their own sign), not {zero!r}")
-    return codes, zero, golden.lookup(scale), golden.lookup(out), saturate
+#: The stages of the registry's default: every cut point (measured, docs/weights.md: 4 stages gave 139 MHz on ECP5
+#: for GPTQ asymmetric, seed 1; 5 give 148-163 MHz, median of seeds 1-3, for the integer codes)
+DEFAULT_STAGES = 5
 
 
-def w4_name(lanes, group, codes="uint4", zero="none", scale="fp16", out="fp16", saturate=False):
-    """Verilog module name: ``w4_dequantize_uint4_zgroup_fp16_to_fp16_g128_l8`` (+ ``_sat``)."""
+def cut_plan(codes, stages):
+    """The cut points (of :data:`CUT_POINTS`) that hold the ``stages`` lane registers: those that cut the
+    estimated path (logic levels: the scale's normalisation beside the code's operand, the multiplier, the F
+    pattern, the narrowing pack's three parts) into nearly equal parts (``rtl.pipeline.place``)."""
+    check_int("stages", stages, 0, MAX_STAGES)
+    mul = 10 if codes == "nf4" else 4  # a 24 x 24 product against an 11 x 4 one (carry chains)
+    levels = (5, mul, 3, 3, 3)
+    points, pos = [], 0
+    for name, lv in zip(CUT_POINTS, levels):
+        pos += lv
+        points.append((name, pos))
+    chosen, extra = place(points, pos + 3, stages)
+    assert not extra
+    return tuple(p for p in CUT_POINTS if p in chosen)
+
+
+def w4_name(lanes, group, codes="uint4", zero="none", scale="fp16", out="fp16", saturate=False, stages=0):
+    """Verilog module name: ``w4_dequantize_uint4_zgroup_fp16_to_fp16_g128_l8`` (+ ``_sat``, + ``_s<stages>``
+    with lane registers)."""
     name = lambda f: getattr(f, "name", f)  # noqa: E731
     return (f"w4_dequantize_{codes}_z{zero}_{name(scale)}_to_{name(out)}_g{group}_l{lanes}"
-            + ("_sat" if saturate else ""))
-
-
-class W4Lane(wiring.Component):
-    """One lane, combinational: ``i`` = {code, zero (with zero="group"), scale} -> ``o`` (out bits).
-
-    Parameters
-    ----------
-    codes : "uint4", "int4", "uint3" or "nf4"
-    zero : "none", "group", "gptq" (Z = 2**(bits-1)) or "mlc" (Z = 2**(bits-1) - 1)
-    scale : "fp16", "bf16" or "fp32"
-    out : "fp16" or "bf16"
-    saturate : bool -- overflow and infinite scales give +-max instead of +-inf
-
-    Ports
-    -----
-    i : In(StructLayout): ``code`` (bits), ``zero`` (bits, zero="group" only), ``scale`` (scale bits), LSB first
-    o : Out(out.width)
-    """
-
-    def __init__(self, *, codes, zero, scale, out, saturate):
-        self.codes, self.zero, self.scale_fmt, self.out_fmt, self.saturate = check_w4(codes, zero, scale, out,
-                                                                                     saturate)
-        self.bits = CODE_TYPES[codes][0]
-        fields = {"code": self.bits}
-        if zero == "group":
-            fields["zero"] = self.bits
-        fields["scale"] = self.scale_fmt.width
-        self.in_layout = data.StructLayout(fields)
-        super().__init__({"i": In(self.in_layout), "o": Out(self.out_fmt.width)})
-
-    @property
-    def name(self):
-        return (f"w4_lane_{self.codes}_z{self.zero}_{self.scale_fmt.name}_to_{self.out_fmt.name}"
-                + ("_sat" if self.saturate else ""))
-
-    def _operand(self, m):
-        """(sign, magnitude, is_zero, exponent offset, offset range) of the code's value."""
-        b, code = self.bits, self.i.code
-        if self.codes == "nf4":
-            m.submodules.level = lv = CodebookUnpack(golden.lookup("nf4"))
-            m.d.comb += lv.i.eq(code)
-            # level = sig * 2**(exp - S + 1); the product's top position adds one (two [1, 2) significands)
-            return lv.o.sign, lv.o.sig, lv.o.is_zero, lv.o.exp + 1, (lv.shape.exp_min + 1, lv.shape.exp_max + 1)
-        if self.codes == "int4":
-            d = code.as_signed()
-        else:
-            z = {"none": 0, "gptq": 1 << (b - 1), "mlc": (1 << (b - 1)) - 1}.get(self.zero)
-            d = code - (self.i.zero if z is None else z)
-        diff = Signal(range(-(1 << b) + 1, 1 << b), name="diff")
-        mag = Signal(b, name="mag")
-        m.d.comb += [diff.eq(d), mag.eq(Mux(diff < 0, -diff, diff))]
-        # |d| < 2**b: value = mag * 2**0, whose top position is b - 1 above the product's last bit
-        return diff < 0, mag, diff == 0, b, (b, b)
-
-    def elaborate(self, platform):
-        m = Module()
-        sfmt = self.scale_fmt
-        m.submodules.scale = su = MinifloatUnpack(sfmt)
-        m.d.comb += su.i.eq(self.i.scale)
-        s = su.o
-        dsign, mag, dzero, offset, (off_lo, off_hi) = self._operand(m)
-        Ws, Wm = su.shape.sig_width, len(mag)
-        P = Ws + Wm
-        # product raw form: sig = s.sig * mag (P bits), exponent field of the scale (subnormal rule applied)
-        # plus the offset, the scale's bias: value = sig * 2**(exp - bias - P + 1)
-        # (fmt: an integer format, so the pack sees no NaN payload: a NaN result is the quiet NaN)
-        all_e = (1 << sfmt.exp_bits) - 1
-        shape = RawShape(sig_width=P, exp_min=1 + off_lo, exp_max=all_e + off_hi, bias=sfmt.bias,
-                         fmt=golden.lookup("uint4"), unnorm_scale_max=all_e + off_hi - sfmt.bias)
-        prod = Signal(raw_layout(shape), name="prod")
-        nan = s.is_nan | (s.is_inf & dzero)
-        m.d.comb += [
-            prod.sig.eq(s.sig * mag),
-            prod.exp.eq(Mux(s.exp == 0, 1, s.exp) + offset),
-            prod.is_nan.eq(nan),
-            prod.is_inf.eq(s.is_inf & ~dzero),
-            prod.is_zero.eq((s.is_zero | dzero) & ~s.is_nan & ~s.is_inf),
-            prod.sign.eq(Mux(nan, 0, s.sign ^ dsign)),  # NaN: the positive quiet NaN
-        ]
-        m.submodules.normalize = norm = Normalize(shape)
-        m.submodules.pack = pack = MinifloatPack(self.out_fmt, norm.shape, rounding="rne", saturate=self.saturate,
-                                                 flags=False)
-        m.d.comb += [norm.i.eq(prod), pack.i.eq(norm.o), self.o.eq(pack.o)]
-        return m
+            + ("_sat" if saturate else "") + (f"_s{stages}" if stages else ""))
 
 
 class W4Dequantize(wiring.Component):
@@ -145,6 +61,7 @@ class W4Dequantize(wiring.Component):
     lanes : int, 1..64 -- codes per beat
     group : int, 1..4096, a multiple of ``lanes`` -- codes per scale (GPTQ/AWQ 32, 64, 128; q3f16 40; NF4 64)
     codes, zero, scale, out, saturate : as :class:`W4Lane`
+    stages : int, 0..5 -- registers inside the lanes (at the :func:`cut_plan` points)
 
     Ports
     -----
@@ -156,14 +73,16 @@ class W4Dequantize(wiring.Component):
         (1 on the group's last beat).
 
     Timing: ``i.ready = ~o.valid | o.ready`` (all registers advance together); one beat per cycle; results
-    2 cycles after their beat is accepted (input register, output register). Every option is required (the
+    ``2 + stages`` cycles after their beat is accepted (input register, the lane registers, output register).
+    The scale is unpacked and normalised once for all lanes (:class:`W4Scale`). Every option is required (the
     registry holds the defaults).
     """
 
-    def __init__(self, *, lanes, group, codes, zero, scale, out, saturate):
+    def __init__(self, *, lanes, group, codes, zero, scale, out, saturate, stages):
         self.codes, self.zero, self.scale_fmt, self.out_fmt, self.saturate = check_w4(
-            codes, zero, scale, out, saturate, lanes=lanes, group=group)
-        self.lanes, self.group = lanes, group
+            codes, zero, scale, out, saturate, lanes=lanes, group=group, stages=stages)
+        self.lanes, self.group, self.stages = lanes, group, stages
+        self.points = cut_plan(codes, stages)
         self.lane_args = dict(codes=codes, zero=zero, scale=scale, out=out, saturate=saturate)
         self.bits = CODE_TYPES[codes][0]
         fields = {"codes": data.ArrayLayout(self.bits, lanes), "scale": self.scale_fmt.width}
@@ -175,7 +94,8 @@ class W4Dequantize(wiring.Component):
 
     @property
     def name(self):
-        return w4_name(self.lanes, self.group, self.codes, self.zero, self.scale_fmt, self.out_fmt, self.saturate)
+        return w4_name(self.lanes, self.group, self.codes, self.zero, self.scale_fmt, self.out_fmt, self.saturate,
+                       self.stages)
 
     def elaborate(self, platform):
         m = Module()
@@ -197,13 +117,23 @@ class W4Dequantize(wiring.Component):
         regs = Pipeline(m, advance)
         valid = regs.reg(self.i.valid, "in_valid")
         codes = regs.reg(beat.codes, "in_codes")
-        scale = regs.reg(Mux(first, beat.scale, held), "in_scale")
         zero = regs.reg(Mux(first, beat.zero, held_zero), "in_zero") if group_zero else None
         is_last = regs.reg(last, "in_last")
+        # the scale once for every lane, its input register half way through its normalisation, and
+        # registered once more (for every lane) at the lanes' "operand" cut
+        m.submodules.scale = shared = W4Scale(self.scale_fmt)
+        shared.cuts = Cuts({"half"}, en=advance)
+        m.d.comb += shared.i.eq(Mux(first, beat.scale, held))
+        norm, sig3 = Cuts(set(self.points) & {"operand"}, en=advance).at(m, "operand", shared.o, shared.sig3)
+        # valid and last travel beside the lane registers, one register per stage
+        for k in range(self.stages):
+            valid, is_last = regs.reg(valid, f"lane_valid{k}"), regs.reg(is_last, f"lane_last{k}")
         result = Signal(self.out_layout)
         for k in range(self.lanes):
-            m.submodules[f"lane{k}"] = lane = W4Lane(**self.lane_args)
-            m.d.comb += [lane.i.code.eq(codes[k]), lane.i.scale.eq(scale), result.data[k].eq(lane.o)]
+            m.submodules[f"lane{k}"] = lane = W4Core(**self.lane_args)
+            lane.set_cuts(self.points, advance)
+            m.d.comb += [lane.i.code.eq(codes[k]), lane.i.scale.eq(norm), result.data[k].eq(lane.o)]
+            m.d.comb += lane.i.sig3.eq(sig3)
             if group_zero:
                 m.d.comb += lane.i.zero.eq(zero)
         m.d.comb += result.last.eq(is_last)
@@ -211,9 +141,10 @@ class W4Dequantize(wiring.Component):
         return m
 
 
-def _build(lanes, group, codes, zero, scale, out, saturate):
-    check_w4(codes, zero, scale, out, saturate, lanes=lanes, group=group)  # before the component exists
-    return W4Dequantize(lanes=lanes, group=group, codes=codes, zero=zero, scale=scale, out=out, saturate=saturate)
+def _build(lanes, group, codes, zero, scale, out, saturate, stages):
+    check_w4(codes, zero, scale, out, saturate, lanes=lanes, group=group, stages=stages)  # before the component
+    return W4Dequantize(lanes=lanes, group=group, codes=codes, zero=zero, scale=scale, out=out, saturate=saturate,
+                        stages=stages)
 
 
 def _model(options, codes, scales, zeros=None):
@@ -246,6 +177,8 @@ register(Unit(
         Option("scale", "choice", "scale format", "fp16", choices=SCALE_FORMATS, metavar="F"),
         Option("out", "choice", "result format", "fp16", choices=OUT_FORMATS, metavar="F"),
         Option("saturate", "bool", "overflow and infinite scales give +-max, not +-inf", False),
+        Option("stages", "int", "registers inside the lanes (latency 2 + stages)", DEFAULT_STAGES,
+               range=(0, MAX_STAGES), metavar="S"),
     ),
     examples=(
         dict(lanes=8, group=128, codes="uint4", zero="group"),
@@ -254,10 +187,10 @@ register(Unit(
     ),
     docs="docs/weights.md",
     model=_model,
-    latency=lambda o: 2,
+    latency=lambda o: 2 + o["stages"],
     latency_from="a beat accepted on i to its results valid on o",
     streams=lambda o: {"i": ("codes", "scale") + (("zero",) if o["zero"] == "group" else ()), "o": ("data", "last")},
     # int4 / nf4 with a zero point: refusals
     fuzz={"lanes": (1, 2, 4), "group": (8, 16), "codes": ("uint4", "int4", "uint3", "nf4"), "zero": ZERO_MODES,
-          "scale": SCALE_FORMATS, "out": OUT_FORMATS},
+          "scale": SCALE_FORMATS, "out": OUT_FORMATS, "stages": tuple(range(MAX_STAGES + 1))},
 ))

@@ -69,13 +69,13 @@ def declare(name, options):
                     occupancy=r"o__valid")
     if name == "w4-dequantize":
         return Decl(lat, lat, f"stall-all pipeline of {lat} registers: one beat per stage",
-                    doc="docs/weights.md: " + _STALL_ALL, occupancy=r"in_valid|o__valid")
+                    doc="docs/weights.md: " + _STALL_ALL, occupancy=r"in_valid|lane_valid\d+|o__valid")
     if name == "bfp-encode":
         beats = options["block"] // options["lanes"]
-        return Decl(lat, lat, f"stall-all pipeline of {lat} registers after the block buffer: one block per "
-                    "stage (one output beat per block)", in_group=("block", beats),
+        return Decl(lat, lat, f"stall-all: a block held from its last beat to its output beat, at most one per "
+                    f"cycle of its {lat}-cycle latency", in_group=("block", beats),
                     doc="docs/bfp.md: " + _STALL_ALL + "; one output beat per block of B/N beats",
-                    occupancy=r"blk_valid|o__valid", in_counter="beat_in_block")
+                    invariant=_bfp_invariant, in_counter="beat_in_block")
     if name in ("dot", "posit-dot"):
         assert "last" in streams["i"]
         return Decl(lat, lat, f"stall-all pipeline, {lat} stages from a last beat to o: at most one dot "
@@ -84,6 +84,18 @@ def declare(name, options):
                     + ": every register advances when ~o.valid | o.ready, and i.ready is that",
                     invariant=_dot_invariant)
     raise ValueError(f"unit: no handshake declaration for {name!r}; declared: {', '.join(CASES)}")
+
+
+def _bfp_invariant(r, dut, h):
+    """bfp-encode's state against the harness' counters (auxiliary, for k-induction): blocks held = the stages
+    holding a block's last beat (every ``<stage>_valid`` register with a ``<stage>_last`` beside it: ``tree``,
+    ``scan``, ``mem``, ``rd``, ``lane<k>``) + a block whose read-back is under way (``rd_left`` nonzero: its last
+    beat not yet read) + ``o.valid``."""
+    stages = [n[:-len("_valid")] for n in r if n.endswith("_valid") and n[:-len("_valid")] + "_last" in r]
+    held = sum(r[f"{s}_valid"] & r[f"{s}_last"] for s in stages)
+    held += sum(r[n] & r["lane_last" + n[len("lane_valid"):]] for n in r if n.startswith("lane_valid"))
+    reading = (r["rd_left"] != 0) if "rd_left" in r else 0
+    return h["held"] == held + reading + r["o__valid"]
 
 
 def _dot_invariant(r, dut, h):

@@ -16,9 +16,10 @@ DOCUMENTED = {
                 "an input beat accepted -> its result valid"),
     "posit-decode": ("README.md, posit decoder: 'handshake; latency N' (N = stages)",
                      "a pattern on i -> its fields on o"),
-    "w4-dequantize": ("docs/weights.md, Timing: 'Latency is 2 cycles from a beat's acceptance to its results'",
-                      "a beat accepted -> its results valid"),
-    "bfp-encode": ("docs/bfp.md: 'Latency is 2 cycles from the acceptance of a block's last beat to the block'",
+    "w4-dequantize": ("docs/weights.md, Timing: 'Latency is **2 + S cycles** from a beat's acceptance to its "
+                      "results' (S = --stages, default 5)", "a beat accepted -> its results valid"),
+    "bfp-encode": ("docs/bfp.md, Timing: 'Latency is **B/N + 3 + S cycles** from the acceptance of a block's last "
+                   "beat to the block on o, one more with more than 4 lanes' (S = --stages, default 2)",
                    "a block's last beat accepted -> the encoded block valid"),
     "mx-quantize": ("docs/mx.md: '2 cycles from the edge that accepts a block's last beat to its first output "
                     "beat'", "a block's last beat accepted -> its first output beat valid"),
@@ -42,7 +43,12 @@ def documented_latency(name, options):
     docs give them)."""
     if name in ("convert", "posit-decode"):
         return options["stages"]
-    if name in ("w4-dequantize", "bfp-encode", "mx-quantize"):
+    if name == "w4-dequantize":
+        return 2 + options.get("stages", 5)
+    if name == "bfp-encode":
+        return (options["block"] // options["lanes"] + 3 + options.get("stages", 2)
+                + (1 if options["lanes"] > 4 else 0))
+    if name == "mx-quantize":
         return 2
     if name == "mx-dequantize":
         return 1

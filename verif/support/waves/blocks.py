@@ -171,8 +171,8 @@ W4_GROUPS = [  # (uint4 codes, fp16 scale, zero point) of three groups of 8 code
 ]
 W4_JUNK = (0xDEAD, 0x5)  # scale and zero fields of each group's second beat: ignored by the unit
 W4_GAPS = (2,)
-W4_O_READY_LOW = (6, 7)
-W4_CYCLES = 13
+W4_O_READY_LOW = (10, 11)
+W4_CYCLES = 17
 
 
 def w4_beats(layout):
@@ -203,7 +203,7 @@ def trace_w4_dequantize():
                            handshake={**{label: ("i.valid", "i.ready") for label in ins}, **_o_buses(outs)},
                            head=f"{dut.name}: latency {unit.latency}, scale and zero read on a group's first beat",
                            foot="(q - 8) * 0.5; q * 65504 (inf from q = 2); q * (1 + 2**-10) (q = 3: a tie, to "
-                                "even); dead / 5: ignored fields; o.ready low in cycles 6-7")
+                                "even); dead / 5: ignored fields; o.ready low in cycles 10-11")
 
 
 # -- bfp-encode --------------------------------------------------------------------------------------------
@@ -214,8 +214,8 @@ BFP_BLOCKS = [  # three blocks of 8 fp32 values, 2 beats each
     [1.0, float("inf"), float("nan"), -2.0, 0.5, -0.0, 4.0, -float("inf")],  # not finite: scale 0xFF
 ]
 BFP_GAPS = (1,)
-BFP_O_READY_LOW = (6, 7)
-BFP_CYCLES = 12
+BFP_O_READY_LOW = (11, 12)
+BFP_CYCLES = 17
 
 
 def bfp_beats():
@@ -238,4 +238,4 @@ def trace_bfp_encode():
                            head=f"{dut.name}: latency {unit.latency} from a block's last beat, one output beat per block",
                            foot="codes: one hex digit per element (sign << 3 | magnitude), element 0 rightmost. A: "
                                 "outlier 16 (E = 4); B: E = 0, ties to even, 1.875 saturates to 7; C: holds inf and "
-                                "NaN (scale 0xFF); o.ready low in cycles 6-7", hscale=2)
+                                "NaN (scale 0xFF); o.ready low in cycles 11-12", hscale=2)

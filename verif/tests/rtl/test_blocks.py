@@ -40,10 +40,19 @@ from fmtforge.verif.support.vectors.patterns import seed
 from fmtforge.verif.tests.conftest import FULL
 
 #: the latencies the docs state, written here from the pages (not read from the code under test): docs/weights.md
-#: "2 cycles from a beat's acceptance to its results", docs/bfp.md "2 cycles from the acceptance of a block's last
-#: beat to the block on o"
-W4_LATENCY = 2
-BFP_LATENCY = 2
+#: "Latency is 2 + S cycles from a beat's acceptance to its results" (S = --stages, default 5), docs/bfp.md "B/N + 3
+#: + S cycles from the acceptance of a block's last beat to the block on o, one more with more than 4 lanes"
+#: (S = --stages, default 2)
+W4_DEFAULT_STAGES = 5
+BFP_DEFAULT_STAGES = 2
+
+
+def w4_latency(stages):
+    return 2 + stages
+
+
+def bfp_latency(lanes, block, stages):
+    return block // lanes + 3 + stages + (1 if lanes > 4 else 0)
 
 try:
     import cocotb
@@ -55,32 +64,38 @@ except ImportError:
 ENV = "FMTFORGE_BLOCKS"
 
 
-def w4(lanes, group, codes, zero="none", scale="fp16", out="fp16", saturate=False):
-    return dict(kind="w4", lanes=lanes, group=group, codes=codes, zero=zero, scale=scale, out=out, saturate=saturate)
+def w4(lanes, group, codes, zero="none", scale="fp16", out="fp16", saturate=False, stages=W4_DEFAULT_STAGES):
+    return dict(kind="w4", lanes=lanes, group=group, codes=codes, zero=zero, scale=scale, out=out, saturate=saturate,
+                stages=stages)
 
 
-def bfp(lanes, src, man_bits, rounding, block=16):
-    return dict(kind="bfp", lanes=lanes, block=block, src=src, man_bits=man_bits, rounding=rounding)
+def bfp(lanes, src, man_bits, rounding, block=16, stages=BFP_DEFAULT_STAGES):
+    return dict(kind="bfp", lanes=lanes, block=block, src=src, man_bits=man_bits, rounding=rounding, stages=stages)
 
 
 # make test: one build per simulator, kept small: its cost is mostly the Verilator build, which grows with
 # the lanes (cocotb makes every signal visible), then the cycles. GPTQ/AWQ asymmetric (fp16, four beats per
 # group), int4 with a bf16 scale into fp16 (overflow and underflow across formats, saturating), NF4 with
 # bitsandbytes' fp32 absmax to bf16; MSFP16 from fp32 (RNE, two beats per block of 16) and MSFP12 from bf16
-# (truncation, blocks of 8 in one beat).
-CI_UNITS = [w4(4, 16, "uint4", "group"), w4(8, 16, "int4", scale="bf16", saturate=True),
-            w4(8, 16, "nf4", scale="fp32", out="bf16"), bfp(8, "fp32", 7, "rne"), bfp(8, "bf16", 3, "rtz", block=8)]
+# (truncation, blocks of 8 in one beat). The w4 lanes' register stages: the default (5) and 0, 1, 4 (2 and 3
+# with FMTFORGE_FULL=1): every cut point of the lane holds a register in one of them.
+CI_UNITS = [w4(4, 16, "uint4", "group"), w4(8, 16, "int4", scale="bf16", saturate=True, stages=1),
+            w4(8, 16, "nf4", scale="fp32", out="bf16", stages=4), bfp(8, "fp32", 7, "rne"),
+            bfp(8, "bf16", 3, "rtz", block=8, stages=3),
+            w4(2, 16, "uint4", "gptq", stages=0), bfp(2, "fp32", 7, "rtz", block=4, stages=1),
+            bfp(4, "bf16", 3, "rne", block=4, stages=0)]
 CI_BLOCKS = 1000  # random blocks per bfp unit in make test (besides the named ones)
 # FMTFORGE_FULL=1 adds a second build: the other scale/out pairings, gptq zero, fp16 -> bf16 saturating,
 # groups of 128, MLC q3f16 (3-bit codes, groups of 40), NF4 from an fp16 absmax; MSFP16 from bf16 with RNE,
 # MSFP12 from fp32 by truncation, blocks of 32 and a 9-bit mantissa wider than bf16's significand.
-FULL_UNITS = [w4(8, 128, "uint4", "gptq", scale="fp16", out="bf16", saturate=True),
-              w4(8, 40, "uint3", "mlc", out="bf16"), w4(2, 64, "nf4", scale="fp16", out="fp16"), w4(32, 32, "uint4", "group", scale="bf16", out="bf16"),
-              bfp(16, "bf16", 7, "rne"), bfp(16, "fp32", 3, "rtz"), bfp(16, "bf16", 9, "rne", block=32)]
+FULL_UNITS = [w4(8, 128, "uint4", "gptq", scale="fp16", out="bf16", saturate=True, stages=2),
+              w4(8, 40, "uint3", "mlc", out="bf16", stages=3), w4(2, 64, "nf4", scale="fp16", out="fp16"), w4(32, 32, "uint4", "group", scale="bf16", out="bf16"),
+              bfp(16, "bf16", 7, "rne", stages=0), bfp(16, "fp32", 3, "rtz", stages=1), bfp(16, "bf16", 9, "rne", block=32),
+              bfp(4, "fp32", 7, "rtz"), bfp(1, "bf16", 3, "rne", block=2, stages=0)]
 # On Verilator, whose build is most of the cost (it grows with the lanes: cocotb makes every signal visible),
 # make test builds two of them, one per unit kind (scale and zero point held across beats; a block over two
 # beats); FMTFORGE_FULL=1 runs every configuration on both simulators.
-CI_VERILATOR = [CI_UNITS[0], CI_UNITS[3]]
+CI_VERILATOR = [CI_UNITS[0], CI_UNITS[3], CI_UNITS[5], CI_UNITS[6]]
 RUNS = ([("blocks_ci", CI_UNITS, "icarus"), ("blocks_ci", CI_UNITS, "verilator")]
         + [("blocks_full", FULL_UNITS, sim) for sim in ("icarus", "verilator")] if FULL else
         [("blocks_ci", CI_UNITS, "icarus"), ("blocks_ci_vl", CI_VERILATOR, "verilator")])
@@ -103,7 +118,8 @@ if cocotb is not None:
         got0, t_in, t_out = await run_beats(Ports(dut, f"u{k}_"), beats[:n0], n0, 0.0, 0.0, rng)
         assert t_in == list(range(t_in[0], t_in[0] + n0)), f"{unit.name}: a beat was refused without back-pressure"
         lat = sorted({b - a for a, b in zip(t_in, t_out)})
-        assert lat == [W4_LATENCY], f"{unit.name}: latency {lat}, expected [{W4_LATENCY}]"
+        want_lat = w4_latency(c["stages"])
+        assert lat == [want_lat], f"{unit.name}: latency {lat}, expected [{want_lat}]"
         half = n0 + (len(beats) - n0) * 4 // 5 // per * per  # 4/5 with gaps and some back-pressure, 1/5 mostly held
         got1, *_ = await run_beats(Ports(dut, f"u{k}_"), beats[n0:half], half - n0, 0.3, 0.3, rng)
         got2, *_ = await run_beats(Ports(dut, f"u{k}_"), beats[half:], len(beats) - half, 0.1, 0.7, rng)
@@ -129,7 +145,8 @@ if cocotb is not None:
         got0, t_in, t_out = await run_beats(Ports(dut, f"u{k}_"), beats[:n0 * per], n0, 0.0, 0.0, rng)
         assert t_in == list(range(t_in[0], t_in[0] + n0 * per)), f"{unit.name}: a beat was refused"
         lat = sorted({b - a for a, b in zip(t_in[per - 1::per], t_out)})
-        assert lat == [BFP_LATENCY], f"{unit.name}: latency {lat}, expected [{BFP_LATENCY}]"
+        want_lat = bfp_latency(c["lanes"], c["block"], c["stages"])
+        assert lat == [want_lat], f"{unit.name}: latency {lat}, expected [{want_lat}]"
         half = n0 + (len(blocks) - n0) * 4 // 5
         got1, *_ = await run_beats(Ports(dut, f"u{k}_"), beats[n0 * per:half * per], half - n0, 0.3, 0.3, rng)
         got2, *_ = await run_beats(Ports(dut, f"u{k}_"), beats[half * per:], len(blocks) - half, 0.1, 0.7, rng)
@@ -192,11 +209,13 @@ def test_blocks(build, units, sim):
     ("w4", dict(lanes=8, scale="fp8_e4m3"), "scale must be one of fp16, bf16, fp32, not 'fp8_e4m3'"),
     ("w4", dict(lanes=8, out="fp32"), "out must be one of fp16, bf16, not 'fp32'"),
     ("w4", dict(lanes=8, saturate=1), "saturate must be True or False, not 1"),
+    ("w4", dict(lanes=8, stages=6), "stages must be an integer in 0..5, not 6"),
     ("bfp", dict(lanes=65), "lanes must be an integer in 1..64, not 65"),
     ("bfp", dict(lanes=3), "block must be a multiple of lanes (3), not 16"),
     ("bfp", dict(lanes=4, src="fp16"), "src must be one of bf16, fp32, not 'fp16'"),
     ("bfp", dict(lanes=4, man_bits=16), "man_bits must be an integer in 1..15, not 16"),
     ("bfp", dict(lanes=4, rounding="rup"), "rounding must be one of rtz, rne, not 'rup'"),
+    ("bfp", dict(lanes=4, stages=4), "stages must be an integer in 0..3, not 4"),
 ])
 def test_block_unit_parameters(kind, kwargs, message):
     with pytest.raises(ValueError) as info:
@@ -207,18 +226,24 @@ def test_block_unit_parameters(kind, kwargs, message):
 def test_block_unit_names_and_layouts():
     opts = dict(lanes=8, group=128, codes="uint4", zero="group")
     dut = UNITS["w4-dequantize"].create(**opts)
-    assert dut.name == "w4_dequantize_uint4_zgroup_fp16_to_fp16_g128_l8"
-    assert UNITS["w4-dequantize"].configure(**opts).latency == W4_LATENCY
+    assert dut.name == "w4_dequantize_uint4_zgroup_fp16_to_fp16_g128_l8_s5"
+    assert UNITS["w4-dequantize"].configure(**opts).latency == w4_latency(W4_DEFAULT_STAGES)
+    for stages in range(6):
+        assert UNITS["w4-dequantize"].configure(**opts, stages=stages).latency == w4_latency(stages)
+    assert UNITS["w4-dequantize"].create(**opts, stages=0).name == "w4_dequantize_uint4_zgroup_fp16_to_fp16_g128_l8"
     assert [(n, f.offset, f.width) for n, f in dut.in_layout] == [("codes", 0, 32), ("scale", 32, 16),
                                                                   ("zero", 48, 4)]
     assert [(n, f.offset, f.width) for n, f in dut.out_layout] == [("data", 0, 128), ("last", 128, 1)]
     dut = UNITS["w4-dequantize"].create(lanes=4, group=40, codes="uint3", zero="mlc", scale="fp32", out="bf16",
                                         saturate=True)
-    assert dut.name == "w4_dequantize_uint3_zmlc_fp32_to_bf16_g40_l4_sat"
+    assert dut.name == "w4_dequantize_uint3_zmlc_fp32_to_bf16_g40_l4_sat_s5"
     assert [(n, f.offset, f.width) for n, f in dut.in_layout] == [("codes", 0, 12), ("scale", 12, 32)]
     dut = UNITS["bfp-encode"].create(lanes=4, src="fp32", man_bits=7)
-    assert dut.name == "bfp_encode_fp32_m7_b16_l4_rtz"
-    assert UNITS["bfp-encode"].configure(lanes=4, src="fp32", man_bits=7).latency == BFP_LATENCY
+    assert dut.name == "bfp_encode_fp32_m7_b16_l4_rtz_s2"
+    for lanes, block in ((4, 16), (16, 16), (1, 2), (8, 32)):
+        for stages in range(4):
+            got = UNITS["bfp-encode"].configure(lanes=lanes, block=block, src="fp32", man_bits=7, stages=stages).latency
+            assert got == bfp_latency(lanes, block, stages), (lanes, block, stages)
     assert dut.in_layout.size == 128
     assert [(n, f.offset, f.width) for n, f in dut.out_layout] == [("codes", 0, 128), ("scale", 128, 8)]
 

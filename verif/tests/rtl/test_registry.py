@@ -137,7 +137,9 @@ DOC_LATENCY = {
     "qmac-lanes=4-requant_cycles=32-dsp=ecp5": 43,
     "mx-quantize": 2, "mx-quantize-scheme=nvfp4-lanes=4": 2, "mx-dequantize": 1,
     "mx-dequantize-scheme=nvfp4-dst=bf16-lanes=8": 1,
-    "w4-dequantize-lanes=8-group=128-codes=uint4-zero=group": 2, "bfp-encode-lanes=4-src=fp32-man_bits=7": 2,
+    # docs/weights.md: 2 + S (default S = 5); docs/bfp.md: B/N + 3 + S (16 / 4 + 3 + 2), one more above 4 lanes
+    "w4-dequantize-lanes=8-group=128-codes=uint4-zero=group": 7, "bfp-encode-lanes=4-src=fp32-man_bits=7": 9,
+    "bfp-encode-lanes=16-src=bf16-man_bits=3-rounding=rne": 7,
 }
 
 

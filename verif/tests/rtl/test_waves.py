@@ -163,7 +163,7 @@ def test_w4_dequantize_trace_is_right(traces):
     assert [v for _, v in outs] == [(*map(int, row[j * wb.W4_LANES:(j + 1) * wb.W4_LANES]), int(j == per - 1))
                                     for row in want for j in range(per)]
     assert want[1, 2] == 0x7C00 and want[2, 0] == 0x4202  # overflow to inf; the tie 3 + 3 * 2**-10, to even
-    assert outs[0][0] - ins[0][0] == 2  # docs/weights.md: 2 cycles from a beat's acceptance
+    assert outs[0][0] - ins[0][0] == 2 + 5  # docs/weights.md: 2 + S cycles from a beat's acceptance, S = 5 (default)
     _held(trace, labels, wb.W4_O_READY_LOW)
     assert not any(trace["i.ready"][t] for t in wb.W4_O_READY_LOW)
 
@@ -182,5 +182,6 @@ def test_bfp_encode_trace_is_right(traces):
     outs = _beats(trace, labels, "o.valid", "o.ready")
     assert [v for _, v in outs] == [(_pack(c, wb.BFP_MAN_BITS + 1), int(s)) for c, s in zip(codes, scales)]
     assert [int(s) for s in scales] == [127 + 4, 127, 0xFF] and codes[1, 4] == 7  # as the foot says
-    assert trace["o.valid"].index(1) - ins[per - 1][0] == 2  # docs/bfp.md: 2 cycles from a block's last beat
+    # docs/bfp.md: B/N + 3 + S cycles from a block's last beat (4 lanes: no tree register), S = 2 (default)
+    assert trace["o.valid"].index(1) - ins[per - 1][0] == per + 3 + 2
     _held(trace, labels, wb.BFP_O_READY_LOW)
