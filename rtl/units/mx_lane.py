@@ -12,6 +12,7 @@ from fmtforge import golden
 
 from ..formats import pack_for, unpack_for
 from ..formats.raw import Normalize, RawShape, raw_layout
+from ..pipeline import NO_CUTS
 
 __all__ = ["ScaledConvert"]
 
@@ -35,6 +36,10 @@ class ScaledConvert(wiring.Component):
     ``offset`` is a signed input in ``offset_range`` (inclusive); ``shift`` a constant. The pack rounds to
     nearest, ties to even (``saturate`` as the converter's option). ``is_nan`` is 1 when the source is a NaN.
 
+    A pipelined unit may set ``cuts`` (``rtl.pipeline.Cuts``) before elaboration: its points ``norm`` (after
+    the unpack and normaliser, ``offset`` registered beside) and ``scaled`` (after the offset is added, before
+    the round-and-pack) hold registers; ``o`` and ``is_nan`` are then that many cycles behind ``i``.
+
     Ports
     -----
     i : In(src.width)
@@ -42,6 +47,8 @@ class ScaledConvert(wiring.Component):
     o : Out(dst.width)
     is_nan : Out(1)
     """
+
+    cuts = NO_CUTS
 
     def __init__(self, src, dst, *, offset_range, shift=0, saturate=False):
         self.src, self.dst = golden.lookup(src), golden.lookup(dst)
@@ -55,16 +62,18 @@ class ScaledConvert(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         raw, shape = _normalized(m, self.src, self.i, "src")
+        raw, offset = self.cuts.at(m, "norm", raw, self.offset)
         lo, hi = self.offset_range
         scaled_shape = RawShape(sig_width=shape.sig_width, exp_min=shape.exp_min + lo + self.shift,
                                 exp_max=shape.exp_max + hi + self.shift, bias=shape.bias, fmt=shape.fmt)
         scaled = Signal(raw_layout(scaled_shape))
         m.d.comb += [scaled.sig.eq(raw.sig), scaled.sign.eq(raw.sign), scaled.is_zero.eq(raw.is_zero),
                      scaled.is_inf.eq(raw.is_inf), scaled.is_nan.eq(raw.is_nan),
-                     scaled.exp.eq(raw.exp + self.offset + self.shift)]
+                     scaled.exp.eq(raw.exp + offset + self.shift)]
+        scaled, = self.cuts.at(m, "scaled", scaled)
         pack = pack_for(self.dst, scaled_shape, rounding="rne", saturate=self.saturate, flags=False)
         m.submodules.pack = pack
-        m.d.comb += [pack.i.eq(scaled), self.o.eq(pack.o), self.is_nan.eq(raw.is_nan)]
+        m.d.comb += [pack.i.eq(scaled), self.o.eq(pack.o), self.is_nan.eq(scaled.is_nan)]
         return m
 
 

@@ -20,6 +20,8 @@ from fmtforge.golden.validate import check_choice, check_int
 from .max_tree import max_tree
 from .mx_lane import ScaledConvert, _normalized
 from .nvfp4_lane import RatioPack, normalized_product
+from ..pipeline import Cuts, Pipeline
+from .block_buffer import BlockBuffer, banks_for
 from .registry import Option, Unit, register
 
 __all__ = ["BLOCK_SIZES", "MXQuantize", "SCHEMES", "SOURCES", "check_lanes", "mx_quantize_name"]
@@ -29,6 +31,13 @@ BLOCK_SIZES = (16, 32, 64)
 SCHEMES = ("mx", "nvfp4")
 E8M0_NAN = 0xFF
 E4M3_NAN = 0x7F
+#: The register points of the path from the block RAM's read to the output register, in path order: the read
+#: word (before the lanes), the lanes' normalised source value, the lanes' scaled value (before the round-and-pack)
+POINTS = ("read", "norm", "scaled")
+LANE_POINTS = POINTS[1:]
+#: Cycles from a block's last beat accepted to the first cycle its first word may be read (the beat's key
+#: register, the block-key register, the scale register)
+SCALE_WAIT = 3
 
 
 def select(values, index):
@@ -55,10 +64,17 @@ def check_block_size(block_size):
     return block_size
 
 
-def mx_quantize_name(src, element, block_size, lanes, scale_mode, scheme="mx"):
+def mx_quantize_name(src, element, block_size, lanes, scale_mode, scheme="mx", stages=0):
+    tail = f"_s{stages}" if stages else ""
     if scheme == "nvfp4":
-        return f"mx_quantize_{src}_to_nvfp4_l{lanes}_{scale_mode}"
-    return f"mx_quantize_{src}_to_{element}_k{block_size}_l{lanes}_{scale_mode}"
+        return f"mx_quantize_{src}_to_nvfp4_l{lanes}_{scale_mode}{tail}"
+    return f"mx_quantize_{src}_to_{element}_k{block_size}_l{lanes}_{scale_mode}{tail}"
+
+
+def quantize_latency(stages):
+    """Cycles from a block's last beat accepted to its first output beat (nothing else held, nothing stalling):
+    the scale's wait, the block RAM's read, ``stages`` registers, the output register."""
+    return SCALE_WAIT + 1 + stages + 1
 
 
 def resolve(scheme, element, block_size, scale_mode, scale_rounding):
@@ -106,16 +122,18 @@ class MXQuantize(wiring.Component):
     None: picked from the scheme).
     """
 
-    def __init__(self, *, scheme, element, src, block_size, lanes, scale_mode, scale_rounding):
+    def __init__(self, *, scheme, element, src, block_size, lanes, scale_mode, scale_rounding, stages):
         try:
             self._setup(scheme=scheme, element=element, src=src, block_size=block_size, lanes=lanes,
-                        scale_mode=scale_mode, scale_rounding=scale_rounding)
+                        scale_mode=scale_mode, scale_rounding=scale_rounding, stages=stages)
         except Exception:  # refused options: the half-built component must not warn UnusedElaboratable later
             self._MustUse__silence = True
             raise
 
-    def _setup(self, *, scheme, element, src, block_size, lanes, scale_mode, scale_rounding):
+    def _setup(self, *, scheme, element, src, block_size, lanes, scale_mode, scale_rounding, stages):
         element, block_size, rule = resolve(scheme, element, block_size, scale_mode, scale_rounding)
+        self.stages = check_int("stages", stages, 0, len(POINTS))
+        self.cuts = frozenset(POINTS[:stages])
         self.nvfp4 = scheme == "nvfp4"
         self.scheme_name = scheme
         self.scheme = MX(element=element, block_size=check_block_size(block_size))
@@ -125,6 +143,7 @@ class MXQuantize(wiring.Component):
         self.element, self.block_size = element, block_size
         self.elem = self.scheme.elem
         self.beats = block_size // lanes
+        self.banks = banks_for(self.beats, SCALE_WAIT)
         self.in_layout = data.StructLayout({"data": data.ArrayLayout(self.src.width, lanes)})
         self.out_layout = data.StructLayout({"codes": data.ArrayLayout(self.elem.width, lanes), "scale": 8,
                                              "last": 1})
@@ -136,7 +155,7 @@ class MXQuantize(wiring.Component):
     @property
     def name(self):
         return mx_quantize_name(self.src.name, self.element, self.block_size, self.lanes, self.scale_mode,
-                                self.scheme_name)
+                                self.scheme_name, self.stages)
 
     def _key(self, m, bits, k):
         """{round-up flag, exponent field} of one element: the max over a block gives amax's exponent field
@@ -184,80 +203,84 @@ class MXQuantize(wiring.Component):
         m = Module()
         L, nb = self.lanes, self.beats
         W = self.src.width * L
-        bufs = [[Signal(W, name=f"buf{b}_{j}") for j in range(nb)] for b in range(2)]
-        full = [Signal(name=f"full{b}") for b in range(2)]
-        scale_q = [Signal(8, name=f"scale{b}") for b in range(2)]
-        wbank, rbank = Signal(name="wbank"), Signal(name="rbank")
-        widx, ridx = Signal(range(nb), name="widx"), Signal(range(nb), name="ridx")
+        m.submodules.buffer = buf = BlockBuffer(width=W, beats=nb, banks=self.banks)
         KW = self.src.width - 1 if self.nvfp4 else 9
-        acc = Signal(KW, name="acc_key")
-        # the tensor scale's magnitude (its sign bit is ignored: s > 0)
-        ts_q = [Signal(31, name=f"tensor_scale{b}") for b in range(2)] if self.nvfp4 else None
 
-        # input side: write the beat, fold its max key into the block's
-        m.d.comb += self.i.ready.eq(Mux(wbank, full[1], full[0]) == 0)
-        accept = self.i.valid & self.i.ready
+        # input side: write the beat into block RAM; its lanes' max key, registered, folds into the block's
+        accept = Signal(name="accept")
+        m.d.comb += [accept.eq(self.i.valid & buf.w_ready), self.i.ready.eq(buf.w_ready),
+                     buf.w_data.eq(self.i.payload.data), buf.w_en.eq(accept)]
         beat = max_tree(m, [self._key(m, self.i.payload.data[k], k) for k in range(L)], "tree")
-        total = Signal(KW, name="block_key")
-        m.d.comb += total.eq(Mux((widx == 0) | (acc < beat), beat, acc))
-        new_scale = self._nvfp4_scale(m, total) if self.nvfp4 else self._scale(m, total)
-        closing = accept & (widx == nb - 1)
-        with m.If(accept):
+        k_key, k_valid, k_first, k_close, k_bank = Pipeline(m).regs(
+            (beat, "beat_key"), (accept, "beat_valid"), (buf.w_first, "beat_first"), (buf.w_close, "beat_close"),
+            (buf.w_bank, "beat_bank"))
+        acc = Signal(KW, name="acc_key")
+        total = Signal(KW, name="block_key_new")
+        m.d.comb += total.eq(Mux(k_first | (acc < k_key), k_key, acc))
+        with m.If(k_valid):
             m.d.sync += acc.eq(total)
-            for b in range(2):
-                for j in range(nb):
-                    with m.If((wbank == b) & (widx == j)):
-                        m.d.sync += bufs[b][j].eq(self.i.payload.data)
-            with m.If(closing):
-                m.d.sync += [widx.eq(0), wbank.eq(~wbank)]
-                for b in range(2):
-                    with m.If(wbank == b):
-                        m.d.sync += scale_q[b].eq(new_scale)
-                        if self.nvfp4:  # the tensor scale travels with the block
-                            m.d.sync += ts_q[b].eq(self.tensor_scale[:31])
-            with m.Else():
-                m.d.sync += widx.eq(widx + 1)
-
-        # output side: scale the buffered beat's elements into the output register
-        advance = ~self.o.valid | self.o.ready
-        ready_block = Mux(rbank, full[1], full[0])
-        send = advance & ready_block
-        draining = send & (ridx == nb - 1)
-        word = Signal(W, name="rd_word")
-        m.d.comb += word.eq(select(bufs[0] + bufs[1], Cat(ridx, rbank) if nb > 1 else rbank))
-        scale = Signal(8, name="rd_scale")
-        m.d.comb += scale.eq(Mux(rbank, scale_q[1], scale_q[0]))
-        words = [word[k * self.src.width:(k + 1) * self.src.width] for k in range(L)]
-        if self.nvfp4:
-            ts = Signal(32, name="rd_tensor_scale")
-            m.d.comb += ts.eq(Cat(Mux(rbank, ts_q[1], ts_q[0]), Const(0, 1)))
-            codes = self._nvfp4_lanes(m, words, scale, ts)
+        blk_valid, blk_key, blk_bank = Pipeline(m).regs((k_valid & k_close, "block_valid"), (total, "block_key"),
+                                                        (k_bank, "block_bank"))
+        # the block's scale, stored by bank; the buffer may then read the block
+        scale_q = [Signal(8, name=f"scale{b}") for b in range(self.banks)]
+        if self.nvfp4:  # the tensor scale's magnitude travels with the block (its sign bit is ignored: s > 0)
+            ts_q = [Signal(31, name=f"tensor_scale{b}") for b in range(self.banks)]
+            ts_k = Pipeline(m).reg(self.tensor_scale[:31], "beat_ts")
+            blk_ts = Pipeline(m).reg(ts_k, "block_ts")
+            new_scale = self._nvfp4_scale(m, blk_key, Cat(blk_ts, Const(0, 1)))
         else:
-            codes = self._mx_lanes(m, words, scale)
-        with m.If(advance):
-            m.d.sync += self.o.valid.eq(ready_block)
-        with m.If(send):
-            m.d.sync += [self.o.payload.codes.eq(Cat(*codes)), self.o.payload.scale.eq(scale),
-                         self.o.payload.last.eq(ridx == nb - 1)]
-            with m.If(draining):
-                m.d.sync += [ridx.eq(0), rbank.eq(~rbank)]
-            with m.Else():
-                m.d.sync += ridx.eq(ridx + 1)
+            new_scale = self._scale(m, blk_key)
+        with m.If(blk_valid):
+            for b in range(self.banks):
+                with m.If(blk_bank == b):
+                    m.d.sync += scale_q[b].eq(new_scale)
+                    if self.nvfp4:
+                        m.d.sync += ts_q[b].eq(blk_ts)
+        m.d.comb += buf.done.eq(blk_valid)
 
-        for b in range(2):
-            set_b = closing & (wbank == b)
-            clr_b = draining & (rbank == b)
-            m.d.sync += full[b].eq((full[b] | set_b) & ~clr_b)
+        # output side: a stall-all pipeline from the buffer's read to the output register
+        advance = Signal(name="advance")
+        m.d.comb += [advance.eq(~self.o.valid | self.o.ready), buf.r_en.eq(advance)]
+        regs = Pipeline(m, advance)
+        rd = dict(valid=buf.r_issue, last=buf.r_last, scale=select(scale_q, buf.r_bank))
+        if self.nvfp4:
+            rd["ts"] = select(ts_q, buf.r_bank)
+        rd = regs.stage("rd", **rd)  # beside the word the block RAM reads on the same edge
+        word = buf.r_data
+        if "read" in self.cuts:
+            word = regs.reg(word, "word_q")
+            rd = regs.stage("word", **rd)
+        words = [word[k * self.src.width:(k + 1) * self.src.width] for k in range(L)]
+        lane_cuts = Cuts(self.cuts - {"read"}, en=advance)
+        rd_in = rd
+        for name in LANE_POINTS:  # the lanes' own registers: the block's fields keep pace beside them
+            if name in lane_cuts.points:
+                rd = regs.stage(name, **rd)
+        if self.nvfp4:
+            codes = self._nvfp4_lanes(m, words, rd_in)
+            for name in LANE_POINTS:
+                if name in lane_cuts.points:
+                    codes = regs.regs(*((c, f"{name}_code{k}") for k, c in enumerate(codes)))
+        else:
+            codes = self._mx_lanes(m, words, rd_in, rd, lane_cuts)
+        result = Signal(self.out_layout)
+        m.d.comb += [result.codes.eq(Cat(*codes)), result.scale.eq(rd["scale"]), result.last.eq(rd["last"])]
+        regs.load((self.o.payload, result), (self.o.valid, rd["valid"]))
         return m
 
-    def _mx_lanes(self, m, words, scale):
-        nan_block = scale == E8M0_NAN
+    def _mx_lanes(self, m, words, rd_in, rd_out, cuts):
+        """Element codes of ``words`` scaled by their block's E8M0 scale: ``rd_in`` the block's fields beside
+        the words, ``rd_out`` the same fields delayed by the lanes' ``cuts``."""
+        nan_block = rd_out["scale"] == E8M0_NAN
         shift = self.scheme.int_frac_bits
+        offset = Signal(signed(9), name="offset")
+        m.d.comb += offset.eq(127 - rd_in["scale"])
         codes = []
         for k in range(self.lanes):
             lane = ScaledConvert(self.src, self.elem, offset_range=(-127, 127), shift=shift, saturate=True)
+            lane.cuts = cuts
             m.submodules[f"lane{k}"] = lane
-            m.d.comb += [lane.i.eq(words[k]), lane.offset.eq(127 - scale)]
+            m.d.comb += [lane.i.eq(words[k]), lane.offset.eq(offset)]
             code = lane.o
             if self.elem.kind == "int":  # symmetric range: -2**(bits-1) is never produced
                 lowest = 1 << (self.elem.bits - 1)
@@ -270,10 +293,10 @@ class MXQuantize(wiring.Component):
         t, shape = _normalized(m, golden.lookup("fp32"), ts, name)
         return t, t.exp - shape.bias, shape
 
-    def _nvfp4_scale(self, m, amax_bits):
+    def _nvfp4_scale(self, m, amax_bits, tensor_scale):
         """UE4M3 code of amax / (6 s), rounded by scale_rounding and saturated; 0x7F for a NaN block."""
         amax, a_shape = _normalized(m, self.src, Cat(amax_bits, Const(0, 1)), "amax")
-        t, ts, t_shape = self._den(m, self.tensor_scale, "ts_in")
+        t, ts, t_shape = self._den(m, tensor_scale, "ts_in")
         d3 = Signal(26, name="six_s")
         m.d.comb += d3.eq(t.sig * 3)  # 6 s = 3 t_sig * 2**(ts - 22)
         lo, hi = t_shape.exp_min - t_shape.bias + 2, t_shape.exp_max - t_shape.bias + 3
@@ -284,8 +307,9 @@ class MXQuantize(wiring.Component):
         m.d.comb += code.eq(Mux(amax.is_nan | amax.is_inf, E4M3_NAN, div.o))
         return code
 
-    def _nvfp4_lanes(self, m, words, scale, ts):
+    def _nvfp4_lanes(self, m, words, rd):
         """Each element / (S s), rounded to E2M1 (ties to even, clamped to 6); +-0 when S is 0."""
+        scale, ts = rd["scale"], Cat(rd["ts"], Const(0, 1))
         e4m3 = golden.lookup("fp8_e4m3")
         sb, sb_shape = _normalized(m, e4m3, scale, "scale")
         t, t_scale, t_shape = self._den(m, ts, "ts_out")
@@ -344,11 +368,14 @@ register(Unit(
                metavar="M"),
         Option("scale_rounding", "choice", "nvfp4 block-scale rounding to E4M3 (default rne)", None,
                choices=NVFP4_SCALE_ROUNDING, metavar="R"),
+        Option("stages", "int", "registers on the way from the block RAM to the output: 1 the read word, 2 also "
+               "the lanes' normalised values, 3 also their scaled values (latency 5 + stages)", 2, range=(0, 3),
+               metavar="N"),
     ),
     examples=(dict(), dict(scheme="nvfp4", lanes=4)),
     docs="docs/mx.md",
     model=_model,
-    latency=lambda o: 2,
+    latency=lambda o: quantize_latency(o["stages"]),
     latency_from="a block's last beat accepted on i to its first beat valid on o (the previous block gone)",
     streams=lambda o: {"i": ("data",), "o": ("codes", "scale", "last")},
     fuzz={"scheme": SCHEMES, "element": ("fp8_e4m3", "fp4_e2m1", "int8"), "src": SOURCES, "block_size": (16, 32),
