@@ -67,7 +67,10 @@ class BlockBuffer(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         nb, NB = self.beats, self.banks
-        m.submodules.mem = mem = Memory(shape=self.width, depth=nb * NB, init=[])
+        # ram_style: Yosys would map a shallow buffer to ECP5 distributed RAM; no_rw_check: a bank is never read
+        # and written in one cycle, so Yosys needs no read-during-write emulation (a write delayed, bypass registers)
+        m.submodules.mem = mem = Memory(shape=self.width, depth=nb * NB, init=[],
+                                        attrs={"ram_style": "block", "no_rw_check": 1})
         wp = mem.write_port()
         rp = mem.read_port(domain="sync")  # reads and writes never meet: a bank is read only once closed
         widx, ridx = Signal(range(nb), name="widx"), Signal(range(nb), name="ridx")

@@ -4,7 +4,7 @@ Both directions are the converter's pieces: the source family's unpack, a Normal
 to the raw form (the scale: exact, a power of two), then the destination family's round-and-pack.
 """
 
-from amaranth import Module, Signal, signed
+from amaranth import Cat, Module, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -30,6 +30,22 @@ def _normalized(m, fmt, bits, name):
     return norm.o, norm.shape
 
 
+def _sticky(m, raw, shape, dst):
+    """``raw`` (normalised) cut to the bits that can reach ``dst``'s rounding: its precision, a guard and a round
+    bit, then one sticky bit for everything below (the pack rounds exactly the same; fewer bits to register)."""
+    keep = (dst.bits if dst.kind == "int" else dst.frac_bits + 1) + 2
+    S = shape.sig_width
+    if not shape.normalized or S <= keep + 1:
+        return raw, shape
+    small = RawShape(sig_width=keep + 1, exp_min=shape.exp_min, exp_max=shape.exp_max, bias=shape.bias,
+                     fmt=shape.fmt)
+    cut = Signal(raw_layout(small), name="src_cut")
+    m.d.comb += [cut.sig.eq(Cat(raw.sig[:S - keep] != 0, raw.sig[S - keep:])), cut.exp.eq(raw.exp),
+                 cut.sign.eq(raw.sign), cut.is_zero.eq(raw.is_zero), cut.is_inf.eq(raw.is_inf),
+                 cut.is_nan.eq(raw.is_nan)]
+    return cut, small
+
+
 class ScaledConvert(wiring.Component):
     """``i`` (bits of ``src``) times ``2**(offset + shift)`` rounded into ``dst`` (bits on ``o``).
 
@@ -37,8 +53,9 @@ class ScaledConvert(wiring.Component):
     nearest, ties to even (``saturate`` as the converter's option). ``is_nan`` is 1 when the source is a NaN.
 
     A pipelined unit may set ``cuts`` (``rtl.pipeline.Cuts``) before elaboration: its points ``norm`` (after
-    the unpack and normaliser, ``offset`` registered beside) and ``scaled`` (after the offset is added, before
-    the round-and-pack) hold registers; ``o`` and ``is_nan`` are then that many cycles behind ``i``.
+    the unpack and normaliser) and ``scaled`` (after the offset is added, before the round-and-pack) hold
+    registers; ``o`` and ``is_nan`` are then that many cycles behind ``i``, and ``offset`` is read at the
+    ``norm`` point (the caller delays it by the ``norm`` register when there is one: one copy for all lanes).
 
     Ports
     -----
@@ -62,14 +79,15 @@ class ScaledConvert(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         raw, shape = _normalized(m, self.src, self.i, "src")
-        raw, offset = self.cuts.at(m, "norm", raw, self.offset)
+        raw, shape = _sticky(m, raw, shape, self.dst)
+        raw, = self.cuts.at(m, "norm", raw)
         lo, hi = self.offset_range
         scaled_shape = RawShape(sig_width=shape.sig_width, exp_min=shape.exp_min + lo + self.shift,
                                 exp_max=shape.exp_max + hi + self.shift, bias=shape.bias, fmt=shape.fmt)
         scaled = Signal(raw_layout(scaled_shape))
         m.d.comb += [scaled.sig.eq(raw.sig), scaled.sign.eq(raw.sign), scaled.is_zero.eq(raw.is_zero),
                      scaled.is_inf.eq(raw.is_inf), scaled.is_nan.eq(raw.is_nan),
-                     scaled.exp.eq(raw.exp + offset + self.shift)]
+                     scaled.exp.eq(raw.exp + self.offset + self.shift)]
         scaled, = self.cuts.at(m, "scaled", scaled)
         pack = pack_for(self.dst, scaled_shape, rounding="rne", saturate=self.saturate, flags=False)
         m.submodules.pack = pack

@@ -252,29 +252,31 @@ class MXQuantize(wiring.Component):
             rd = regs.stage("word", **rd)
         words = [word[k * self.src.width:(k + 1) * self.src.width] for k in range(L)]
         lane_cuts = Cuts(self.cuts - {"read"}, en=advance)
-        rd_in = rd
+        rd_in, rd_norm = rd, rd
         for name in LANE_POINTS:  # the lanes' own registers: the block's fields keep pace beside them
             if name in lane_cuts.points:
                 rd = regs.stage(name, **rd)
+            if name == "norm":
+                rd_norm = rd
         if self.nvfp4:
             codes = self._nvfp4_lanes(m, words, rd_in)
             for name in LANE_POINTS:
                 if name in lane_cuts.points:
                     codes = regs.regs(*((c, f"{name}_code{k}") for k, c in enumerate(codes)))
         else:
-            codes = self._mx_lanes(m, words, rd_in, rd, lane_cuts)
+            codes = self._mx_lanes(m, words, rd_norm, rd, lane_cuts)
         result = Signal(self.out_layout)
         m.d.comb += [result.codes.eq(Cat(*codes)), result.scale.eq(rd["scale"]), result.last.eq(rd["last"])]
         regs.load((self.o.payload, result), (self.o.valid, rd["valid"]))
         return m
 
-    def _mx_lanes(self, m, words, rd_in, rd_out, cuts):
-        """Element codes of ``words`` scaled by their block's E8M0 scale: ``rd_in`` the block's fields beside
-        the words, ``rd_out`` the same fields delayed by the lanes' ``cuts``."""
+    def _mx_lanes(self, m, words, rd_norm, rd_out, cuts):
+        """Element codes of ``words`` scaled by their block's E8M0 scale: ``rd_norm`` the block's fields at the
+        lanes' ``norm`` point (where they read the offset), ``rd_out`` at their output."""
         nan_block = rd_out["scale"] == E8M0_NAN
         shift = self.scheme.int_frac_bits
         offset = Signal(signed(9), name="offset")
-        m.d.comb += offset.eq(127 - rd_in["scale"])
+        m.d.comb += offset.eq(127 - rd_norm["scale"])
         codes = []
         for k in range(self.lanes):
             lane = ScaledConvert(self.src, self.elem, offset_range=(-127, 127), shift=shift, saturate=True)

@@ -9,6 +9,7 @@ from fmtforge import golden
 
 from ..formats import pack_for
 from ..formats.raw import RawShape, raw_layout
+from ..pipeline import NO_CUTS
 
 __all__ = ["RatioPack", "normalized_product"]
 
@@ -23,7 +24,13 @@ class RatioPack(wiring.Component):
     significands, in (1/2, 2), is computed by restoring division to ``bits`` + 1 quotient bits plus a sticky
     bit (the remainder is not zero): enough that the pack's round and sticky bits are those of the exact
     quotient whenever ``bits`` exceeds ``fmt``'s significand bits by 2.
+
+    A pipelined unit may set ``cuts`` (``rtl.pipeline.Cuts``) before elaboration: its points ``step{i}`` (after
+    quotient bit ``i``, ``bits`` down to 0) and ``quotient`` (before the round-and-pack) hold registers; ``o``
+    is then that many cycles behind the inputs.
     """
+
+    cuts = NO_CUTS
 
     def __init__(self, num_shape, den_width, den_range, fmt, *, rounding="rne", bits=None):
         self.num_shape, self.den_width, self.den_range = num_shape, den_width, den_range
@@ -44,24 +51,29 @@ class RatioPack(wiring.Component):
         n = Cat(Const(0, w - self.num_shape.sig_width), self.num.sig)  # both w bits, top bit set
         d = Cat(Const(0, w - self.den_width), self.den_sig)
         rem = Cat(Const(0, P), n)  # n * 2**P, below 2 * (d << P)
-        q = []
+        # what the pack needs besides the quotient, carried through the cuts with it
+        scale = Signal(self.q_shape.exp_shape, name="div_scale")
+        m.d.comb += scale.eq(self.num.exp - self.num_shape.bias - self.den_scale)
+        side = Cat(scale, self.num.sign, self.num.is_zero, self.num.is_inf, self.num.is_nan)
+        quo = Const(0, 0)
         for i in range(P, -1, -1):
             t = Signal(w + P + 1, name=f"div_t{i}")
             m.d.comb += t.eq(d << i)
             bit = Signal(name=f"div_q{i}")
             nxt = Signal(w + P + 1, name=f"div_r{i}")
             m.d.comb += [bit.eq(rem >= t), nxt.eq(Mux(bit, rem - t, rem))]
-            q.append(bit)
-            rem = nxt
-        quo = Cat(*reversed(q))  # P + 1 bits, >= 2**(P - 1): its top or next bit is set
+            quo = Cat(bit, quo)  # quotient bits so far, the newest lowest
+            rem, quo, d, side = self.cuts.at(m, f"step{i}", nxt, quo, d, side) if i else (nxt, quo, d, side)
+        # quo: P + 1 bits, >= 2**(P - 1): its top or next bit is set
         sig = Cat(rem != 0, quo)  # (2 * quo + sticky) * 2**(scale - P - 1)
+        sig, side = self.cuts.at(m, "quotient", sig, side)
+        scale = side[:len(scale)].as_signed()
+        sign, is_zero, is_inf, is_nan = (side[len(scale) + k] for k in range(4))
         raw = Signal(raw_layout(self.q_shape))
-        top = quo[P]
-        scale = Signal(self.q_shape.exp_shape)
-        m.d.comb += scale.eq(self.num.exp - self.num_shape.bias - self.den_scale)
+        top = sig[P + 1]
         m.d.comb += [
-            raw.sig.eq(Mux(top, sig, sig << 1)), raw.exp.eq(scale - ~top), raw.sign.eq(self.num.sign),
-            raw.is_zero.eq(self.num.is_zero), raw.is_inf.eq(self.num.is_inf), raw.is_nan.eq(self.num.is_nan),
+            raw.sig.eq(Mux(top, sig, sig << 1)), raw.exp.eq(scale - ~top), raw.sign.eq(sign),
+            raw.is_zero.eq(is_zero), raw.is_inf.eq(is_inf), raw.is_nan.eq(is_nan),
         ]
         pack = pack_for(self.fmt, self.q_shape, rounding=self.rounding, saturate=True, flags=False)
         m.submodules.pack = pack

@@ -68,6 +68,9 @@ PYSIM_CONFIGS = [
     dict(element="fp8_e5m2", src="bf16", block_size=32, lanes=32, scale_mode="ceil"),
     dict(element="int8", block_size=16, lanes=4, scale_mode="rceil"),
     dict(element="fp6_e2m3", block_size=32, lanes=8, scale_mode="even"),
+    # each stages value (docs/mx.md: the registers from the block RAM to the output)
+    dict(stages=0), dict(stages=1), dict(stages=3, element="fp4_e2m1", lanes=32),
+    dict(scheme="nvfp4", lanes=4, stages=0), dict(scheme="nvfp4", src="bf16", lanes=16, stages=3),
 ]
 FULL_CONFIGS = [dict(name=f"mx_full_{e}", blocks=4200, exhaustive=True, units=[
     (Q, dict(element=e, src=src, block_size=bs, lanes=lanes, scale_mode=mode))
@@ -274,6 +277,8 @@ def test_mx_quantize_pysim(options):
             ctx.set(unit.i.valid, int(offer))
             if offer:
                 ctx.set(unit.i.payload.as_value(), job.beats[k])
+                if unit.nvfp4:
+                    ctx.set(unit.tensor_scale, job.ts_of(k))
             ctx.set(unit.o.ready, int(rng.random() < 0.75))
             await ctx.delay(1e-9)
             took = ctx.get(unit.i.valid) and ctx.get(unit.i.ready)
