@@ -293,3 +293,54 @@ def test_mx_quantize_pysim(options):
     sim.run()
     bad = job.check(out, 0)
     assert not bad, f"{unit.name}: {len(bad)} problems (seed {seed()})\n" + "\n".join(bad[:6])
+
+
+#: mx-dequantize at each stages value (docs/mx.md: latency 1 + stages), in Amaranth's simulator
+DEQUANT_PYSIM = [dict(stages=0), dict(stages=1, element="fp6_e3m2", dst="bf16"), dict(stages=2, element="int8"),
+                 dict(scheme="nvfp4", lanes=2, stages=3), dict(scheme="nvfp4", dst="bf16", lanes=3, stages=1)]
+
+
+@pytest.mark.parametrize("options", DEQUANT_PYSIM, ids=lambda o: "-".join(map(str, o.values())))
+def test_mx_dequantize_pysim(options):
+    """Every code x every scale (a sample of the codes) and random beats, with random gaps and back-pressure;
+    then, nothing stalling, every result exactly 1 + stages cycles after its beat."""
+    from amaranth.sim import Simulator
+
+    unit, _ = build_unit(D, **options)
+    rng = np.random.default_rng([seed(), 37, DEQUANT_PYSIM.index(options)])
+    print(f"seed {seed()}")
+    job = DequantJob(unit, rng, 40, False)
+    n = len(job.beats)
+    out, t_in, t_out = [], [], []
+
+    async def bench(ctx):
+        k, cycle = 0, 0
+        while len(out) < n:
+            free = len(out) >= n // 2  # the second half: no gap, no back-pressure
+            offer = k < n and (free or rng.random() < 0.75)
+            ctx.set(unit.i.valid, int(offer))
+            if offer:
+                ctx.set(unit.i.payload.as_value(), job.beats[k])
+                if unit.scheme == "nvfp4":
+                    ctx.set(unit.tensor_scale, job.ts_of(k))
+            ctx.set(unit.o.ready, int(free or rng.random() < 0.75))
+            await ctx.delay(1e-9)
+            if ctx.get(unit.i.valid) and ctx.get(unit.i.ready):
+                t_in.append(cycle)
+                k += 1
+            if ctx.get(unit.o.valid) and ctx.get(unit.o.ready):
+                out.append(ctx.get(unit.o.payload).as_value().value)
+                t_out.append(cycle)
+            await ctx.tick()
+            cycle += 1
+
+    sim = Simulator(unit)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    bad = job.check(out, 0)
+    want = 1 + options["stages"]  # docs/mx.md, mx-dequantize: latency 1 + stages
+    lat = {b - a for a, b in zip(t_in[3 * n // 4:], t_out[3 * n // 4:])}
+    if lat != {want}:
+        bad.append(f"  latency {sorted(lat)} cycles with nothing stalling, expected {want} (docs/mx.md)")
+    assert not bad, f"{unit.name}: {len(bad)} problems (seed {seed()})\n" + "\n".join(bad[:6])
