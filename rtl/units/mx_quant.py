@@ -35,9 +35,16 @@ E4M3_NAN = 0x7F
 #: word (before the lanes), the lanes' normalised source value, the lanes' scaled value (before the round-and-pack)
 POINTS = ("read", "norm", "scaled")
 LANE_POINTS = POINTS[1:]
-#: Cycles from a block's last beat accepted to the first cycle its first word may be read (the beat's key
-#: register, the block-key register, the scale register)
-SCALE_WAIT = 3
+#: NVFP4's points: the read word, the lanes' normalised operands (element, S s), then the lanes' dividers
+#: (``RatioPack``'s points), chosen by the number of stages
+NVFP4_POINTS = ((), ("read",), ("read", "norm"), ("read", "norm", "step2"), ("read", "norm", "step3", "quotient"),
+                ("read", "norm", "step3", "step1", "quotient"))
+#: The NVFP4 block-scale divider's registers (amax / (6 s): quotient bits 6..0), fixed: after the operands'
+#: normalisation, after quotient bits 5, 3 and 1, before the round-and-pack
+SCALE_POINTS = ("step5", "step3", "step1", "quotient")
+#: Cycles from a block's last beat accepted to the first cycle its first word may be read: the beat's key
+#: register, the block-key register, the scale register (NVFP4: and the divider's five registers)
+SCALE_WAIT = {"mx": 3, "nvfp4": 3 + 1 + len(SCALE_POINTS)}
 
 
 def select(values, index):
@@ -71,10 +78,15 @@ def mx_quantize_name(src, element, block_size, lanes, scale_mode, scheme="mx", s
     return f"mx_quantize_{src}_to_{element}_k{block_size}_l{lanes}_{scale_mode}{tail}"
 
 
-def quantize_latency(stages):
+def default_stages(scheme):
+    return 5 if scheme == "nvfp4" else 2
+
+
+def quantize_latency(scheme, stages):
     """Cycles from a block's last beat accepted to its first output beat (nothing else held, nothing stalling):
-    the scale's wait, the block RAM's read, ``stages`` registers, the output register."""
-    return SCALE_WAIT + 1 + stages + 1
+    the scale's wait, the block RAM's read, ``stages`` registers (None: the scheme's default), the output
+    register."""
+    return SCALE_WAIT[scheme] + 1 + (default_stages(scheme) if stages is None else stages) + 1
 
 
 def resolve(scheme, element, block_size, scale_mode, scale_rounding):
@@ -132,8 +144,17 @@ class MXQuantize(wiring.Component):
 
     def _setup(self, *, scheme, element, src, block_size, lanes, scale_mode, scale_rounding, stages):
         element, block_size, rule = resolve(scheme, element, block_size, scale_mode, scale_rounding)
-        self.stages = check_int("stages", stages, 0, len(POINTS))
-        self.cuts = frozenset(POINTS[:stages])
+        if stages is None:
+            stages = default_stages(scheme)
+        if scheme == "nvfp4":
+            self.stages = check_int("stages", stages, 0, len(NVFP4_POINTS) - 1)
+            self.cuts = frozenset(NVFP4_POINTS[stages])
+        else:
+            if stages > len(POINTS):
+                raise ValueError(f"stages must be an integer in 0..{len(POINTS)} with scheme mx (nvfp4: 0..5), "
+                                 f"not {stages}")
+            self.stages = check_int("stages", stages, 0, len(POINTS))
+            self.cuts = frozenset(POINTS[:stages])
         self.nvfp4 = scheme == "nvfp4"
         self.scheme_name = scheme
         self.scheme = MX(element=element, block_size=check_block_size(block_size))
@@ -143,7 +164,7 @@ class MXQuantize(wiring.Component):
         self.element, self.block_size = element, block_size
         self.elem = self.scheme.elem
         self.beats = block_size // lanes
-        self.banks = banks_for(self.beats, SCALE_WAIT)
+        self.banks = banks_for(self.beats, SCALE_WAIT[scheme])
         self.in_layout = data.StructLayout({"data": data.ArrayLayout(self.src.width, lanes)})
         self.out_layout = data.StructLayout({"codes": data.ArrayLayout(self.elem.width, lanes), "scale": 8,
                                              "last": 1})
@@ -227,7 +248,8 @@ class MXQuantize(wiring.Component):
             ts_q = [Signal(31, name=f"tensor_scale{b}") for b in range(self.banks)]
             ts_k = Pipeline(m).reg(self.tensor_scale[:31], "beat_ts")
             blk_ts = Pipeline(m).reg(ts_k, "block_ts")
-            new_scale = self._nvfp4_scale(m, blk_key, Cat(blk_ts, Const(0, 1)))
+            new_scale, (blk_valid, blk_bank, blk_ts) = self._nvfp4_scale(
+                m, blk_key, Cat(blk_ts, Const(0, 1)), (blk_valid, blk_bank, blk_ts))
         else:
             new_scale = self._scale(m, blk_key)
         with m.If(blk_valid):
@@ -252,18 +274,15 @@ class MXQuantize(wiring.Component):
             rd = regs.stage("word", **rd)
         words = [word[k * self.src.width:(k + 1) * self.src.width] for k in range(L)]
         lane_cuts = Cuts(self.cuts - {"read"}, en=advance)
-        rd_in, rd_norm = rd, rd
-        for name in LANE_POINTS:  # the lanes' own registers: the block's fields keep pace beside them
-            if name in lane_cuts.points:
-                rd = regs.stage(name, **rd)
-            if name == "norm":
-                rd_norm = rd
         if self.nvfp4:
-            codes = self._nvfp4_lanes(m, words, rd_in)
-            for name in LANE_POINTS:
-                if name in lane_cuts.points:
-                    codes = regs.regs(*((c, f"{name}_code{k}") for k, c in enumerate(codes)))
+            codes, rd = self._nvfp4_lanes(m, words, rd, regs, lane_cuts)
         else:
+            rd_norm = rd
+            for name in LANE_POINTS:  # the lanes' own registers: the block's fields keep pace beside them
+                if name in lane_cuts.points:
+                    rd = regs.stage(name, **rd)
+                if name == "norm":
+                    rd_norm = rd
             codes = self._mx_lanes(m, words, rd_norm, rd, lane_cuts)
         result = Signal(self.out_layout)
         m.d.comb += [result.codes.eq(Cat(*codes)), result.scale.eq(rd["scale"]), result.last.eq(rd["last"])]
@@ -295,22 +314,36 @@ class MXQuantize(wiring.Component):
         t, shape = _normalized(m, golden.lookup("fp32"), ts, name)
         return t, t.exp - shape.bias, shape
 
-    def _nvfp4_scale(self, m, amax_bits, tensor_scale):
-        """UE4M3 code of amax / (6 s), rounded by scale_rounding and saturated; 0x7F for a NaN block."""
+    def _nvfp4_scale(self, m, amax_bits, tensor_scale, side):
+        """UE4M3 code of amax / (6 s), rounded by scale_rounding and saturated; 0x7F for a NaN block. Pipelined
+        (registers every cycle: the input side never stalls): the operands, then :data:`SCALE_POINTS`;
+        returns the code and ``side`` delayed alongside."""
         amax, a_shape = _normalized(m, self.src, Cat(amax_bits, Const(0, 1)), "amax")
         t, ts, t_shape = self._den(m, tensor_scale, "ts_in")
         d3 = Signal(26, name="six_s")
         m.d.comb += d3.eq(t.sig * 3)  # 6 s = 3 t_sig * 2**(ts - 22)
         lo, hi = t_shape.exp_min - t_shape.bias + 2, t_shape.exp_max - t_shape.bias + 3
         div = RatioPack(a_shape, 26, (lo, hi), "fp8_e4m3", rounding=self.scale_mode)
+        div.cuts = Cuts(SCALE_POINTS)
         m.submodules.block_scale = div
-        m.d.comb += [div.num.eq(amax), div.den_sig.eq(Mux(d3[25], d3, d3 << 1)), div.den_scale.eq(ts + 2 + d3[25])]
+        regs = Pipeline(m)
+        side = regs.regs(*((v, f"scale_op_side{k}") for k, v in enumerate(side)))
+        den_scale = Signal(div.den_scale.shape(), name="den_scale")
+        m.d.comb += den_scale.eq(ts + 2 + d3[25])
+        amax, den_sig, den_scale = regs.regs((amax, "scale_op_amax"), (Mux(d3[25], d3, d3 << 1), "scale_op_den"),
+                                             (den_scale, "scale_op_den_scale"))
+        m.d.comb += [div.num.eq(amax), div.den_sig.eq(den_sig), div.den_scale.eq(den_scale)]
+        nan = amax.is_nan | amax.is_inf
+        for k in range(len(SCALE_POINTS)):  # beside the divider's registers
+            side = regs.regs(*((v, f"scale_q{k}_side{j}") for j, v in enumerate(side)))
+            nan = regs.reg(nan, f"scale_q{k}_nan")
         code = Signal(8, name="scale_new")
-        m.d.comb += code.eq(Mux(amax.is_nan | amax.is_inf, E4M3_NAN, div.o))
-        return code
+        m.d.comb += code.eq(Mux(nan, E4M3_NAN, div.o))
+        return code, side
 
-    def _nvfp4_lanes(self, m, words, rd):
-        """Each element / (S s), rounded to E2M1 (ties to even, clamped to 6); +-0 when S is 0."""
+    def _nvfp4_lanes(self, m, words, rd, regs, cuts):
+        """Each element / (S s), rounded to E2M1 (ties to even, clamped to 6); +-0 when S is 0. ``rd``: the
+        block's fields beside ``words``; returns the codes and ``rd`` delayed by the lanes' ``cuts``."""
         scale, ts = rd["scale"], Cat(rd["ts"], Const(0, 1))
         e4m3 = golden.lookup("fp8_e4m3")
         sb, sb_shape = _normalized(m, e4m3, scale, "scale")
@@ -318,16 +351,28 @@ class MXQuantize(wiring.Component):
         d_sig, d_scale = normalized_product(m, sb.sig, sb.exp - sb_shape.bias, t.sig, t_scale, "d")
         lo = sb_shape.exp_min - sb_shape.bias + t_shape.exp_min - t_shape.bias
         hi = sb_shape.exp_max - sb_shape.bias + t_shape.exp_max - t_shape.bias + 1
-        nan_block = scale == E4M3_NAN
+        s_zero = sb.is_zero
+        xs = [_normalized(m, self.src, words[k], f"x{k}") for k in range(self.lanes)]
+        if "norm" in cuts.points:  # the operands, registered: each lane's element, the block's S s once
+            rd = regs.stage("norm", **rd)
+            d_sig, d_scale, s_zero = regs.regs((d_sig, "norm_d_sig"), (d_scale, "norm_d_scale"),
+                                               (s_zero, "norm_s_zero"))
+            xs = [(regs.reg(x, f"norm_x{k}"), shape) for k, (x, shape) in enumerate(xs)]
+        div_cuts = Cuts(cuts.points - {"norm"}, en=cuts.en)
+        signs = [x.sign for x, _ in xs]
         codes = []
-        for k in range(self.lanes):
-            x, x_shape = _normalized(m, self.src, words[k], f"x{k}")
+        for k, (x, x_shape) in enumerate(xs):
             div = RatioPack(x_shape, len(d_sig), (lo, hi), "fp4_e2m1", rounding="rne")
+            div.cuts = div_cuts
             m.submodules[f"lane{k}"] = div
             m.d.comb += [div.num.eq(x), div.den_sig.eq(d_sig), div.den_scale.eq(d_scale)]
-            code = Mux(sb.is_zero, x.sign << 3, div.o)
-            codes.append(Mux(nan_block, 0, code))
-        return codes
+            codes.append(div.o)
+        for j in range(len(div_cuts.points)):  # beside the dividers' registers
+            rd = regs.stage(f"div{j}", **rd)
+            s_zero = regs.reg(s_zero, f"div{j}_s_zero")
+            signs = [regs.reg(sg, f"div{j}_sign{k}") for k, sg in enumerate(signs)]
+        nan_block = rd["scale"] == E4M3_NAN
+        return [Mux(nan_block, 0, Mux(s_zero, sg << 3, c)) for sg, c in zip(signs, codes)], rd
 
 
 def _model(options, bits, tensor_scale=None):
@@ -370,14 +415,14 @@ register(Unit(
                metavar="M"),
         Option("scale_rounding", "choice", "nvfp4 block-scale rounding to E4M3 (default rne)", None,
                choices=NVFP4_SCALE_ROUNDING, metavar="R"),
-        Option("stages", "int", "registers on the way from the block RAM to the output: 1 the read word, 2 also "
-               "the lanes' normalised values, 3 also their scaled values (latency 5 + stages)", 2, range=(0, 3),
-               metavar="N"),
+        Option("stages", "int", "registers from the block RAM to the output (default mx 2, nvfp4 5); mx: 1 the "
+               "read word, 2 also the lanes' normalised values, 3 also their scaled values (latency 5 + stages); "
+               "nvfp4 0..5 (latency 10 + stages)", None, range=(0, 5), metavar="N"),
     ),
     examples=(dict(), dict(scheme="nvfp4", lanes=4)),
     docs="docs/mx.md",
     model=_model,
-    latency=lambda o: quantize_latency(o["stages"]),
+    latency=lambda o: quantize_latency(o["scheme"], o["stages"]),
     latency_from="a block's last beat accepted on i to its first beat valid on o (the previous block gone)",
     streams=lambda o: {"i": ("data",), "o": ("codes", "scale", "last")},
     fuzz={"scheme": SCHEMES, "element": ("fp8_e4m3", "fp4_e2m1", "int8"), "src": SOURCES, "block_size": (16, 32),

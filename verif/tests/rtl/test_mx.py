@@ -70,7 +70,9 @@ PYSIM_CONFIGS = [
     dict(element="fp6_e2m3", block_size=32, lanes=8, scale_mode="even"),
     # each stages value (docs/mx.md: the registers from the block RAM to the output)
     dict(stages=0), dict(stages=1), dict(stages=3, element="fp4_e2m1", lanes=32),
-    dict(scheme="nvfp4", lanes=4, stages=0), dict(scheme="nvfp4", src="bf16", lanes=16, stages=3),
+    dict(scheme="nvfp4", lanes=4, stages=0), dict(scheme="nvfp4", lanes=8, stages=1),
+    dict(scheme="nvfp4", src="bf16", lanes=2, stages=2), dict(scheme="nvfp4", src="bf16", lanes=16, stages=3),
+    dict(scheme="nvfp4", lanes=1, stages=4, scale_rounding="rup"), dict(scheme="nvfp4", lanes=4),
 ]
 FULL_CONFIGS = [dict(name=f"mx_full_{e}", blocks=4200, exhaustive=True, units=[
     (Q, dict(element=e, src=src, block_size=bs, lanes=lanes, scale_mode=mode))
