@@ -4,7 +4,8 @@ Both directions are the converter's pieces: the source family's unpack, a Normal
 to the raw form (the scale: exact, a power of two), then the destination family's round-and-pack.
 """
 
-from amaranth import Cat, Module, Signal, signed
+import numpy as np
+from amaranth import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -81,6 +82,9 @@ class ScaledConvert(wiring.Component):
         raw, shape = _normalized(m, self.src, self.i, "src")
         raw, shape = _sticky(m, raw, shape, self.dst)
         raw, = self.cuts.at(m, "norm", raw)
+        if self._element(shape):
+            self._element_pack(m, raw, shape)
+            return m
         lo, hi = self.offset_range
         scaled_shape = RawShape(sig_width=shape.sig_width, exp_min=shape.exp_min + lo + self.shift,
                                 exp_max=shape.exp_max + hi + self.shift, bias=shape.bias, fmt=shape.fmt)
@@ -95,3 +99,43 @@ class ScaledConvert(wiring.Component):
         return m
 
 
+
+    def _element(self, shape):
+        """Whether the short path of :meth:`_element_pack` applies: a saturating float destination of a few
+        bits (the MX elements) from a normalised value with a guard and a sticky bit to spare."""
+        d = self.dst
+        return (self.saturate and d.kind == "float" and d.subnormals and d.width <= 8 and shape.normalized
+                and shape.sig_width >= d.frac_bits + 3)
+
+    def _element_pack(self, m, raw, shape):
+        """The round-and-pack of an MX quantizer's lane, short enough to pipeline: A = the scaled exponent above
+        the element's smallest normal's; a shift only for the element's subnormals (at most f + 2 places), the
+        increment by ties to even on the encoding {A + 1, fraction} (a carry moves to the next binade), then
+        saturation at the largest finite code. NaN and inf sources are not handled: the quantizer's NaN block
+        replaces their codes. ``cuts``' point ``scaled`` sits after the exponent arithmetic."""
+        dst = self.dst
+        f, p, K = dst.frac_bits, dst.frac_bits + 1, shape.sig_width
+        R = K - p  # bits below the result's last one, for a normal result: guard, then sticky bits
+        codes = np.arange(1 << (dst.width - 1))
+        maxmag = int(codes[np.isfinite(dst.decode(codes))].max())
+        span = (maxmag >> f) - 1  # the largest A of a normal value
+        a = Signal(signed(max(len(raw.exp), len(self.offset)) + 3), name="elem_a")
+        m.d.comb += a.eq(raw.exp + self.offset + (self.shift - shape.bias - dst.emin))
+        neg, big = Signal(name="elem_sub"), Signal(name="elem_big")
+        m.d.comb += [neg.eq(a < 0), big.eq(a > span)]
+        d = Signal(range(p + 2), name="elem_shift")
+        m.d.comb += d.eq(Mux(neg, Mux(a < -(p + 1), p + 1, -a), 0))
+        field = Signal(range(span + 1), name="elem_field")
+        m.d.comb += field.eq(Mux(neg | big, 0, a))
+        sig, d, field, big, sign, zero = self.cuts.at(m, "scaled", raw.sig, d, field, big, raw.sign, raw.is_zero)
+        t = Signal(K, name="elem_t")
+        lost = Signal(name="elem_lost")
+        m.d.comb += [t.eq(sig >> d), lost.eq((sig & ~(Const((1 << K) - 1, K) << d)[:K]) != 0)]
+        mant, guard = t[R:], t[R - 1]
+        sticky = lost | (t[:R - 1] != 0) if R > 1 else lost
+        inc = guard & (sticky | mant[0])
+        mag = Signal(len(field) + f + 2, name="elem_mag")
+        m.d.comb += mag.eq((field << f) + mant + inc)
+        out = Signal(dst.width - 1, name="elem_out")
+        m.d.comb += out.eq(Mux(zero, 0, Mux(big | (mag > maxmag), maxmag, mag)))
+        m.d.comb += [self.o.eq(Cat(out, sign)), self.is_nan.eq(0)]

@@ -31,10 +31,12 @@ BLOCK_SIZES = (16, 32, 64)
 SCHEMES = ("mx", "nvfp4")
 E8M0_NAN = 0xFF
 E4M3_NAN = 0x7F
-#: The register points of the path from the block RAM's read to the output register, in path order: the read
-#: word (before the lanes), the lanes' normalised source value, the lanes' scaled value (before the round-and-pack)
+#: The register points of the path from the block RAM's read (a register already) to the output register, in
+#: path order: the read word again (before the lanes), the lanes' normalised source value, the lanes' scaled
+#: exponent (before the rounding); MX_POINTS[stages] are the ones used
 POINTS = ("read", "norm", "scaled")
 LANE_POINTS = POINTS[1:]
+MX_POINTS = ((), ("scaled",), ("norm", "scaled"), ("read", "norm", "scaled"))
 #: NVFP4's points: the read word, the lanes' normalised operands (element, S s), then the lanes' dividers
 #: (``RatioPack``'s points), chosen by the number of stages
 NVFP4_POINTS = ((), ("read",), ("read", "norm"), ("read", "norm", "step2"), ("read", "norm", "step3", "quotient"),
@@ -150,11 +152,11 @@ class MXQuantize(wiring.Component):
             self.stages = check_int("stages", stages, 0, len(NVFP4_POINTS) - 1)
             self.cuts = frozenset(NVFP4_POINTS[stages])
         else:
-            if stages > len(POINTS):
-                raise ValueError(f"stages must be an integer in 0..{len(POINTS)} with scheme mx (nvfp4: 0..5), "
-                                 f"not {stages}")
-            self.stages = check_int("stages", stages, 0, len(POINTS))
-            self.cuts = frozenset(POINTS[:stages])
+            if stages >= len(MX_POINTS):
+                raise ValueError(f"stages must be an integer in 0..{len(MX_POINTS) - 1} with scheme mx (nvfp4: "
+                                 f"0..5), not {stages}")
+            self.stages = check_int("stages", stages, 0, len(MX_POINTS) - 1)
+            self.cuts = frozenset(MX_POINTS[stages])
         self.nvfp4 = scheme == "nvfp4"
         self.scheme_name = scheme
         self.scheme = MX(element=element, block_size=check_block_size(block_size))
@@ -416,8 +418,8 @@ register(Unit(
         Option("scale_rounding", "choice", "nvfp4 block-scale rounding to E4M3 (default rne)", None,
                choices=NVFP4_SCALE_ROUNDING, metavar="R"),
         Option("stages", "int", "registers from the block RAM to the output (default mx 2, nvfp4 5); mx: 1 the "
-               "read word, 2 also the lanes' normalised values, 3 also their scaled values (latency 5 + stages); "
-               "nvfp4 0..5 (latency 10 + stages)", None, range=(0, 5), metavar="N"),
+               "lanes' scaled exponents, 2 also their normalised values, 3 also the read word (latency 5 + "
+               "stages); nvfp4 0..5 (latency 10 + stages)", None, range=(0, 5), metavar="N"),
     ),
     examples=(dict(), dict(scheme="nvfp4", lanes=4)),
     docs="docs/mx.md",

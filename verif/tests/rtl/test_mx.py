@@ -12,8 +12,9 @@ by its own coroutines. Per unit:
 - dequantizers: every element code with every 8-bit scale (E8M0 0x00..0xFF with 0xFF the NaN scale; for
   NVFP4 every E4M3 pattern), then random beats;
 - first a run with no idle cycle and no back-pressure: one beat accepted every cycle, and every block's
-  first output beat exactly 2 cycles after its last input beat (dequantize: each beat 1 cycle after it; the
-  latencies docs/mx.md states, DOC_LATENCY); then random valid gaps (junk on the payload while not valid) and random back-pressure.
+  first output beat exactly 5 + stages cycles after its last input beat (NVFP4 10 + stages; dequantize: each
+  beat 1 + stages cycles after it; the latencies docs/mx.md states, doc_latency); then random valid gaps (junk
+  on the payload while not valid) and random back-pressure.
 
 CONFIGS is what make test runs on both simulators (one small harness: its simulation build is most of the
 cost): the default quantizer, NVFP4 from bf16 with the rup block-scale rounding, a few dozen blocks each,
@@ -40,9 +41,17 @@ from fmtforge.verif.support.benches.stream import Ports, run_beats
 from fmtforge.verif.support.vectors.patterns import seed
 from fmtforge.verif.tests.conftest import FULL
 
-#: docs/mx.md's latencies, written from the page: quantize 2 cycles from a block's last beat to its first output
-#: beat, dequantize 1 cycle per beat
-DOC_LATENCY = {"mx-quantize": 2, "mx-dequantize": 1}
+
+
+def doc_latency(kind, options):
+    """docs/mx.md's latencies, written from the page: quantize 5 + stages (MX, default stages 2) or 10 + stages
+    (NVFP4, default 5) cycles from a block's last beat to its first output beat; dequantize 1 + stages
+    (default 3) per beat."""
+    stages = options.get("stages")
+    if kind == Q:
+        nvfp4 = options.get("scheme") == "nvfp4"
+        return (10 if nvfp4 else 5) + ((5 if nvfp4 else 2) if stages is None else stages)
+    return 1 + (3 if stages is None else stages)
 
 try:
     import cocotb
@@ -226,7 +235,7 @@ if cocotb is not None:
                     firsts = t_out[::job.nb]
                     lasts = t_in[job.nb - 1::job.nb]
                     lat = {b - a for a, b in zip(lasts, firsts)}
-                    want = DOC_LATENCY[c["units"][k][0]]
+                    want = doc_latency(*c["units"][k])
                     if lat != {want}:
                         bad.append(f"  latency {sorted(lat)} cycles, expected {want} (docs/mx.md)")
                 if bad:
