@@ -34,6 +34,8 @@ class BlockBuffer(wiring.Component):
     width : int -- bits per word
     beats : int, a power of two -- words per block
     banks : int, a power of two >= 2 -- blocks held (written, waiting or being read)
+    side_width : int -- bits of side data per block (its scale), 0 for none: a second small memory, written
+        with ``done`` and read with the block's every word
 
     Ports
     -----
@@ -43,6 +45,7 @@ class BlockBuffer(wiring.Component):
     w_first, w_close : Out(1) -- the word at the write position is its block's first / last
     w_bank : Out(range(banks)) -- the bank being written
     done : In(1) -- the oldest closed block not yet marked ready is ready to be read
+    s_data : In(side_width) -- that block's side data, stored with ``done``
     r_en : In(1) -- the reader's pipeline advances: issue a read if a ready block is held; ``r_data`` holds
         while ``r_en`` is low
     r_issue : Out(1) -- a word is read this cycle (``r_en`` and a ready block); its data is on ``r_data`` the
@@ -50,18 +53,21 @@ class BlockBuffer(wiring.Component):
     r_bank : Out(range(banks)), r_last : Out(1) -- the bank read and whether the word read is its block's last
         (valid with ``r_issue``)
     r_data : Out(width)
+    r_side : Out(side_width) -- the side data of the block read, beside ``r_data``
     """
 
-    def __init__(self, *, width, beats, banks):
+    def __init__(self, *, width, beats, banks, side_width=0):
         self.width = check_int("width", width, 1, 4096)
         self.beats = check_int("beats", beats, 1, 4096)
         self.banks = check_int("banks", banks, 2, 64)
+        self.side_width = check_int("side_width", side_width, 0, 1024)
         if beats & (beats - 1) or banks & (banks - 1):
             raise ValueError(f"beats and banks must be powers of two, not {beats} and {banks}")
         super().__init__({
             "w_data": In(width), "w_en": In(1), "w_ready": Out(1), "w_first": Out(1), "w_close": Out(1),
             "w_bank": Out(range(banks)), "done": In(1), "r_en": In(1), "r_issue": Out(1),
             "r_bank": Out(range(banks)), "r_last": Out(1), "r_data": Out(width),
+            "s_data": In(side_width), "r_side": Out(side_width),
         })
 
     def elaborate(self, platform):
@@ -95,4 +101,10 @@ class BlockBuffer(wiring.Component):
             with m.If(drain):
                 m.d.sync += [ridx.eq(0), rbank.eq(rbank + 1)]
         m.d.sync += [used.eq(used + close - drain), avail.eq(avail + self.done - drain)]
+        if self.side_width:  # blocks are marked done in order: the next one's bank is rbank + avail
+            m.submodules.side = side = Memory(shape=self.side_width, depth=NB, init=[],
+                                              attrs={"ram_style": "block", "no_rw_check": 1})
+            swp, srp = side.write_port(), side.read_port(domain="sync")
+            m.d.comb += [swp.addr.eq((rbank + avail)[:len(rbank)]), swp.data.eq(self.s_data), swp.en.eq(self.done),
+                         srp.addr.eq(rbank), srp.en.eq(self.r_en), self.r_side.eq(srp.data)]
         return m

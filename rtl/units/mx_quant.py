@@ -36,7 +36,7 @@ E4M3_NAN = 0x7F
 #: exponent (before the rounding); MX_POINTS[stages] are the ones used
 POINTS = ("read", "norm", "scaled")
 LANE_POINTS = POINTS[1:]
-MX_POINTS = ((), ("scaled",), ("norm", "scaled"), ("read", "norm", "scaled"))
+MX_POINTS = ((), ("read",), ("read", "scaled"), ("read", "norm", "scaled"))
 #: NVFP4's points: the read word, the lanes' normalised operands (element, S s), then the lanes' dividers
 #: (``RatioPack``'s points), chosen by the number of stages
 NVFP4_POINTS = ((), ("read",), ("read", "norm"), ("read", "norm", "step2"), ("read", "norm", "step3", "quotient"),
@@ -47,15 +47,6 @@ SCALE_POINTS = ("step5", "step3", "step1", "quotient")
 #: Cycles from a block's last beat accepted to the first cycle its first word may be read: the beat's key
 #: register, the block-key register, the scale register (NVFP4: and the divider's five registers)
 SCALE_WAIT = {"mx": 3, "nvfp4": 3 + 1 + len(SCALE_POINTS)}
-
-
-def select(values, index):
-    """``values[index]`` as a binary tree of 2-way multiplexers on the bits of ``index`` (len(values) a power
-    of two): plain ``?:`` in the Verilog, which every simulator reads."""
-    for bit in range(len(index)):
-        values = [Mux(index[bit], values[k + 1], values[k]) for k in range(0, len(values), 2)]
-    assert len(values) == 1
-    return values[0]
 
 
 def check_lanes(lanes, block_size):
@@ -81,7 +72,7 @@ def mx_quantize_name(src, element, block_size, lanes, scale_mode, scheme="mx", s
 
 
 def default_stages(scheme):
-    return 5 if scheme == "nvfp4" else 2
+    return 5 if scheme == "nvfp4" else 3
 
 
 def quantize_latency(scheme, stages):
@@ -226,7 +217,8 @@ class MXQuantize(wiring.Component):
         m = Module()
         L, nb = self.lanes, self.beats
         W = self.src.width * L
-        m.submodules.buffer = buf = BlockBuffer(width=W, beats=nb, banks=self.banks)
+        side = 8 + (31 if self.nvfp4 else 0)  # the scale (NVFP4: and the tensor scale's magnitude)
+        m.submodules.buffer = buf = BlockBuffer(width=W, beats=nb, banks=self.banks, side_width=side)
         KW = self.src.width - 1 if self.nvfp4 else 9
 
         # input side: write the beat into block RAM; its lanes' max key, registered, folds into the block's
@@ -234,42 +226,32 @@ class MXQuantize(wiring.Component):
         m.d.comb += [accept.eq(self.i.valid & buf.w_ready), self.i.ready.eq(buf.w_ready),
                      buf.w_data.eq(self.i.payload.data), buf.w_en.eq(accept)]
         beat = max_tree(m, [self._key(m, self.i.payload.data[k], k) for k in range(L)], "tree")
-        k_key, k_valid, k_first, k_close, k_bank = Pipeline(m).regs(
-            (beat, "beat_key"), (accept, "beat_valid"), (buf.w_first, "beat_first"), (buf.w_close, "beat_close"),
-            (buf.w_bank, "beat_bank"))
+        k_key, k_valid, k_first, k_close = Pipeline(m).regs(
+            (beat, "beat_key"), (accept, "beat_valid"), (buf.w_first, "beat_first"), (buf.w_close, "beat_close"))
         acc = Signal(KW, name="acc_key")
         total = Signal(KW, name="block_key_new")
         m.d.comb += total.eq(Mux(k_first | (acc < k_key), k_key, acc))
         with m.If(k_valid):
             m.d.sync += acc.eq(total)
-        blk_valid, blk_key, blk_bank = Pipeline(m).regs((k_valid & k_close, "block_valid"), (total, "block_key"),
-                                                        (k_bank, "block_bank"))
-        # the block's scale, stored by bank; the buffer may then read the block
-        scale_q = [Signal(8, name=f"scale{b}") for b in range(self.banks)]
+        blk_valid, blk_key = Pipeline(m).regs((k_valid & k_close, "block_valid"), (total, "block_key"))
+        # the block's scale, stored beside it in the buffer's side memory; the buffer may then read the block
         if self.nvfp4:  # the tensor scale's magnitude travels with the block (its sign bit is ignored: s > 0)
-            ts_q = [Signal(31, name=f"tensor_scale{b}") for b in range(self.banks)]
             ts_k = Pipeline(m).reg(self.tensor_scale[:31], "beat_ts")
             blk_ts = Pipeline(m).reg(ts_k, "block_ts")
-            new_scale, (blk_valid, blk_bank, blk_ts) = self._nvfp4_scale(
-                m, blk_key, Cat(blk_ts, Const(0, 1)), (blk_valid, blk_bank, blk_ts))
+            new_scale, (blk_valid, blk_ts) = self._nvfp4_scale(
+                m, blk_key, Cat(blk_ts, Const(0, 1)), (blk_valid, blk_ts))
         else:
             new_scale = self._scale(m, blk_key)
-        with m.If(blk_valid):
-            for b in range(self.banks):
-                with m.If(blk_bank == b):
-                    m.d.sync += scale_q[b].eq(new_scale)
-                    if self.nvfp4:
-                        m.d.sync += ts_q[b].eq(blk_ts)
-        m.d.comb += buf.done.eq(blk_valid)
+        m.d.comb += [buf.done.eq(blk_valid), buf.s_data.eq(Cat(new_scale, blk_ts) if self.nvfp4 else new_scale)]
 
         # output side: a stall-all pipeline from the buffer's read to the output register
         advance = Signal(name="advance")
         m.d.comb += [advance.eq(~self.o.valid | self.o.ready), buf.r_en.eq(advance)]
         regs = Pipeline(m, advance)
-        rd = dict(valid=buf.r_issue, last=buf.r_last, scale=select(scale_q, buf.r_bank))
+        rd = regs.stage("rd", valid=buf.r_issue, last=buf.r_last)  # beside the word read on the same edge
+        rd["scale"] = buf.r_side[:8]
         if self.nvfp4:
-            rd["ts"] = select(ts_q, buf.r_bank)
-        rd = regs.stage("rd", **rd)  # beside the word the block RAM reads on the same edge
+            rd["ts"] = buf.r_side[8:]
         word = buf.r_data
         if "read" in self.cuts:
             word = regs.reg(word, "word_q")
@@ -417,8 +399,8 @@ register(Unit(
                metavar="M"),
         Option("scale_rounding", "choice", "nvfp4 block-scale rounding to E4M3 (default rne)", None,
                choices=NVFP4_SCALE_ROUNDING, metavar="R"),
-        Option("stages", "int", "registers from the block RAM to the output (default mx 2, nvfp4 5); mx: 1 the "
-               "lanes' scaled exponents, 2 also their normalised values, 3 also the read word (latency 5 + "
+        Option("stages", "int", "registers from the block RAM to the output (default mx 3, nvfp4 5); mx: 1 the "
+               "read word, 2 also the lanes' scaled exponents, 3 also their normalised values (latency 5 + "
                "stages); nvfp4 0..5 (latency 10 + stages)", None, range=(0, 5), metavar="N"),
     ),
     examples=(dict(), dict(scheme="nvfp4", lanes=4)),
