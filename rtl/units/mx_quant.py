@@ -384,7 +384,7 @@ LANES_OPTION = Option("lanes", "int", "elements per beat", 4, range=(1, 64), met
 
 register(Unit(
     name="mx-quantize",
-    summary="fp32/bf16 stream -> OCP MX blocks (E8M0 scale + elements) or NVFP4, double-buffered, L per beat",
+    summary="fp32/bf16 stream -> OCP MX blocks (E8M0 scale + elements) or NVFP4, buffered in block RAM, L per beat",
     description="Blocks of 16, 32 or 64 fp32 or bf16 elements -> a shared scale and element codes, bit for bit "
                 "golden.block.MX.quantize (scale rule: the spec's floor, or torchao's ceil, even, rceil) or "
                 "golden.block.NVFP4.quantize.",

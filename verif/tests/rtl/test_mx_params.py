@@ -11,12 +11,13 @@ from fmtforge.rtl.units.registry import build_unit
 
 
 @pytest.mark.parametrize("kind, options, name", [
-    ("mx-quantize", {}, "mx_quantize_fp32_to_fp8_e4m3_k32_l4_floor"),
-    ("mx-quantize", dict(element="int8", src="bf16", block_size=64, lanes=64, scale_mode="even"),
+    ("mx-quantize", {}, "mx_quantize_fp32_to_fp8_e4m3_k32_l4_floor_s3"),
+    ("mx-quantize", dict(element="int8", src="bf16", block_size=64, lanes=64, scale_mode="even", stages=0),
      "mx_quantize_bf16_to_int8_k64_l64_even"),
-    ("mx-quantize", dict(scheme="nvfp4", lanes=16, scale_rounding="rup"), "mx_quantize_fp32_to_nvfp4_l16_rup"),
-    ("mx-dequantize", {}, "mx_dequantize_mx_fp8_e4m3_to_fp32_l4"),
-    ("mx-dequantize", dict(scheme="nvfp4", dst="bf16", lanes=1), "mx_dequantize_nvfp4_to_bf16_l1"),
+    ("mx-quantize", dict(scheme="nvfp4", lanes=16, scale_rounding="rup"), "mx_quantize_fp32_to_nvfp4_l16_rup_s5"),
+    ("mx-quantize", dict(scheme="nvfp4", stages=2), "mx_quantize_fp32_to_nvfp4_l4_rne_s2"),
+    ("mx-dequantize", {}, "mx_dequantize_mx_fp8_e4m3_to_fp32_l4_s3"),
+    ("mx-dequantize", dict(scheme="nvfp4", dst="bf16", lanes=1, stages=0), "mx_dequantize_nvfp4_to_bf16_l1"),
 ])
 def test_names_and_layouts(kind, options, name):
     unit, got = build_unit(kind, **options)
@@ -44,6 +45,9 @@ def test_names_and_layouts(kind, options, name):
     ("mx-dequantize", dict(dst="fp16"), "dst must be one of fp32, bf16, not 'fp16'"),
     ("mx-dequantize", dict(scheme="nvfp4", element="fp8_e4m3"), "element must be fp4_e2m1 with scheme nvfp4"),
     ("mx-dequantize", dict(lanes=65), "lanes must be an integer in 1..64, not 65"),
+    ("mx-quantize", dict(stages=4), r"stages must be an integer in 0..3 with scheme mx \(nvfp4: 0..5\), not 4"),
+    ("mx-quantize", dict(scheme="nvfp4", stages=6), "stages must be an integer in 0..5, not 6"),
+    ("mx-dequantize", dict(stages=4), "stages must be an integer in 0..3, not 4"),
 ])
 def test_bad_parameters(kind, options, message):
     with pytest.raises(ValueError, match=message):
