@@ -64,7 +64,7 @@ def declare(name, options):
         # already drained from their banks
         wait = 8 if nvfp4 else 3
         banks = 1 << (1 + -(-(wait - 1) // beats)).bit_length()
-        stages = options["stages"] if options["stages"] is not None else (5 if nvfp4 else 2)
+        stages = options["stages"] if options["stages"] is not None else (5 if nvfp4 else 3)
         capacity = banks + -(-(stages + 2) // beats)
         return Decl(lat, capacity, f"{banks} block RAM banks, plus the last beats of drained blocks in the "
                     f"{stages + 2}-stage read pipeline", invariant=_mx_quantize_invariant,

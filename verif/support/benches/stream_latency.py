@@ -20,7 +20,7 @@ DOCUMENTED = {
                       "a beat accepted -> its results valid"),
     "bfp-encode": ("docs/bfp.md: 'Latency is 2 cycles from the acceptance of a block's last beat to the block'",
                    "a block's last beat accepted -> the encoded block valid"),
-    "mx-quantize": ("docs/mx.md, Datapath and timing: 'Latency: 5 + stages cycles (MX; stages 2 by default) and "
+    "mx-quantize": ("docs/mx.md, Datapath and timing: 'Latency: 5 + stages cycles (MX; stages 3 by default) and "
                     "10 + stages (NVFP4; stages 5 by default) from the edge that accepts a block's last beat to its "
                     "first output beat'", "a block's last beat accepted -> its first output beat valid"),
     "mx-dequantize": ("docs/mx.md: 'Latency 1 + stages (stages 3 by default), one beat per cycle'",
@@ -49,7 +49,7 @@ def documented_latency(name, options):
     if name == "mx-quantize":
         nvfp4 = options.get("scheme") == "nvfp4"
         stages = options.get("stages")
-        return (10 if nvfp4 else 5) + ((5 if nvfp4 else 2) if stages is None else stages)
+        return (10 if nvfp4 else 5) + ((5 if nvfp4 else 3) if stages is None else stages)
     if name == "mx-dequantize":
         stages = options.get("stages")
         return 1 + (3 if stages is None else stages)

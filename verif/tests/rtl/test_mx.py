@@ -44,13 +44,13 @@ from fmtforge.verif.tests.conftest import FULL
 
 
 def doc_latency(kind, options):
-    """docs/mx.md's latencies, written from the page: quantize 5 + stages (MX, default stages 2) or 10 + stages
+    """docs/mx.md's latencies, written from the page: quantize 5 + stages (MX, default stages 3) or 10 + stages
     (NVFP4, default 5) cycles from a block's last beat to its first output beat; dequantize 1 + stages
     (default 3) per beat."""
     stages = options.get("stages")
     if kind == Q:
         nvfp4 = options.get("scheme") == "nvfp4"
-        return (10 if nvfp4 else 5) + ((5 if nvfp4 else 2) if stages is None else stages)
+        return (10 if nvfp4 else 5) + ((5 if nvfp4 else 3) if stages is None else stages)
     return 1 + (3 if stages is None else stages)
 
 try:

@@ -135,7 +135,7 @@ DOC_LATENCY = {
     "qmac-lanes=1": 8, "qmac-lanes=4": 9, "qmac-lanes=16-a_type=uint8-per_channel=True": 10,
     "qmac-lanes=1-requant_cycles=8": 17, "qmac-lanes=4-requant_cycles=8": 18,
     "qmac-lanes=4-requant_cycles=32-dsp=ecp5": 43,
-    "mx-quantize": 7, "mx-quantize-scheme=nvfp4-lanes=4": 15, "mx-dequantize": 4,
+    "mx-quantize": 8, "mx-quantize-scheme=nvfp4-lanes=4": 15, "mx-dequantize": 4,
     "mx-dequantize-scheme=nvfp4-dst=bf16-lanes=8": 4,
     "w4-dequantize-lanes=8-group=128-codes=uint4-zero=group": 2, "bfp-encode-lanes=4-src=fp32-man_bits=7": 2,
 }
