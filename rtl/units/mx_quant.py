@@ -18,8 +18,8 @@ from fmtforge.golden.block.nvfp4 import NVFP4_SCALE_ROUNDING
 from fmtforge.golden.validate import check_choice, check_int
 
 from .max_tree import max_tree
-from .mx_lane import ScaledConvert, _normalized
-from .nvfp4_lane import RatioPack, normalized_product
+from .mx_lane import ScaledConvert
+from .nvfp4_lane import SCALE_POINTS, nvfp4_lanes, nvfp4_scale
 from ..pipeline import Cuts, Pipeline
 from .block_buffer import BlockBuffer, banks_for
 from .registry import Option, Unit, register
@@ -30,7 +30,6 @@ SOURCES = ("fp32", "bf16")
 BLOCK_SIZES = (16, 32, 64)
 SCHEMES = ("mx", "nvfp4")
 E8M0_NAN = 0xFF
-E4M3_NAN = 0x7F
 #: The register points of the path from the block RAM's read (a register already) to the output register, in
 #: path order: the read word again (before the lanes), the lanes' normalised source value, the lanes' scaled
 #: exponent (before the rounding); MX_POINTS[stages] are the ones used
@@ -41,9 +40,6 @@ MX_POINTS = ((), ("read",), ("read", "scaled"), ("read", "norm", "scaled"))
 #: (``RatioPack``'s points), chosen by the number of stages
 NVFP4_POINTS = ((), ("read",), ("read", "norm"), ("read", "norm", "step2"), ("read", "norm", "step3", "quotient"),
                 ("read", "norm", "step3", "step1", "quotient"))
-#: The NVFP4 block-scale divider's registers (amax / (6 s): quotient bits 6..0), fixed: after the operands'
-#: normalisation, after quotient bits 5, 3 and 1, before the round-and-pack
-SCALE_POINTS = ("step5", "step3", "step1", "quotient")
 #: Cycles from a block's last beat accepted to the first cycle its first word may be read: the beat's key
 #: register, the block-key register, the scale register (NVFP4: and the divider's five registers)
 SCALE_WAIT = {"mx": 3, "nvfp4": 3 + 1 + len(SCALE_POINTS)}
@@ -238,8 +234,8 @@ class MXQuantize(wiring.Component):
         if self.nvfp4:  # the tensor scale's magnitude travels with the block (its sign bit is ignored: s > 0)
             ts_k = Pipeline(m).reg(self.tensor_scale[:31], "beat_ts")
             blk_ts = Pipeline(m).reg(ts_k, "block_ts")
-            new_scale, (blk_valid, blk_ts) = self._nvfp4_scale(
-                m, blk_key, Cat(blk_ts, Const(0, 1)), (blk_valid, blk_ts))
+            new_scale, (blk_valid, blk_ts) = nvfp4_scale(
+                self, m, blk_key, Cat(blk_ts, Const(0, 1)), (blk_valid, blk_ts))
         else:
             new_scale = self._scale(m, blk_key)
         m.d.comb += [buf.done.eq(blk_valid), buf.s_data.eq(Cat(new_scale, blk_ts) if self.nvfp4 else new_scale)]
@@ -259,7 +255,7 @@ class MXQuantize(wiring.Component):
         words = [word[k * self.src.width:(k + 1) * self.src.width] for k in range(L)]
         lane_cuts = Cuts(self.cuts - {"read"}, en=advance)
         if self.nvfp4:
-            codes, rd = self._nvfp4_lanes(m, words, rd, regs, lane_cuts)
+            codes, rd = nvfp4_lanes(self, m, words, rd, regs, lane_cuts)
         else:
             rd_norm = rd
             for name in LANE_POINTS:  # the lanes' own registers: the block's fields keep pace beside them
@@ -292,71 +288,6 @@ class MXQuantize(wiring.Component):
                 code = Mux(lane.o == lowest, lowest + 1, lane.o)
             codes.append(Mux(nan_block, 0, code))
         return codes
-
-    def _den(self, m, ts, name):
-        """The tensor scale, normalised: (significand, scale of its top bit, its shape)."""
-        t, shape = _normalized(m, golden.lookup("fp32"), ts, name)
-        return t, t.exp - shape.bias, shape
-
-    def _nvfp4_scale(self, m, amax_bits, tensor_scale, side):
-        """UE4M3 code of amax / (6 s), rounded by scale_rounding and saturated; 0x7F for a NaN block. Pipelined
-        (registers every cycle: the input side never stalls): the operands, then :data:`SCALE_POINTS`;
-        returns the code and ``side`` delayed alongside."""
-        amax, a_shape = _normalized(m, self.src, Cat(amax_bits, Const(0, 1)), "amax")
-        t, ts, t_shape = self._den(m, tensor_scale, "ts_in")
-        d3 = Signal(26, name="six_s")
-        m.d.comb += d3.eq(t.sig * 3)  # 6 s = 3 t_sig * 2**(ts - 22)
-        lo, hi = t_shape.exp_min - t_shape.bias + 2, t_shape.exp_max - t_shape.bias + 3
-        div = RatioPack(a_shape, 26, (lo, hi), "fp8_e4m3", rounding=self.scale_mode)
-        div.cuts = Cuts(SCALE_POINTS)
-        m.submodules.block_scale = div
-        regs = Pipeline(m)
-        side = regs.regs(*((v, f"scale_op_side{k}") for k, v in enumerate(side)))
-        den_scale = Signal(div.den_scale.shape(), name="den_scale")
-        m.d.comb += den_scale.eq(ts + 2 + d3[25])
-        amax, den_sig, den_scale = regs.regs((amax, "scale_op_amax"), (Mux(d3[25], d3, d3 << 1), "scale_op_den"),
-                                             (den_scale, "scale_op_den_scale"))
-        m.d.comb += [div.num.eq(amax), div.den_sig.eq(den_sig), div.den_scale.eq(den_scale)]
-        nan = amax.is_nan | amax.is_inf
-        for k in range(len(SCALE_POINTS)):  # beside the divider's registers
-            side = regs.regs(*((v, f"scale_q{k}_side{j}") for j, v in enumerate(side)))
-            nan = regs.reg(nan, f"scale_q{k}_nan")
-        code = Signal(8, name="scale_new")
-        m.d.comb += code.eq(Mux(nan, E4M3_NAN, div.o))
-        return code, side
-
-    def _nvfp4_lanes(self, m, words, rd, regs, cuts):
-        """Each element / (S s), rounded to E2M1 (ties to even, clamped to 6); +-0 when S is 0. ``rd``: the
-        block's fields beside ``words``; returns the codes and ``rd`` delayed by the lanes' ``cuts``."""
-        scale, ts = rd["scale"], Cat(rd["ts"], Const(0, 1))
-        e4m3 = golden.lookup("fp8_e4m3")
-        sb, sb_shape = _normalized(m, e4m3, scale, "scale")
-        t, t_scale, t_shape = self._den(m, ts, "ts_out")
-        d_sig, d_scale = normalized_product(m, sb.sig, sb.exp - sb_shape.bias, t.sig, t_scale, "d")
-        lo = sb_shape.exp_min - sb_shape.bias + t_shape.exp_min - t_shape.bias
-        hi = sb_shape.exp_max - sb_shape.bias + t_shape.exp_max - t_shape.bias + 1
-        s_zero = sb.is_zero
-        xs = [_normalized(m, self.src, words[k], f"x{k}") for k in range(self.lanes)]
-        if "norm" in cuts.points:  # the operands, registered: each lane's element, the block's S s once
-            rd = regs.stage("norm", **rd)
-            d_sig, d_scale, s_zero = regs.regs((d_sig, "norm_d_sig"), (d_scale, "norm_d_scale"),
-                                               (s_zero, "norm_s_zero"))
-            xs = [(regs.reg(x, f"norm_x{k}"), shape) for k, (x, shape) in enumerate(xs)]
-        div_cuts = Cuts(cuts.points - {"norm"}, en=cuts.en)
-        signs = [x.sign for x, _ in xs]
-        codes = []
-        for k, (x, x_shape) in enumerate(xs):
-            div = RatioPack(x_shape, len(d_sig), (lo, hi), "fp4_e2m1", rounding="rne")
-            div.cuts = div_cuts
-            m.submodules[f"lane{k}"] = div
-            m.d.comb += [div.num.eq(x), div.den_sig.eq(d_sig), div.den_scale.eq(d_scale)]
-            codes.append(div.o)
-        for j in range(len(div_cuts.points)):  # beside the dividers' registers
-            rd = regs.stage(f"div{j}", **rd)
-            s_zero = regs.reg(s_zero, f"div{j}_s_zero")
-            signs = [regs.reg(sg, f"div{j}_sign{k}") for k, sg in enumerate(signs)]
-        nan_block = rd["scale"] == E4M3_NAN
-        return [Mux(nan_block, 0, Mux(s_zero, sg << 3, c)) for sg, c in zip(signs, codes)], rd
 
 
 def _model(options, bits, tensor_scale=None):
