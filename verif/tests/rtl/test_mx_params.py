@@ -60,3 +60,18 @@ def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path):
                            "-o", str(out)], capture_output=True, text=True)
     assert proc.returncode == 2 and not out.exists()
     assert proc.stderr.strip().count("\n") == 0 and "lanes must divide the block size 32" in proc.stderr
+
+
+def test_buffers_are_block_ram_in_the_verilog():
+    """The block buffer's two memories (the words, the per-block scales) keep the attributes that steer Yosys to
+    block RAM without read-during-write emulation (rtl/flow/verilog.py puts them back after -noattr); the
+    synthesis report's cells (docs/mx.md: SB_RAM40_4K, DP16KD) are where the mapping itself shows."""
+    from fmtforge.rtl.flow.verilog import to_verilog
+    unit, name = build_unit("mx-quantize")
+    lines = to_verilog(unit, name).splitlines()
+    mems = [k for k, line in enumerate(lines) if line.strip().startswith("reg [") and line.rstrip().endswith("];")
+            and "buffer." in line]
+    assert len(mems) == 2, [lines[k] for k in mems]
+    for k in mems:
+        assert lines[k - 1].strip() == '(* ram_style = "block", no_rw_check = 1 *)', lines[k - 1:k + 1]
+    assert "[127:0] \\buffer.mem  [31:0];" in lines[mems[0]] + lines[mems[1]]  # 4 banks x 8 beats of 4 fp32
