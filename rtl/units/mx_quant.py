@@ -18,8 +18,10 @@ from fmtforge.golden.block.nvfp4 import NVFP4_SCALE_ROUNDING
 from fmtforge.golden.validate import check_choice, check_int
 
 from .max_tree import max_tree
-from .mx_lane import ScaledConvert, _normalized
-from .nvfp4_lane import RatioPack, normalized_product
+from .mx_lane import ScaledConvert
+from .nvfp4_lane import SCALE_POINTS, nvfp4_lanes, nvfp4_scale
+from ..pipeline import Cuts, Pipeline
+from .block_buffer import BlockBuffer, banks_for
 from .registry import Option, Unit, register
 
 __all__ = ["BLOCK_SIZES", "MXQuantize", "SCHEMES", "SOURCES", "check_lanes", "mx_quantize_name"]
@@ -28,16 +30,19 @@ SOURCES = ("fp32", "bf16")
 BLOCK_SIZES = (16, 32, 64)
 SCHEMES = ("mx", "nvfp4")
 E8M0_NAN = 0xFF
-E4M3_NAN = 0x7F
-
-
-def select(values, index):
-    """``values[index]`` as a binary tree of 2-way multiplexers on the bits of ``index`` (len(values) a power
-    of two): plain ``?:`` in the Verilog, which every simulator reads."""
-    for bit in range(len(index)):
-        values = [Mux(index[bit], values[k + 1], values[k]) for k in range(0, len(values), 2)]
-    assert len(values) == 1
-    return values[0]
+#: The register points of the path from the block RAM's read (a register already) to the output register, in
+#: path order: the read word again (before the lanes), the lanes' normalised source value, the lanes' scaled
+#: exponent (before the rounding); MX_POINTS[stages] are the ones used
+POINTS = ("read", "norm", "scaled")
+LANE_POINTS = POINTS[1:]
+MX_POINTS = ((), ("read",), ("read", "scaled"), ("read", "norm", "scaled"))
+#: NVFP4's points: the read word, the lanes' normalised operands (element, S s), then the lanes' dividers
+#: (``RatioPack``'s points), chosen by the number of stages
+NVFP4_POINTS = ((), ("read",), ("read", "norm"), ("read", "norm", "step2"), ("read", "norm", "step3", "quotient"),
+                ("read", "norm", "step3", "step1", "quotient"))
+#: Cycles from a block's last beat accepted to the first cycle its first word may be read: the beat's key
+#: register, the block-key register, the scale register (NVFP4: and the divider's five registers)
+SCALE_WAIT = {"mx": 3, "nvfp4": 3 + 1 + len(SCALE_POINTS)}
 
 
 def check_lanes(lanes, block_size):
@@ -55,10 +60,22 @@ def check_block_size(block_size):
     return block_size
 
 
-def mx_quantize_name(src, element, block_size, lanes, scale_mode, scheme="mx"):
+def mx_quantize_name(src, element, block_size, lanes, scale_mode, scheme="mx", stages=0):
+    tail = f"_s{stages}" if stages else ""
     if scheme == "nvfp4":
-        return f"mx_quantize_{src}_to_nvfp4_l{lanes}_{scale_mode}"
-    return f"mx_quantize_{src}_to_{element}_k{block_size}_l{lanes}_{scale_mode}"
+        return f"mx_quantize_{src}_to_nvfp4_l{lanes}_{scale_mode}{tail}"
+    return f"mx_quantize_{src}_to_{element}_k{block_size}_l{lanes}_{scale_mode}{tail}"
+
+
+def default_stages(scheme):
+    return 5 if scheme == "nvfp4" else 3
+
+
+def quantize_latency(scheme, stages):
+    """Cycles from a block's last beat accepted to its first output beat (nothing else held, nothing stalling):
+    the scale's wait, the block RAM's read, ``stages`` registers (None: the scheme's default), the output
+    register."""
+    return SCALE_WAIT[scheme] + 1 + (default_stages(scheme) if stages is None else stages) + 1
 
 
 def resolve(scheme, element, block_size, scale_mode, scale_rounding):
@@ -106,16 +123,27 @@ class MXQuantize(wiring.Component):
     None: picked from the scheme).
     """
 
-    def __init__(self, *, scheme, element, src, block_size, lanes, scale_mode, scale_rounding):
+    def __init__(self, *, scheme, element, src, block_size, lanes, scale_mode, scale_rounding, stages):
         try:
             self._setup(scheme=scheme, element=element, src=src, block_size=block_size, lanes=lanes,
-                        scale_mode=scale_mode, scale_rounding=scale_rounding)
+                        scale_mode=scale_mode, scale_rounding=scale_rounding, stages=stages)
         except Exception:  # refused options: the half-built component must not warn UnusedElaboratable later
             self._MustUse__silence = True
             raise
 
-    def _setup(self, *, scheme, element, src, block_size, lanes, scale_mode, scale_rounding):
+    def _setup(self, *, scheme, element, src, block_size, lanes, scale_mode, scale_rounding, stages):
         element, block_size, rule = resolve(scheme, element, block_size, scale_mode, scale_rounding)
+        if stages is None:
+            stages = default_stages(scheme)
+        if scheme == "nvfp4":
+            self.stages = check_int("stages", stages, 0, len(NVFP4_POINTS) - 1)
+            self.cuts = frozenset(NVFP4_POINTS[stages])
+        else:
+            if stages >= len(MX_POINTS):
+                raise ValueError(f"stages must be an integer in 0..{len(MX_POINTS) - 1} with scheme mx (nvfp4: "
+                                 f"0..5), not {stages}")
+            self.stages = check_int("stages", stages, 0, len(MX_POINTS) - 1)
+            self.cuts = frozenset(MX_POINTS[stages])
         self.nvfp4 = scheme == "nvfp4"
         self.scheme_name = scheme
         self.scheme = MX(element=element, block_size=check_block_size(block_size))
@@ -125,6 +153,7 @@ class MXQuantize(wiring.Component):
         self.element, self.block_size = element, block_size
         self.elem = self.scheme.elem
         self.beats = block_size // lanes
+        self.banks = banks_for(self.beats, SCALE_WAIT[scheme])
         self.in_layout = data.StructLayout({"data": data.ArrayLayout(self.src.width, lanes)})
         self.out_layout = data.StructLayout({"codes": data.ArrayLayout(self.elem.width, lanes), "scale": 8,
                                              "last": 1})
@@ -136,7 +165,7 @@ class MXQuantize(wiring.Component):
     @property
     def name(self):
         return mx_quantize_name(self.src.name, self.element, self.block_size, self.lanes, self.scale_mode,
-                                self.scheme_name)
+                                self.scheme_name, self.stages)
 
     def _key(self, m, bits, k):
         """{round-up flag, exponent field} of one element: the max over a block gives amax's exponent field
@@ -184,122 +213,79 @@ class MXQuantize(wiring.Component):
         m = Module()
         L, nb = self.lanes, self.beats
         W = self.src.width * L
-        bufs = [[Signal(W, name=f"buf{b}_{j}") for j in range(nb)] for b in range(2)]
-        full = [Signal(name=f"full{b}") for b in range(2)]
-        scale_q = [Signal(8, name=f"scale{b}") for b in range(2)]
-        wbank, rbank = Signal(name="wbank"), Signal(name="rbank")
-        widx, ridx = Signal(range(nb), name="widx"), Signal(range(nb), name="ridx")
+        side = 8 + (31 if self.nvfp4 else 0)  # the scale (NVFP4: and the tensor scale's magnitude)
+        m.submodules.buffer = buf = BlockBuffer(width=W, beats=nb, banks=self.banks, side_width=side)
         KW = self.src.width - 1 if self.nvfp4 else 9
-        acc = Signal(KW, name="acc_key")
-        # the tensor scale's magnitude (its sign bit is ignored: s > 0)
-        ts_q = [Signal(31, name=f"tensor_scale{b}") for b in range(2)] if self.nvfp4 else None
 
-        # input side: write the beat, fold its max key into the block's
-        m.d.comb += self.i.ready.eq(Mux(wbank, full[1], full[0]) == 0)
-        accept = self.i.valid & self.i.ready
+        # input side: write the beat into block RAM; its lanes' max key, registered, folds into the block's
+        accept = Signal(name="accept")
+        m.d.comb += [accept.eq(self.i.valid & buf.w_ready), self.i.ready.eq(buf.w_ready),
+                     buf.w_data.eq(self.i.payload.data), buf.w_en.eq(accept)]
         beat = max_tree(m, [self._key(m, self.i.payload.data[k], k) for k in range(L)], "tree")
-        total = Signal(KW, name="block_key")
-        m.d.comb += total.eq(Mux((widx == 0) | (acc < beat), beat, acc))
-        new_scale = self._nvfp4_scale(m, total) if self.nvfp4 else self._scale(m, total)
-        closing = accept & (widx == nb - 1)
-        with m.If(accept):
+        k_key, k_valid, k_first, k_close = Pipeline(m).regs(
+            (beat, "beat_key"), (accept, "beat_valid"), (buf.w_first, "beat_first"), (buf.w_close, "beat_close"))
+        acc = Signal(KW, name="acc_key")
+        total = Signal(KW, name="block_key_new")
+        m.d.comb += total.eq(Mux(k_first | (acc < k_key), k_key, acc))
+        with m.If(k_valid):
             m.d.sync += acc.eq(total)
-            for b in range(2):
-                for j in range(nb):
-                    with m.If((wbank == b) & (widx == j)):
-                        m.d.sync += bufs[b][j].eq(self.i.payload.data)
-            with m.If(closing):
-                m.d.sync += [widx.eq(0), wbank.eq(~wbank)]
-                for b in range(2):
-                    with m.If(wbank == b):
-                        m.d.sync += scale_q[b].eq(new_scale)
-                        if self.nvfp4:  # the tensor scale travels with the block
-                            m.d.sync += ts_q[b].eq(self.tensor_scale[:31])
-            with m.Else():
-                m.d.sync += widx.eq(widx + 1)
-
-        # output side: scale the buffered beat's elements into the output register
-        advance = ~self.o.valid | self.o.ready
-        ready_block = Mux(rbank, full[1], full[0])
-        send = advance & ready_block
-        draining = send & (ridx == nb - 1)
-        word = Signal(W, name="rd_word")
-        m.d.comb += word.eq(select(bufs[0] + bufs[1], Cat(ridx, rbank) if nb > 1 else rbank))
-        scale = Signal(8, name="rd_scale")
-        m.d.comb += scale.eq(Mux(rbank, scale_q[1], scale_q[0]))
-        words = [word[k * self.src.width:(k + 1) * self.src.width] for k in range(L)]
-        if self.nvfp4:
-            ts = Signal(32, name="rd_tensor_scale")
-            m.d.comb += ts.eq(Cat(Mux(rbank, ts_q[1], ts_q[0]), Const(0, 1)))
-            codes = self._nvfp4_lanes(m, words, scale, ts)
+        blk_valid, blk_key = Pipeline(m).regs((k_valid & k_close, "block_valid"), (total, "block_key"))
+        # the block's scale, stored beside it in the buffer's side memory; the buffer may then read the block
+        if self.nvfp4:  # the tensor scale's magnitude travels with the block (its sign bit is ignored: s > 0)
+            ts_k = Pipeline(m).reg(self.tensor_scale[:31], "beat_ts")
+            blk_ts = Pipeline(m).reg(ts_k, "block_ts")
+            new_scale, (blk_valid, blk_ts) = nvfp4_scale(
+                self, m, blk_key, Cat(blk_ts, Const(0, 1)), (blk_valid, blk_ts))
         else:
-            codes = self._mx_lanes(m, words, scale)
-        with m.If(advance):
-            m.d.sync += self.o.valid.eq(ready_block)
-        with m.If(send):
-            m.d.sync += [self.o.payload.codes.eq(Cat(*codes)), self.o.payload.scale.eq(scale),
-                         self.o.payload.last.eq(ridx == nb - 1)]
-            with m.If(draining):
-                m.d.sync += [ridx.eq(0), rbank.eq(~rbank)]
-            with m.Else():
-                m.d.sync += ridx.eq(ridx + 1)
+            new_scale = self._scale(m, blk_key)
+        m.d.comb += [buf.done.eq(blk_valid), buf.s_data.eq(Cat(new_scale, blk_ts) if self.nvfp4 else new_scale)]
 
-        for b in range(2):
-            set_b = closing & (wbank == b)
-            clr_b = draining & (rbank == b)
-            m.d.sync += full[b].eq((full[b] | set_b) & ~clr_b)
+        # output side: a stall-all pipeline from the buffer's read to the output register
+        advance = Signal(name="advance")
+        m.d.comb += [advance.eq(~self.o.valid | self.o.ready), buf.r_en.eq(advance)]
+        regs = Pipeline(m, advance)
+        rd = regs.stage("rd", valid=buf.r_issue, last=buf.r_last)  # beside the word read on the same edge
+        rd["scale"] = buf.r_side[:8]
+        if self.nvfp4:
+            rd["ts"] = buf.r_side[8:]
+        word = buf.r_data
+        if "read" in self.cuts:
+            word = regs.reg(word, "word_q")
+            rd = regs.stage("word", **rd)
+        words = [word[k * self.src.width:(k + 1) * self.src.width] for k in range(L)]
+        lane_cuts = Cuts(self.cuts - {"read"}, en=advance)
+        if self.nvfp4:
+            codes, rd = nvfp4_lanes(self, m, words, rd, regs, lane_cuts)
+        else:
+            rd_norm = rd
+            for name in LANE_POINTS:  # the lanes' own registers: the block's fields keep pace beside them
+                if name in lane_cuts.points:
+                    rd = regs.stage(name, **rd)
+                if name == "norm":
+                    rd_norm = rd
+            codes = self._mx_lanes(m, words, rd_norm, rd, lane_cuts)
+        result = Signal(self.out_layout)
+        m.d.comb += [result.codes.eq(Cat(*codes)), result.scale.eq(rd["scale"]), result.last.eq(rd["last"])]
+        regs.load((self.o.payload, result), (self.o.valid, rd["valid"]))
         return m
 
-    def _mx_lanes(self, m, words, scale):
-        nan_block = scale == E8M0_NAN
+    def _mx_lanes(self, m, words, rd_norm, rd_out, cuts):
+        """Element codes of ``words`` scaled by their block's E8M0 scale: ``rd_norm`` the block's fields at the
+        lanes' ``norm`` point (where they read the offset), ``rd_out`` at their output."""
+        nan_block = rd_out["scale"] == E8M0_NAN
         shift = self.scheme.int_frac_bits
+        offset = Signal(signed(9), name="offset")
+        m.d.comb += offset.eq(127 - rd_norm["scale"])
         codes = []
         for k in range(self.lanes):
             lane = ScaledConvert(self.src, self.elem, offset_range=(-127, 127), shift=shift, saturate=True)
+            lane.cuts = cuts
             m.submodules[f"lane{k}"] = lane
-            m.d.comb += [lane.i.eq(words[k]), lane.offset.eq(127 - scale)]
+            m.d.comb += [lane.i.eq(words[k]), lane.offset.eq(offset)]
             code = lane.o
             if self.elem.kind == "int":  # symmetric range: -2**(bits-1) is never produced
                 lowest = 1 << (self.elem.bits - 1)
                 code = Mux(lane.o == lowest, lowest + 1, lane.o)
-            codes.append(Mux(nan_block, 0, code))
-        return codes
-
-    def _den(self, m, ts, name):
-        """The tensor scale, normalised: (significand, scale of its top bit, its shape)."""
-        t, shape = _normalized(m, golden.lookup("fp32"), ts, name)
-        return t, t.exp - shape.bias, shape
-
-    def _nvfp4_scale(self, m, amax_bits):
-        """UE4M3 code of amax / (6 s), rounded by scale_rounding and saturated; 0x7F for a NaN block."""
-        amax, a_shape = _normalized(m, self.src, Cat(amax_bits, Const(0, 1)), "amax")
-        t, ts, t_shape = self._den(m, self.tensor_scale, "ts_in")
-        d3 = Signal(26, name="six_s")
-        m.d.comb += d3.eq(t.sig * 3)  # 6 s = 3 t_sig * 2**(ts - 22)
-        lo, hi = t_shape.exp_min - t_shape.bias + 2, t_shape.exp_max - t_shape.bias + 3
-        div = RatioPack(a_shape, 26, (lo, hi), "fp8_e4m3", rounding=self.scale_mode)
-        m.submodules.block_scale = div
-        m.d.comb += [div.num.eq(amax), div.den_sig.eq(Mux(d3[25], d3, d3 << 1)), div.den_scale.eq(ts + 2 + d3[25])]
-        code = Signal(8, name="scale_new")
-        m.d.comb += code.eq(Mux(amax.is_nan | amax.is_inf, E4M3_NAN, div.o))
-        return code
-
-    def _nvfp4_lanes(self, m, words, scale, ts):
-        """Each element / (S s), rounded to E2M1 (ties to even, clamped to 6); +-0 when S is 0."""
-        e4m3 = golden.lookup("fp8_e4m3")
-        sb, sb_shape = _normalized(m, e4m3, scale, "scale")
-        t, t_scale, t_shape = self._den(m, ts, "ts_out")
-        d_sig, d_scale = normalized_product(m, sb.sig, sb.exp - sb_shape.bias, t.sig, t_scale, "d")
-        lo = sb_shape.exp_min - sb_shape.bias + t_shape.exp_min - t_shape.bias
-        hi = sb_shape.exp_max - sb_shape.bias + t_shape.exp_max - t_shape.bias + 1
-        nan_block = scale == E4M3_NAN
-        codes = []
-        for k in range(self.lanes):
-            x, x_shape = _normalized(m, self.src, words[k], f"x{k}")
-            div = RatioPack(x_shape, len(d_sig), (lo, hi), "fp4_e2m1", rounding="rne")
-            m.submodules[f"lane{k}"] = div
-            m.d.comb += [div.num.eq(x), div.den_sig.eq(d_sig), div.den_scale.eq(d_scale)]
-            code = Mux(sb.is_zero, x.sign << 3, div.o)
             codes.append(Mux(nan_block, 0, code))
         return codes
 
@@ -329,7 +315,7 @@ LANES_OPTION = Option("lanes", "int", "elements per beat", 4, range=(1, 64), met
 
 register(Unit(
     name="mx-quantize",
-    summary="fp32/bf16 stream -> OCP MX blocks (E8M0 scale + elements) or NVFP4, double-buffered, L per beat",
+    summary="fp32/bf16 stream -> OCP MX blocks (E8M0 scale + elements) or NVFP4, buffered in block RAM, L per beat",
     description="Blocks of 16, 32 or 64 fp32 or bf16 elements -> a shared scale and element codes, bit for bit "
                 "golden.block.MX.quantize (scale rule: the spec's floor, or torchao's ceil, even, rceil) or "
                 "golden.block.NVFP4.quantize.",
@@ -344,11 +330,14 @@ register(Unit(
                metavar="M"),
         Option("scale_rounding", "choice", "nvfp4 block-scale rounding to E4M3 (default rne)", None,
                choices=NVFP4_SCALE_ROUNDING, metavar="R"),
+        Option("stages", "int", "registers from the block RAM to the output (default mx 3, nvfp4 5); mx: 1 the "
+               "read word, 2 also the lanes' scaled exponents, 3 also their normalised values (latency 5 + "
+               "stages); nvfp4 0..5 (latency 10 + stages)", None, range=(0, 5), metavar="N"),
     ),
     examples=(dict(), dict(scheme="nvfp4", lanes=4)),
     docs="docs/mx.md",
     model=_model,
-    latency=lambda o: 2,
+    latency=lambda o: quantize_latency(o["scheme"], o["stages"]),
     latency_from="a block's last beat accepted on i to its first beat valid on o (the previous block gone)",
     streams=lambda o: {"i": ("data",), "o": ("codes", "scale", "last")},
     fuzz={"scheme": SCHEMES, "element": ("fp8_e4m3", "fp4_e2m1", "int8"), "src": SOURCES, "block_size": (16, 32),

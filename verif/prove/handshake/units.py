@@ -15,7 +15,7 @@ CASES = {
     "convert": ("convert", dict(src="fp32", dst="fp8_e4m3", saturate=True, flags=True, stages=2), 12),
     "qmac": ("qmac", dict(lanes=4), 14),
     "mx-quantize": ("mx-quantize", dict(), 14),
-    "nvfp4": ("mx-quantize", dict(scheme="nvfp4"), 14),
+    "nvfp4": ("mx-quantize", dict(scheme="nvfp4"), 20),
     "mx-dequantize": ("mx-dequantize", dict(), 10),
     "w4-dequantize": ("w4-dequantize", dict(), 10),
     # the default's 128-deep block RAM ring is ~16k bits of state in the SAT model: past 20 minutes; the ring
@@ -57,18 +57,25 @@ def declare(name, options):
                     "product's result per stage", in_group="last", doc="docs/qmac.md: " + _STALL_ALL,
                     invariant=_qmac_invariant)
     if name == "mx-quantize":
-        k = options["block_size"] or (16 if options["scheme"] == "nvfp4" else 32)  # docs/mx.md's defaults
+        nvfp4 = options["scheme"] == "nvfp4"
+        k = options["block_size"] or (16 if nvfp4 else 32)  # docs/mx.md's defaults
         beats = k // options["lanes"]
-        # two buffers (docs/mx.md), and a buffer is free again once its last beat has moved into the output
-        # register: that beat may wait there (o.ready low) while both buffers fill with the next two blocks
-        return Decl(lat, 3, "two block buffers, plus a drained block's last beat waiting in the output register",
-                    invariant=_mx_quantize_invariant,
+        # docs/mx.md: NB banks, the smallest power of two >= 2 + ceil((W - 1) / (K / L)), W = 3 (MX) or 8 (NVFP4);
+        # a block is held from its last beat in until its last beat leaves o, and the read pipeline (the block
+        # RAM's read, the stages, the output register) holds the last beats of at most ceil(S / (K / L)) blocks
+        # already drained from their banks
+        wait = 8 if nvfp4 else 3
+        banks = 1 << (1 + -(-(wait - 1) // beats)).bit_length()
+        stages = options["stages"] if options["stages"] is not None else (5 if nvfp4 else 3)
+        capacity = banks + -(-(stages + 2) // beats)
+        return Decl(lat, capacity, f"{banks} block RAM banks, plus the last beats of drained blocks in the "
+                    f"{stages + 2}-stage read pipeline", invariant=_mx_quantize_invariant,
                     in_group=("block", beats), out_group=("block", beats), ready="two_buffers", when_empty=True,
-                    doc="docs/mx.md: i.ready falls only while both buffers hold blocks not yet sent; latency "
-                    "from a block's last beat to its first output beat, the previous block gone")
+                    doc="docs/mx.md: i.ready falls only while every bank holds a block not yet read; latency "
+                    "from a block's last beat to its first output beat, nothing else held")
     if name == "mx-dequantize":
-        return Decl(lat, lat, "stall-all, one register stage: one beat", doc="docs/mx.md: " + _STALL_ALL,
-                    occupancy=r"o__valid")
+        return Decl(lat, lat, f"stall-all pipeline of {lat} registers: one beat per stage",
+                    doc="docs/mx.md: " + _STALL_ALL, occupancy=r"(in|norm|scaled)_valid|o__valid")
     if name == "w4-dequantize":
         return Decl(lat, lat, f"stall-all pipeline of {lat} registers: one beat per stage",
                     doc="docs/weights.md: " + _STALL_ALL, occupancy=r"in_valid|lane_valid\d+|o__valid")
@@ -123,21 +130,29 @@ def _qmac_invariant(r, dut, h):
 
 
 def _mx_quantize_invariant(r, dut, h):
-    """mx-quantize's state against the harness' counters (auxiliary, for k-induction): the write and read banks
-    (``wbank``, ``rbank``), their ``full`` flags, the beat indices ``widx`` / ``ridx`` and the output register.
-    Blocks held = full buffers + a last beat waiting on ``o``; the writer is one buffer ahead of the reader or
-    level with it (both buffers empty or both full); the harness' beat positions equal the unit's."""
-    from amaranth import Mux
-    full0, full1, wbank, rbank = r["full0"], r["full1"], r["wbank"], r["rbank"]
-    widx, ridx = r["widx"], r["ridx"]
-    nb = dut.beats  # the same block as the harness counts (checked by the alignment below)
-    o_v, o_last = dut.o.valid, dut.o.payload.last
-    full_r, full_w = Mux(rbank, full1, full0), Mux(wbank, full1, full0)
-    sent = Mux(o_v, Mux(h["out_pos"] == nb - 1, 0, h["out_pos"] + 1), h["out_pos"])
-    return ((h["held"] == full0 + full1 + (o_v & o_last))
-            & Mux(wbank == rbank, full0 == full1, full_r & ~full_w)
-            & (h["in_pos"] == widx) & (ridx == sent) & (~o_v | (o_last == (h["out_pos"] == nb - 1)))
-            & (~full_w | (widx == 0)) & (full_r | (ridx == 0)))
+    """mx-quantize's state against the harness' counters (auxiliary, for k-induction). The block buffer's
+    ``used`` (closed blocks not yet read out) and ``avail`` (of those, the ones whose scale is stored), its
+    write / read banks and beat indices, and the read pipeline's stages (``rd``, ``word``, ``norm``,
+    ``scaled``, nvfp4's ``div<k>``, then ``o``), each a ``<stage>_valid`` with a ``<stage>_last``: blocks held
+    = used + stages holding a last beat; the blocks between close and stored scale = the scale pipeline's valid
+    registers; the stages' beats are consecutive, from the harness' output position to the next read."""
+    import re
+    nb, NB = dut.beats, dut.banks
+    used, avail = r["used"], r["avail"]
+    order = ["o"] + sorted((n[:-6] for n in r if re.fullmatch(r"div\d+_valid", n)), reverse=True) + [
+        s for s in ("scaled", "norm", "word", "rd") if f"{s}_valid" in r]
+    valid = {s: (dut.o.valid if s == "o" else r[f"{s}_valid"]) for s in order}
+    last = {s: (dut.o.payload.last if s == "o" else r[f"{s}_last"]) for s in order}
+    pending = [r["beat_valid"] & r["beat_close"], r["block_valid"]] + [
+        r[n] for n in r if re.fullmatch(r"scale_(op|q\d+)_side0", n)]
+    ok = ((h["held"] == used + sum(valid[s] & last[s] for s in order)) & (used <= NB)
+          & (used - avail == sum(pending)) & (r["wbank"] == (r["rbank"] + used)[:len(r["wbank"])])
+          & (h["in_pos"] == r["widx"]) & (~r["beat_valid"] | (r["beat_close"] == (r["widx"] == 0))))
+    k = h["out_pos"]
+    for s in order:  # the beat each valid stage holds: the next one of the output order
+        ok &= ~valid[s] | (last[s] == (k == nb - 1))
+        k = (k + valid[s])[:max(1, (nb - 1).bit_length())] if nb > 1 else k
+    return ok & ((r["ridx"] == k) if nb > 1 else 1)
 
 
 def make(label_or_name, options=None):

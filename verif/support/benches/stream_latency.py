@@ -21,9 +21,11 @@ DOCUMENTED = {
     "bfp-encode": ("docs/bfp.md, Timing: 'Latency is **B/N + 3 + S cycles** from the acceptance of a block's last "
                    "beat to the block on o, one more with more than 4 lanes' (S = --stages, default 2)",
                    "a block's last beat accepted -> the encoded block valid"),
-    "mx-quantize": ("docs/mx.md: '2 cycles from the edge that accepts a block's last beat to its first output "
-                    "beat'", "a block's last beat accepted -> its first output beat valid"),
-    "mx-dequantize": ("docs/mx.md: 'Latency 1, one beat per cycle'", "a beat accepted -> its results valid"),
+    "mx-quantize": ("docs/mx.md, Datapath and timing: 'Latency: 5 + stages cycles (MX; stages 3 by default) and "
+                    "10 + stages (NVFP4; stages 5 by default) from the edge that accepts a block's last beat to its "
+                    "first output beat'", "a block's last beat accepted -> its first output beat valid"),
+    "mx-dequantize": ("docs/mx.md: 'Latency 1 + stages (stages 3 by default), one beat per cycle'",
+                      "a beat accepted -> its results valid"),
     "qmac": ("docs/qmac.md, Latency and throughput: the table (lanes 1, 2, 4, 8, 16, 32, 64: 8, 9, 9, 10, 10, 11, "
              "11); requant_cycles N: '2 + ceil(ceil(log2 lanes) / 2) + 1 + (N + 6)'; with --dsp ecp5 'the tree "
              "term is ceil(log2 lanes)'", "a dot product's last beat accepted -> its result valid"),
@@ -49,9 +51,12 @@ def documented_latency(name, options):
         return (options["block"] // options["lanes"] + 3 + options.get("stages", 2)
                 + (1 if options["lanes"] > 4 else 0))
     if name == "mx-quantize":
-        return 2
+        nvfp4 = options.get("scheme") == "nvfp4"
+        stages = options.get("stages")
+        return (10 if nvfp4 else 5) + ((5 if nvfp4 else 3) if stages is None else stages)
     if name == "mx-dequantize":
-        return 1
+        stages = options.get("stages")
+        return 1 + (3 if stages is None else stages)
     if name == "qmac":
         lanes, n = options["lanes"], options.get("requant_cycles", 1)
         levels = ceil(log2(lanes)) if lanes > 1 else 0

@@ -98,8 +98,8 @@ MXQ_BLOCKS = [  # two blocks of 16 fp32 values (as float64), 4 beats of 4 elemen
     [1.875, 1.0625, 1.1875, -0.5, 0.125, -1.0, 1.0, 0.0, -1.875, 0.75, 1.25, -0.0625, 0.3, -0.2, 1.5, 0.015625],
 ]
 MXQ_GAPS = (2,)
-MXQ_O_READY_LOW = (8, 9)
-MXQ_CYCLES = 18
+MXQ_O_READY_LOW = (14, 15)
+MXQ_CYCLES = 23
 
 
 def mxq_beats():
@@ -123,7 +123,7 @@ def trace_mx_quantize():
                            head=f"{dut.name}: latency {unit.latency} from a block's last beat",
                            foot="A: one outlier, 1024 (scale 0x81 = 2**2: elements under 2**-4 become subnormal "
                                 "codes, -0.002 becomes -0); B: amax 1.875 (scale 0x77 = 2**-8: 480 saturates to "
-                                "448, two ties to even); o.ready low in cycles 8-9")
+                                "448, two ties to even); o.ready low in cycles 14-15")
 
 
 # -- mx-dequantize -----------------------------------------------------------------------------------------
@@ -134,7 +134,7 @@ MXD_BEATS = [  # (fp8_e4m3 codes, E8M0 scale, last): each beat brings its scale;
 ]
 MXD_GAPS = (3,)
 MXD_O_READY_LOW = (5, 6)
-MXD_CYCLES = 12
+MXD_CYCLES = 14
 
 
 def mxd_beats(layout):

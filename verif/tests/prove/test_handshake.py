@@ -99,9 +99,11 @@ def test_bad_input_exits_2(argv, needle, capsys):
 
 @full_only
 def test_nvfp4_against_a_wrong_latency():
-    """mx-quantize (NVFP4) declared with latency 3 instead of 2: its first output beat is early."""
+    """mx-quantize (NVFP4) declared with latency 16 instead of the documented 15: its first output beat is
+    early."""
     dut, decl, _, _ = make("nvfp4")
-    r = prove_harness(dut, dataclasses.replace(decl, latency=3), depth=10)
+    assert decl.latency == 15  # docs/mx.md: 10 + stages, stages 5 by default
+    r = prove_harness(dut, dataclasses.replace(decl, latency=16), depth=20)
     assert r["result"] == "counterexample" and r["violated"] == "latency_early", r
 
 

@@ -12,8 +12,9 @@ by its own coroutines. Per unit:
 - dequantizers: every element code with every 8-bit scale (E8M0 0x00..0xFF with 0xFF the NaN scale; for
   NVFP4 every E4M3 pattern), then random beats;
 - first a run with no idle cycle and no back-pressure: one beat accepted every cycle, and every block's
-  first output beat exactly 2 cycles after its last input beat (dequantize: each beat 1 cycle after it; the
-  latencies docs/mx.md states, DOC_LATENCY); then random valid gaps (junk on the payload while not valid) and random back-pressure.
+  first output beat exactly 5 + stages cycles after its last input beat (NVFP4 10 + stages; dequantize: each
+  beat 1 + stages cycles after it; the latencies docs/mx.md states, doc_latency); then random valid gaps (junk
+  on the payload while not valid) and random back-pressure.
 
 CONFIGS is what make test runs on both simulators (one small harness: its simulation build is most of the
 cost): the default quantizer, NVFP4 from bf16 with the rup block-scale rounding, a few dozen blocks each,
@@ -40,9 +41,17 @@ from fmtforge.verif.support.benches.stream import Ports, run_beats
 from fmtforge.verif.support.vectors.patterns import seed
 from fmtforge.verif.tests.conftest import FULL
 
-#: docs/mx.md's latencies, written from the page: quantize 2 cycles from a block's last beat to its first output
-#: beat, dequantize 1 cycle per beat
-DOC_LATENCY = {"mx-quantize": 2, "mx-dequantize": 1}
+
+
+def doc_latency(kind, options):
+    """docs/mx.md's latencies, written from the page: quantize 5 + stages (MX, default stages 3) or 10 + stages
+    (NVFP4, default 5) cycles from a block's last beat to its first output beat; dequantize 1 + stages
+    (default 3) per beat."""
+    stages = options.get("stages")
+    if kind == Q:
+        nvfp4 = options.get("scheme") == "nvfp4"
+        return (10 if nvfp4 else 5) + ((5 if nvfp4 else 3) if stages is None else stages)
+    return 1 + (3 if stages is None else stages)
 
 try:
     import cocotb
@@ -68,6 +77,11 @@ PYSIM_CONFIGS = [
     dict(element="fp8_e5m2", src="bf16", block_size=32, lanes=32, scale_mode="ceil"),
     dict(element="int8", block_size=16, lanes=4, scale_mode="rceil"),
     dict(element="fp6_e2m3", block_size=32, lanes=8, scale_mode="even"),
+    # each stages value (docs/mx.md: the registers from the block RAM to the output)
+    dict(stages=0), dict(stages=1), dict(stages=3, element="fp4_e2m1", lanes=32),
+    dict(scheme="nvfp4", lanes=4, stages=0), dict(scheme="nvfp4", lanes=8, stages=1),
+    dict(scheme="nvfp4", src="bf16", lanes=2, stages=2), dict(scheme="nvfp4", src="bf16", lanes=16, stages=3),
+    dict(scheme="nvfp4", lanes=1, stages=4, scale_rounding="rup"), dict(scheme="nvfp4", lanes=4),
 ]
 FULL_CONFIGS = [dict(name=f"mx_full_{e}", blocks=4200, exhaustive=True, units=[
     (Q, dict(element=e, src=src, block_size=bs, lanes=lanes, scale_mode=mode))
@@ -221,7 +235,7 @@ if cocotb is not None:
                     firsts = t_out[::job.nb]
                     lasts = t_in[job.nb - 1::job.nb]
                     lat = {b - a for a, b in zip(lasts, firsts)}
-                    want = DOC_LATENCY[c["units"][k][0]]
+                    want = doc_latency(*c["units"][k])
                     if lat != {want}:
                         bad.append(f"  latency {sorted(lat)} cycles, expected {want} (docs/mx.md)")
                 if bad:
@@ -274,6 +288,8 @@ def test_mx_quantize_pysim(options):
             ctx.set(unit.i.valid, int(offer))
             if offer:
                 ctx.set(unit.i.payload.as_value(), job.beats[k])
+                if unit.nvfp4:
+                    ctx.set(unit.tensor_scale, job.ts_of(k))
             ctx.set(unit.o.ready, int(rng.random() < 0.75))
             await ctx.delay(1e-9)
             took = ctx.get(unit.i.valid) and ctx.get(unit.i.ready)
@@ -287,4 +303,55 @@ def test_mx_quantize_pysim(options):
     sim.add_testbench(bench)
     sim.run()
     bad = job.check(out, 0)
+    assert not bad, f"{unit.name}: {len(bad)} problems (seed {seed()})\n" + "\n".join(bad[:6])
+
+
+#: mx-dequantize at each stages value (docs/mx.md: latency 1 + stages), in Amaranth's simulator
+DEQUANT_PYSIM = [dict(stages=0), dict(stages=1, element="fp6_e3m2", dst="bf16"), dict(stages=2, element="int8"),
+                 dict(scheme="nvfp4", lanes=2, stages=3), dict(scheme="nvfp4", dst="bf16", lanes=3, stages=1)]
+
+
+@pytest.mark.parametrize("options", DEQUANT_PYSIM, ids=lambda o: "-".join(map(str, o.values())))
+def test_mx_dequantize_pysim(options):
+    """Every code x every scale (a sample of the codes) and random beats, with random gaps and back-pressure;
+    then, nothing stalling, every result exactly 1 + stages cycles after its beat."""
+    from amaranth.sim import Simulator
+
+    unit, _ = build_unit(D, **options)
+    rng = np.random.default_rng([seed(), 37, DEQUANT_PYSIM.index(options)])
+    print(f"seed {seed()}")
+    job = DequantJob(unit, rng, 40, False)
+    n = len(job.beats)
+    out, t_in, t_out = [], [], []
+
+    async def bench(ctx):
+        k, cycle = 0, 0
+        while len(out) < n:
+            free = len(out) >= n // 2  # the second half: no gap, no back-pressure
+            offer = k < n and (free or rng.random() < 0.75)
+            ctx.set(unit.i.valid, int(offer))
+            if offer:
+                ctx.set(unit.i.payload.as_value(), job.beats[k])
+                if unit.scheme == "nvfp4":
+                    ctx.set(unit.tensor_scale, job.ts_of(k))
+            ctx.set(unit.o.ready, int(free or rng.random() < 0.75))
+            await ctx.delay(1e-9)
+            if ctx.get(unit.i.valid) and ctx.get(unit.i.ready):
+                t_in.append(cycle)
+                k += 1
+            if ctx.get(unit.o.valid) and ctx.get(unit.o.ready):
+                out.append(ctx.get(unit.o.payload).as_value().value)
+                t_out.append(cycle)
+            await ctx.tick()
+            cycle += 1
+
+    sim = Simulator(unit)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    bad = job.check(out, 0)
+    want = 1 + options["stages"]  # docs/mx.md, mx-dequantize: latency 1 + stages
+    lat = {b - a for a, b in zip(t_in[3 * n // 4:], t_out[3 * n // 4:])}
+    if lat != {want}:
+        bad.append(f"  latency {sorted(lat)} cycles with nothing stalling, expected {want} (docs/mx.md)")
     assert not bad, f"{unit.name}: {len(bad)} problems (seed {seed()})\n" + "\n".join(bad[:6])

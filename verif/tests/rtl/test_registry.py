@@ -135,8 +135,8 @@ DOC_LATENCY = {
     "qmac-lanes=1": 8, "qmac-lanes=4": 9, "qmac-lanes=16-a_type=uint8-per_channel=True": 10,
     "qmac-lanes=1-requant_cycles=8": 17, "qmac-lanes=4-requant_cycles=8": 18,
     "qmac-lanes=4-requant_cycles=32-dsp=ecp5": 43,
-    "mx-quantize": 2, "mx-quantize-scheme=nvfp4-lanes=4": 2, "mx-dequantize": 1,
-    "mx-dequantize-scheme=nvfp4-dst=bf16-lanes=8": 1,
+    "mx-quantize": 8, "mx-quantize-scheme=nvfp4-lanes=4": 15, "mx-dequantize": 4,
+    "mx-dequantize-scheme=nvfp4-dst=bf16-lanes=8": 4,
     # docs/weights.md: 2 + S (default S = 5); docs/bfp.md: B/N + 3 + S (16 / 4 + 3 + 2), one more above 4 lanes
     "w4-dequantize-lanes=8-group=128-codes=uint4-zero=group": 7, "bfp-encode-lanes=4-src=fp32-man_bits=7": 9,
     "bfp-encode-lanes=16-src=bf16-man_bits=3-rounding=rne": 7,

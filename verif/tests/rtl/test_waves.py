@@ -124,7 +124,7 @@ def test_mx_quantize_trace_is_right(traces):
     assert [v for _, v in outs] == want
     assert [int(s) for s in t.scales[:, 0]] == [0x81, 0x77] and t.codes[1, 0] == 0x7E  # as the foot says
     assert t.codes[0, 3] == 0x01 and t.codes[0, 5] == 0x80  # 0.01: a subnormal code; -0.002: -0
-    assert trace["o.valid"].index(1) - ins[per - 1][0] == 2  # docs/mx.md: 2 cycles from block A's last beat
+    assert trace["o.valid"].index(1) - ins[per - 1][0] == 8  # docs/mx.md: 5 + stages (3) from block A's last beat
     _held(trace, labels, wb.MXQ_O_READY_LOW)
 
 
@@ -141,7 +141,7 @@ def test_mx_dequantize_trace_is_right(traces):
     labels = tuple(f"o.data[{k}]" for k in range(lanes)) + ("o.last",)
     outs = _beats(trace, labels, "o.valid", "o.ready")
     assert [v for _, v in outs] == [(*map(int, row), last) for row, (_, _, last) in zip(want, wb.MXD_BEATS)]
-    assert outs[0][0] - ins[0][0] == 1  # docs/mx.md: latency 1
+    assert outs[0][0] - ins[0][0] == 4  # docs/mx.md: latency 1 + stages (3)
     _held(trace, labels, wb.MXD_O_READY_LOW)
     assert not any(trace["i.ready"][t] for t in wb.MXD_O_READY_LOW)  # i.ready = ~o.valid | o.ready
 
