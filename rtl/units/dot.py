@@ -223,14 +223,19 @@ class Dot(wiring.Component):
         rounding); the result is packed from the accumulator's registers."""
         geo, tgeo = self.acc_geo, self.tree_geo
         ct, cshape = self._term(m, self.c, ctl["c"], "c")
-        t = Signal(signed(geo.width), name="beat_t")
-        nt = Signal(signed(geo.width), name="beat_nt")
-        m.d.comb += [t.eq(tree_sum.as_signed() << (tgeo.lsb - geo.lsb)), nt.eq(-t)]
+        # the lane sum is negated at its own width (|tree_sum| < 2**(tgeo.width - 1): -tree_sum fits) and both
+        # are registered there; they move to the accumulator's positions after the register. Negating the
+        # shifted word instead would negate constant low zeros, which Yosys trims (Verilator: WIDTHEXPAND)
+        nsum = Signal(signed(tgeo.width), name="beat_nsum")
+        m.d.comb += nsum.eq(-tree_sum)
         c_mag = place_mag(ct, cshape, geo.lsb, geo.width - 1)
         c_spec = combine_specials([ct])
         ctl = regs.stage("tree", **ctl)
-        t, nt, c_mag, c_sign = (regs.reg(v, f"tree_{n}") for v, n in ((t, "t"), (nt, "nt"), (c_mag, "cmag"),
-                                                                       (ct.sign, "csign")))
+        ts, nts, c_mag, c_sign = (regs.reg(v, f"tree_{n}") for v, n in ((tree_sum, "t"), (nsum, "nt"),
+                                                                         (c_mag, "cmag"), (ct.sign, "csign")))
+        t = Signal(signed(geo.width), name="beat_t")
+        nt = Signal(signed(geo.width), name="beat_nt")
+        m.d.comb += [t.eq(ts.as_signed() << (tgeo.lsb - geo.lsb)), nt.eq(nts.as_signed() << (tgeo.lsb - geo.lsb))]
         c_spec = [regs.reg(s, f"tree_c{n}") for n, s in zip(SPECIALS, c_spec)]
         specials = [regs.reg(s, f"tree_s{k}") for k, s in enumerate(specials)]
         acc, _ = beat_loop(m, geo=geo, out=self.out, rounding=self.rounding, en=advance & ctl["valid"],

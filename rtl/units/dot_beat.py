@@ -63,8 +63,12 @@ def _round(m, mag, geo, out, rounding, neg, name):
     qpos, epos, ofpos = _positions(geo, out)
     # low can only mark positions below M - 1 - f (the leading one is at M - 1 at most): it is built L bits
     # wide, so no signal has constant bits (Verilog would see them trimmed and widened again: WIDTHEXPAND)
+    # low's positions and the overflow threshold are not ordered: ofpos > L when the word's top is less than
+    # f + 1 bits above out's largest binade (small products: e4m3 x e4m3 into fp16), ofpos <= L when the products
+    # reach further above it (e5m2 x e4m3, fp16 x fp16 into fp16); the word always reaches above the threshold
+    # (the geometry holds out's values: its bound is 2**(emax + 1) at least) and below the quantum
     L = M - 1 - f
-    assert 1 <= L and qpos <= L and L < ofpos <= M, (M, f, qpos, ofpos)
+    assert 1 <= L and qpos <= L and ofpos < M, (M, f, qpos, ofpos)
     r = Signal(M, name=f"{name}_rev")
     rm1 = Signal(M + 1, name=f"{name}_revm1")
     low = Signal(L, name=f"{name}_low")
@@ -81,8 +85,10 @@ def _round(m, mag, geo, out, rounding, neg, name):
     inc = round_increment(m, rounding, sign=neg, lsb=lsb, rbit=rbit, sticky=sticky)
     kept = Signal(M, name=f"{name}_kept")
     m.d.comb += kept.eq(Cat(Mux(inc, mag[:L] | low, mag[:L] & ~low), mag[L:]))
+    # low only marks positions below the leading one, so with mag < 2**ofpos (else of holds anyway) it marks
+    # none at ofpos or above: the positions below ofpos of mag | low are the whole of it
     top_ones = Signal(name=f"{name}_top_ones")
-    m.d.comb += top_ones.eq(Cat(mag[:L] | low, mag[L:ofpos]) == (1 << ofpos) - 1)
+    m.d.comb += top_ones.eq(Cat(mag[:L] | low, mag[L:])[:ofpos] == (1 << ofpos) - 1)
     # tiny after rounding: below 2**emin, unless the binade just below rounds up into it at full precision
     # (its f + 1 top bits all ones, kept down to qpos - 1: only when the word has bits below the quantum)
     below = mag[epos:] == 0 if epos < M else Const(1)
