@@ -7,6 +7,8 @@ here re-implements a format: operands go through their family's unpack, sums thr
 (:mod:`.dot_acc`). docs/dot_unit.md has the ports, the timing and the latency.
 """
 
+from functools import cache
+
 from amaranth import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
@@ -42,8 +44,9 @@ def dot_latency(mode, stages=0):
     return 3 + stages
 
 
+@cache
 def _bounds(fmt):
-    """The :class:`~.dot_terms.TermShape` of a format's values."""
+    """The :class:`~.dot_terms.TermShape` of a format's values (cached: an unpack is built to read it)."""
     u = unpack_for(fmt)
     u._MustUse__silence = True  # built for its shape only
     return term_shape(u.shape)
