@@ -53,6 +53,23 @@ def _to_inf(rounding, neg):
     return {"rne": Const(1), "rmm": Const(1), "rtz": Const(0), "rup": ~neg, "rdn": neg}[rounding]
 
 
+def _suffix_or(m, x, start, name):
+    """``s[i - start] = x[i:].any()`` for ``i`` in ``start..len(x) - 1``: a parallel prefix OR from the top
+    (radix 4, Kogge-Stone: level k ORs each running value with the three at distances d, 2d, 3d, d = 4**k),
+    so its depth is log4(len(x)) LUT levels instead of a carry chain through the whole word."""
+    n = len(x)
+    level = Signal(n, name=f"{name}_sor0")
+    m.d.comb += level.eq(x)
+    d, k = 1, 0
+    while d < n:
+        k += 1
+        nxt = Signal(n, name=f"{name}_sor{k}")
+        m.d.comb += nxt.eq(Cat(*[level[i] | level[i + d:min(i + 4 * d, n):d].any() if i + d < n else level[i]
+                                 for i in range(n)]))
+        level, d = nxt, 4 * d
+    return level[start:]
+
+
 def _round(m, mag, geo, out, rounding, neg, name):
     """``mag`` rounded to ``out``'s precision in fixed point: ``(kept, inc, inexact, tiny, top_ones)``.
     ``kept`` is ``mag | low`` when ``inc`` (the truncated value goes up by one unit of its last kept bit),
@@ -69,13 +86,9 @@ def _round(m, mag, geo, out, rounding, neg, name):
     # (the geometry holds out's values: its bound is 2**(emax + 1) at least) and below the quantum
     L = M - 1 - f
     assert 1 <= L and qpos <= L and ofpos < M, (M, f, qpos, ofpos)
-    r = Signal(M, name=f"{name}_rev")
-    rm1 = Signal(M + 1, name=f"{name}_revm1")
     low = Signal(L, name=f"{name}_low")
-    m.d.comb += [r.eq(mag[::-1]), rm1.eq(r - 1)]
-    below_p = Signal(M, name=f"{name}_below_p")  # the positions below the leading one
-    m.d.comb += below_p.eq(~(r ^ rm1[:M])[::-1])  # (a signal: slices of a reversed expression nest deeply)
-    m.d.comb += low.eq(below_p[f:f + L] | Const((1 << qpos) - 1, L))
+    # low[j] is set when a bit of mag lies above position f + j: the OR of mag[f + j + 1:]
+    m.d.comb += low.eq(_suffix_or(m, mag, f + 1, name) | Const((1 << qpos) - 1, L))
     edge = low[:L - 1] & ~low[1:]  # position i is low's top one (below L - 1)
     rmask = Cat(edge, low[L - 1])  # low's top position: the round bit's
     kept_at = Cat(~low[0], edge, low[L - 1])  # the last kept position (L + 1 bits)
@@ -85,10 +98,11 @@ def _round(m, mag, geo, out, rounding, neg, name):
     inc = round_increment(m, rounding, sign=neg, lsb=lsb, rbit=rbit, sticky=sticky)
     kept = Signal(M, name=f"{name}_kept")
     m.d.comb += kept.eq(Cat(Mux(inc, mag[:L] | low, mag[:L] & ~low), mag[L:]))
-    # low only marks positions below the leading one, so with mag < 2**ofpos (else of holds anyway) it marks
-    # none at ofpos or above: the positions below ofpos of mag | low are the whole of it
+    # mag | low == 2**ofpos - 1 (with mag < 2**ofpos; else of holds anyway) means the leading one is at
+    # ofpos - 1 and the f + 1 kept bits are all ones (low then marks every position below them, the quantum's
+    # included: qpos <= ofpos - 1 - f): read off mag alone, not through the leading-one mask (a shorter path)
     top_ones = Signal(name=f"{name}_top_ones")
-    m.d.comb += top_ones.eq(Cat(mag[:L] | low, mag[L:])[:ofpos] == (1 << ofpos) - 1)
+    m.d.comb += top_ones.eq(mag[ofpos - 1 - f:ofpos].all())
     # tiny after rounding: below 2**emin, unless the binade just below rounds up into it at full precision
     # (its f + 1 top bits all ones, kept down to qpos - 1: only when the word has bits below the quantum)
     below = mag[epos:] == 0 if epos < M else Const(1)
@@ -113,8 +127,9 @@ def beat_loop(m, *, geo, out, rounding, en, first, t, nt, tspec, c_sign, c_mag, 
     """
     W = geo.width
     M = W - 1
-    acc = BeatAcc(M, name)
     _, _, ofpos = _positions(geo, out)
+    # a rounded finite value is below 2**ofpos (else it overflowed): the accumulator keeps ofpos bits
+    acc = BeatAcc(ofpos, name)
     acc_zero = Signal(name=f"{name}_acc_zero")
     m.d.comb += acc_zero.eq((acc.mag == 0) & ~acc.cin & ~(acc.nan | acc.pinf | acc.ninf))
     a_spec = [acc.nan, acc.pinf, acc.ninf, Const(0), acc_zero & acc.sign, acc_zero & ~acc.sign]
@@ -156,7 +171,7 @@ def beat_loop(m, *, geo, out, rounding, en, first, t, nt, tspec, c_sign, c_mag, 
             acc.nan.eq(is_nan),
             acc.pinf.eq((is_inf & pinf) | (of & to_inf & ~neg)),
             acc.ninf.eq((is_inf & ninf) | (of & to_inf & neg)),
-            acc.mag.eq(Mux(~finite | (of & to_inf), 0, Mux(of, maxfin, kept))),
+            acc.mag.eq(Mux(~finite | (of & to_inf), 0, Mux(of, maxfin, kept[:ofpos]))),
             acc.cin.eq(finite & ~of & inc),
             acc.sign.eq(Mux(is_nan, 0, Mux(is_inf, ninf, Mux(finite & exact_zero, zsign, neg)))),
             acc.flags.eq(step),
