@@ -8,11 +8,13 @@ two adders side by side (``t + A`` and ``-t - A`` with ``-t`` registered outside
 followed by a negation. The rounded word becomes ``out``'s bits only on the result path (:func:`pack_word`),
 once per dot product and outside the loop.
 
-Rounding in fixed point: the leading one of the magnitude is found in the bit-reversed word by ``r - 1``
-(``r ^ (r - 1)`` marks every position up to its lowest one: reversed back, every position at or above the
-leading one ``p``). The bits below the kept ``f + 1`` are those below ``p - f``, or below the subnormal quantum
-``2**(emin - f)`` when that is higher (``low``, a mask); the round bit is ``low``'s top bit, the sticky bit the
-rest. ``(mag | low) + 1`` is ``mag`` truncated plus one unit of its last kept bit: the rounded-up value,
+Rounding in fixed point: the leading one of the magnitude is found by a parallel prefix OR from the top
+(``above[i]``: a bit at ``i`` or higher; radix 4, a few LUT levels instead of a carry chain). The bits below the
+kept ``f + 1`` are those below ``p - f``, or below the subnormal quantum ``2**(emin - f)`` when that is higher
+(``low``, a mask). The increment and the inexact bit are decided for each position ``p`` the leading one can
+have (last kept bit, round bit, and the sticky OR from a prefix OR from the bottom, all at fixed places) and
+the one-hot ``above[p] & ~above[p + 1]`` selects one: the mask is not on the way to the increment.
+``(mag | low) + 1`` is ``mag`` truncated plus one unit of its last kept bit: the rounded-up value,
 carry into a new binade included. That ``+ 1`` is never done in the loop: the accumulator holds ``mag | low``
 (or the truncated ``mag & ~low``) and a carry bit, which the next beat's adders take as their carry-in and the
 pack adds to the encoding. A rounded value of ``2**(emax + 1)`` or more overflows.
@@ -71,11 +73,11 @@ def _suffix_or(m, x, start, name):
 
 
 def _round(m, mag, geo, out, rounding, neg, name):
-    """``mag`` rounded to ``out``'s precision in fixed point: ``(kept, inc, inexact, tiny, top_ones)``.
+    """``mag`` rounded to ``out``'s precision in fixed point: ``(kept, inc, inexact, tiny, top_up)``.
     ``kept`` is ``mag | low`` when ``inc`` (the truncated value goes up by one unit of its last kept bit),
-    else ``mag & ~low`` (``low``: the positions below the last kept one); ``top_ones``: ``mag | low`` is
-    ``2**(emax + 1) - 1`` (goes to the overflow threshold when incremented); ``tiny``: below ``out``'s
-    smallest normal after rounding with an unbounded exponent (IEEE 754 7.5)."""
+    else ``mag & ~low`` (``low``: the positions below the last kept one); ``top_up``: ``mag | low`` is
+    ``2**(emax + 1) - 1`` and goes up (to the overflow threshold); ``tiny``: below ``out``'s smallest normal
+    after rounding with an unbounded exponent (IEEE 754 7.5)."""
     M, f = len(mag), out.frac_bits
     qpos, epos, ofpos = _positions(geo, out)
     # low can only mark positions below M - 1 - f (the leading one is at M - 1 at most): it is built L bits
@@ -86,16 +88,38 @@ def _round(m, mag, geo, out, rounding, neg, name):
     # (the geometry holds out's values: its bound is 2**(emax + 1) at least) and below the quantum
     L = M - 1 - f
     assert 1 <= L and qpos <= L and ofpos < M, (M, f, qpos, ofpos)
+    above = _suffix_or(m, mag, 0, f"{name}_above")  # above[i]: a bit of mag at i or higher
+    rev = Signal(M, name=f"{name}_rev")
+    m.d.comb += rev.eq(mag[::-1])
+    below_rev = _suffix_or(m, rev, 0, f"{name}_below")  # below_rev[M - k]: a bit of mag below k
+
+    def any_below(k):
+        return below_rev[M - k] if k >= 1 else Const(0)
+
     low = Signal(L, name=f"{name}_low")
-    # low[j] is set when a bit of mag lies above position f + j: the OR of mag[f + j + 1:]
-    m.d.comb += low.eq(_suffix_or(m, mag, f + 1, name) | Const((1 << qpos) - 1, L))
-    edge = low[:L - 1] & ~low[1:]  # position i is low's top one (below L - 1)
-    rmask = Cat(edge, low[L - 1])  # low's top position: the round bit's
-    kept_at = Cat(~low[0], edge, low[L - 1])  # the last kept position (L + 1 bits)
-    rbit, sticky, lsb = Signal(name=f"{name}_rbit"), Signal(name=f"{name}_sticky"), Signal(name=f"{name}_lsb")
-    m.d.comb += [rbit.eq((mag[:L] & rmask) != 0), sticky.eq((mag[:L - 1] & low[1:]) != 0),
-                 lsb.eq((mag[:L + 1] & kept_at) != 0)]
-    inc = round_increment(m, rounding, sign=neg, lsb=lsb, rbit=rbit, sticky=sticky)
+    # low[j] is set when a bit of mag lies above position f + j (the positions below the last kept one), or
+    # j is below the quantum
+    m.d.comb += low.eq(above[f + 1:] | Const((1 << qpos) - 1, L))
+    # the increment and the inexact bit, decided for every position p the leading one can have (one-hot
+    # above[p] & ~above[p + 1]) from mag's bits at fixed places (the last kept one at k = p - f, the round bit
+    # below it, the sticky OR below that), and ORed: each decision is ready as soon as the parallel ORs are, so
+    # no mask sits between the add and the increment. Leading ones at qpos + f or below (and a zero) keep the
+    # quantum's position.
+    def decide(k):
+        rb = mag[k - 1] if k >= 1 else Const(0)
+        return (round_increment(m, rounding, sign=neg, lsb=mag[k], rbit=rb, sticky=any_below(k - 1)),
+                rb | any_below(k - 1))
+
+    inc, inexact = Signal(name=f"{name}_inc"), Signal(name=f"{name}_inexact")
+    sub = ~above[qpos + f + 1] if qpos + f + 1 < M else Const(1)
+    inc_q, nx_q = decide(qpos)
+    incs, nxs = [sub & inc_q], [sub & nx_q]
+    for p in range(qpos + f + 1, M):
+        lead = above[p] & ~above[p + 1] if p + 1 < M else above[p]
+        inc_p, nx_p = decide(p - f)
+        incs.append(lead & inc_p)
+        nxs.append(lead & nx_p)
+    m.d.comb += [inc.eq(Cat(*incs).any()), inexact.eq(Cat(*nxs).any())]
     kept = Signal(M, name=f"{name}_kept")
     m.d.comb += kept.eq(Cat(Mux(inc, mag[:L] | low, mag[:L] & ~low), mag[L:]))
     # mag | low == 2**ofpos - 1 (with mag < 2**ofpos; else of holds anyway) means the leading one is at
@@ -114,7 +138,12 @@ def _round(m, mag, geo, out, rounding, neg, name):
         carry = (mag[qpos - 1:epos] == (1 << (epos - qpos + 1)) - 1) & cinc
     tiny = Signal(name=f"{name}_tiny")
     m.d.comb += tiny.eq(below & ~carry)
-    return kept, inc, rbit | sticky, tiny, top_ones
+    # the increment of a value whose leading one is at ofpos - 1 (where top_ones can hold): decided at fixed
+    # places, so the overflow test does not wait for the increment
+    k = ofpos - 1 - f
+    inc_top = round_increment(m, rounding, sign=neg, lsb=Const(1), rbit=mag[k - 1] if k >= 1 else Const(0),
+                              sticky=any_below(k - 1))
+    return kept, inc, inexact, tiny, top_ones & inc_top
 
 
 def beat_loop(m, *, geo, out, rounding, en, first, t, nt, tspec, c_sign, c_mag, c_spec, name="beat"):
@@ -147,14 +176,14 @@ def beat_loop(m, *, geo, out, rounding, en, first, t, nt, tspec, c_sign, c_mag, 
     m.d.comb += [neg.eq(x[W]), mag.eq(Mux(neg, y[1:M + 1], x[1:M + 1]))]
     # the rounded magnitude is trunc + inc * unit = kept + inc: the increment is left to the next beat's
     # adders (their carry-in) and to the result's pack, so no carry chain follows the round
-    kept, inc, inexact, tiny, top_ones = _round(m, mag, geo, out, rounding, neg, name)
+    kept, inc, inexact, tiny, top_up = _round(m, mag, geo, out, rounding, neg, name)
 
     is_nan = nan | (pinf & ninf)
     is_inf = (pinf | ninf) & ~is_nan
     finite = ~(nan | pinf | ninf)
     of = Signal(name=f"{name}_of")
     # rounded >= 2**ofpos: mag is, or mag | low is 2**ofpos - 1 and goes up
-    m.d.comb += of.eq(finite & ((mag[ofpos:] != 0 if ofpos < M else Const(0)) | (inc & top_ones)))
+    m.d.comb += of.eq(finite & ((mag[ofpos:] != 0 if ofpos < M else Const(0)) | top_up))
     to_inf = _to_inf(rounding, neg)
     f = out.frac_bits
     maxfin = ((1 << (f + 1)) - 1) << (out.emax - f - geo.lsb)
