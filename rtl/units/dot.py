@@ -7,6 +7,8 @@ here re-implements a format: operands go through their family's unpack, sums thr
 (:mod:`.dot_acc`). docs/dot_unit.md has the ports, the timing and the latency.
 """
 
+from functools import cache
+
 from amaranth import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
@@ -17,6 +19,7 @@ from ..formats import unpack_for
 from ..formats.rounding import FLAGS_WIDTH
 from ..pipeline import Pipeline
 from .dot_acc import Geometry, geometry, round_fixed
+from .dot_beat import beat_loop, pack_word
 from .dot_check import ACC_FORMATS, DSP, MODES, ROUNDINGS, WINDOW_ACCS, check_dot, dot_name
 from .registry import Option, Unit, register
 from .dot_window import place_mag, window_sum
@@ -41,8 +44,9 @@ def dot_latency(mode, stages=0):
     return 3 + stages
 
 
+@cache
 def _bounds(fmt):
-    """The :class:`~.dot_terms.TermShape` of a format's values."""
+    """The :class:`~.dot_terms.TermShape` of a format's values (cached: an unpack is built to read it)."""
     u = unpack_for(fmt)
     u._MustUse__silence = True  # built for its shape only
     return term_shape(u.shape)
@@ -178,6 +182,9 @@ class Dot(wiring.Component):
             specials = [regs.reg(s, f"place_s{k}") for k, s in enumerate(specials)]
         tree_sum = Signal(signed(tgeo.width), name="tree_sum")
         m.d.comb += tree_sum.eq(sum(words[1:], words[0]))
+        if self.mode == "beat":
+            self._beat(m, regs, advance, ctl, tree_sum, specials)
+            return m
         ctl = regs.stage("tree", **ctl)
         tree_sum = regs.reg(tree_sum, "tree_q")
         specials = [regs.reg(s, f"tree_s{k}") for k, s in enumerate(specials)]
@@ -189,10 +196,7 @@ class Dot(wiring.Component):
         c_spec = combine_specials([ct])
         tree_w = Signal(signed(geo.width), name="tree_placed")
         m.d.comb += tree_w.eq(tree_sum.as_signed() << (tgeo.lsb - geo.lsb))
-        if self.mode == "exact":
-            self._exact(m, regs, advance, ctl, tree_w, specials, c_word, c_spec, cuts)
-        else:
-            self._beat(m, regs, advance, ctl, tree_w, specials, c_word, c_spec)
+        self._exact(m, regs, advance, ctl, tree_w, specials, c_word, c_spec, cuts)
         return m
 
     def _exact(self, m, regs, advance, ctl, tree_w, specials, c_word, c_spec, cuts):
@@ -216,23 +220,34 @@ class Dot(wiring.Component):
             valid = regs.reg(valid, "norm_valid")
         self._output(regs, valid, bits, flags)
 
-    def _beat(self, m, regs, advance, ctl, tree_w, specials, c_word, c_spec):
-        geo = self.acc_geo
-        acc_bits = Signal(self.out.width, name="acc_bits")  # the rounded running sum
-        acc_flags = Signal(FLAGS_WIDTH, name="acc_flags")
-        at, ashape = self._term(m, self.out, acc_bits, "acc")
-        a_word = place(at, ashape, geo.lsb, geo.width)
-        a_spec = combine_specials([at])
-        total = Signal(signed(geo.width), name="beat_total")
-        first = ctl["first"]
-        m.d.comb += total.eq(Mux(first, c_word, a_word) + tree_w)
-        tot_spec = merge_specials([Mux(first, x, y) for x, y in zip(c_spec, a_spec)], specials)
-        bits, flags = round_fixed(m, total, geo, self.out, rounding=self.rounding, specials=tot_spec, name="beat")
-        all_flags = Signal(FLAGS_WIDTH, name="beat_flags")
-        m.d.comb += all_flags.eq(flags | Mux(first, 0, acc_flags))
-        with m.If(advance & ctl["valid"]):
-            m.d.sync += [acc_bits.eq(bits), acc_flags.eq(all_flags)]
-        self._output(regs, ctl["valid"] & ctl["last"], bits, all_flags)
+    def _beat(self, m, regs, advance, ctl, tree_sum, specials):
+        """Beat mode, 2 and 3 (:mod:`.dot_beat`): beside the lane sum, its negation and the addend's magnitude at
+        the accumulator's positions are registered (so the loop holds only the add and the fixed-point
+        rounding); the result is packed from the accumulator's registers."""
+        geo, tgeo = self.acc_geo, self.tree_geo
+        ct, cshape = self._term(m, self.c, ctl["c"], "c")
+        # the lane sum is negated at its own width (|tree_sum| < 2**(tgeo.width - 1): -tree_sum fits) and both
+        # are registered there; they move to the accumulator's positions after the register. Negating the
+        # shifted word instead would negate constant low zeros, which Yosys trims (Verilator: WIDTHEXPAND)
+        nsum = Signal(signed(tgeo.width), name="beat_nsum")
+        m.d.comb += nsum.eq(-tree_sum)
+        c_mag = place_mag(ct, cshape, geo.lsb, geo.width - 1)
+        c_spec = combine_specials([ct])
+        ctl = regs.stage("tree", **ctl)
+        ts, nts, c_mag, c_sign = (regs.reg(v, f"tree_{n}") for v, n in ((tree_sum, "t"), (nsum, "nt"),
+                                                                         (c_mag, "cmag"), (ct.sign, "csign")))
+        t = Signal(signed(geo.width), name="beat_t")
+        nt = Signal(signed(geo.width), name="beat_nt")
+        m.d.comb += [t.eq(ts.as_signed() << (tgeo.lsb - geo.lsb)), nt.eq(nts.as_signed() << (tgeo.lsb - geo.lsb))]
+        c_spec = [regs.reg(s, f"tree_c{n}") for n, s in zip(SPECIALS, c_spec)]
+        specials = [regs.reg(s, f"tree_s{k}") for k, s in enumerate(specials)]
+        acc, _ = beat_loop(m, geo=geo, out=self.out, rounding=self.rounding, en=advance & ctl["valid"],
+                           first=ctl["first"], t=t, nt=nt, tspec=specials, c_sign=c_sign, c_mag=c_mag, c_spec=c_spec)
+        # the result: the accumulator's registers, packed (o.valid is registered beside them)
+        regs.load((self.o.valid, ctl["valid"] & ctl["last"]))
+        m.d.comb += self.o.payload.data.eq(pack_word(m, acc, geo, self.out))
+        if self.flags:
+            m.d.comb += self.o.payload.flags.eq(acc.flags)
 
     def _window_pre(self, m, regs, advance, ctl, terms, pshape, cuts):
         """Window mode, 2: the products' magnitudes at their positions (the window needs the accumulator's
