@@ -37,7 +37,7 @@ verilog: $(STAMP)
 
 # --durations: the 30 slowest tests end the log, for the budget of make test (15 minutes on 2 cores)
 test: tools
-	$(VENV)/bin/pytest -n $(JOBS) -q --durations=30
+	$(VENV)/bin/pytest -n $(JOBS) -q --durations=60
 
 # The full converter matrix (every catalog source x every destination x every mode x saturation, flags compared)
 # through the batch lane: converters 64 to a generated model, Verilator over every input (exhaustive up to 20-bit
