@@ -16,11 +16,14 @@ from fmtforge.verif.support.campaigns.mutants import mutant_wrapper
 __all__ = ["spec_problem", "prove_mutant"]
 
 
-def _options(o):
+def _options(options):
+    """The converter's source, destination and proof options, its defaults from the registry (one source)."""
+    from fmtforge.rtl.units.registry import UNITS
     from fmtforge.verif.prove.build import make_options
-    return make_options(rounding=o.get("rounding", "rne"), saturate=o.get("saturate", False),
-                        flags=o.get("flags", False), ftz=o.get("ftz", False), daz=o.get("daz", False),
-                        tininess=o.get("tininess", "after"), rand_bits=o.get("rand_bits", 16))
+    o = UNITS["convert"].resolve(options)
+    opts = make_options(rounding=o["rounding"], saturate=o["saturate"], flags=o["flags"], ftz=o["ftz"],
+                        daz=o["daz"], tininess=o["tininess"], rand_bits=o["rand_bits"])
+    return golden.lookup(o["src"]), golden.lookup(o["dst"]), opts
 
 
 def spec_problem(options, muts, k):
@@ -28,8 +31,7 @@ def spec_problem(options, muts, k):
     pair has no specification (the caller falls back to equivalence with the original)."""
     from fmtforge.verif.prove.engine import Problem
     from fmtforge.verif.prove.specs import NoSpecification, spec_for
-    src, dst = golden.lookup(options["src"]), golden.lookup(options["dst"])
-    opts = _options(options)
+    src, dst, opts = _options(options)
     try:
         spec = spec_for(src, dst, opts)
     except NoSpecification:

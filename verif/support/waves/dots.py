@@ -5,8 +5,7 @@ results in hex. verif/tests/rtl/test_waves.py checks each trace against golden a
 """
 
 from fmtforge import golden
-from fmtforge.verif.support.waves.blocks import _field, _handshakes, _label, _o_buses, _o_handshake, \
-    _pack, _stream
+from fmtforge.verif.support.waves.blocks import _field, _handshakes, _label, _o_buses, _o_handshake, _stream
 from fmtforge.verif.support.waves.core import _run, wavedrom
 
 __all__ = ["DOT_JOBS", "MXDOT_JOBS", "PDOT_JOBS", "dot_beats", "mxdot_beats", "pdot_beats", "trace_dot",
@@ -39,6 +38,21 @@ def _diagram(trace, dut, latency, foot, hexwidth):
                     head=f"{dut.name}: latency {latency} from a dot product's last beat", foot=foot)
 
 
+def _trace(unit_name, options, fields, names, cycles, gaps, low, foot, hexwidth, out_get=None):
+    """Trace unit ``unit_name`` (registry ``options``) fed the beats ``fields`` (dicts of the input layout's
+    fields, packed by the unit's own layout) named ``names``; its diagram with ``foot``."""
+    from fmtforge.rtl.units import UNITS
+    unit = UNITS[unit_name].configure(**options)
+    dut = unit.create()
+    payloads = [dut.in_layout.const(f).as_value().value for f in fields]
+    trace = _run(dut, cycles, _stream(dut, payloads, gaps, low), _probes(dut, payloads, names, out_get=out_get))
+    return trace, _diagram(trace, dut, unit.latency, foot, hexwidth)
+
+
+def _lanes(codes, j, lanes):
+    return codes[j * lanes:(j + 1) * lanes]
+
+
 # -- dot ----------------------------------------------------------------------------------------------------
 # (name, (a values, b values), c): 2 lanes of fp8_e4m3, an fp32 addend, exact mode into fp32
 DOT_JOBS = [("P", ([1.5, 2.0, -0.25, 3.0], [2.0, 0.5, 4.0, -1.0]), 0.5),  # 3 + 1 - 1 - 3 + 0.5 = 0.5
@@ -54,27 +68,20 @@ def dot_options():
 
 
 def dot_beats(jobs=DOT_JOBS, lanes=DOT_LANES):
-    """Payload integers of the dot unit's input beats (layout: a lanes, b lanes, c, last)."""
+    """The dot unit's input beats (fields a, b, c, last)."""
     out = []
     for _, (a, b), c in jobs:
         ca, cb, cc = _codes("fp8_e4m3", a), _codes("fp8_e4m3", b), _codes("fp32", [c])[0]
         beats = len(a) // lanes
-        for j in range(beats):
-            word = _pack(ca[j * lanes:(j + 1) * lanes], 8) | _pack(cb[j * lanes:(j + 1) * lanes], 8) << 8 * lanes
-            out.append(word | cc << 16 * lanes | int(j == beats - 1) << (16 * lanes + 32))
+        out += [{"a": _lanes(ca, j, lanes), "b": _lanes(cb, j, lanes), "c": cc, "last": int(j == beats - 1)}
+                for j in range(beats)]
     return out
 
 
 def trace_dot():
-    from fmtforge.rtl.units import UNITS
-    unit = UNITS["dot"].configure(**dot_options())
-    dut = unit.create()
-    payloads = dot_beats()
-    names = _names(DOT_JOBS, DOT_LANES)
-    trace = _run(dut, 12, _stream(dut, payloads, DOT_GAPS, DOT_O_READY_LOW), _probes(dut, payloads, names))
-    return trace, _diagram(trace, dut, unit.latency, "fp8_e4m3 x 2 lanes + fp32 c, exact: P = 0.5 (2 beats), "
-                           "Q = 448**2 + 2**-18 (exact, then rounded once), R = 448**2 - 448**2 = +0; "
-                           "o.ready low in cycles 6-7", 8)
+    return _trace("dot", dot_options(), dot_beats(), _names(DOT_JOBS, DOT_LANES), 12, DOT_GAPS, DOT_O_READY_LOW,
+                  "fp8_e4m3 x 2 lanes + fp32 c, exact: P = 0.5 (2 beats), Q = 448**2 + 2**-18 (exact, then rounded "
+                  "once), R = 448**2 - 448**2 = +0; o.ready low in cycles 6-7", 8)
 
 
 # -- posit-dot ----------------------------------------------------------------------------------------------
@@ -91,28 +98,21 @@ def pdot_options():
 
 
 def pdot_beats(jobs=PDOT_JOBS, lanes=PDOT_LANES):
-    """Payload integers of posit-dot's input beats (layout: a lanes, b lanes, last)."""
+    """posit-dot's input beats (fields a, b, last)."""
     out = []
     for _, (a, b) in jobs:
         ca, cb = _codes("posit8", a), _codes("posit8", b)
         beats = len(a) // lanes
-        for j in range(beats):
-            word = _pack(ca[j * lanes:(j + 1) * lanes], 8) | _pack(cb[j * lanes:(j + 1) * lanes], 8) << 8 * lanes
-            out.append(word | int(j == beats - 1) << 16 * lanes)
+        out += [{"a": _lanes(ca, j, lanes), "b": _lanes(cb, j, lanes), "last": int(j == beats - 1)}
+                for j in range(beats)]
     return out
 
 
 def trace_posit_dot():
-    from fmtforge.rtl.units import UNITS
-    unit = UNITS["posit-dot"].configure(**pdot_options())
-    dut = unit.create()
-    payloads = pdot_beats()
-    names = _names(PDOT_JOBS, PDOT_LANES)
-    trace = _run(dut, 15, _stream(dut, payloads, PDOT_GAPS, PDOT_O_READY_LOW),
-                 _probes(dut, payloads, names, out_get=lambda p: p))
-    return trace, _diagram(trace, dut, unit.latency, "posit(8,2) x 2 lanes -> posit(16,2), exact quire: P = 4.5, "
-                           "Q = 2**48 - 2**48 = 0 (exact in the quire), R = 1 + 2**-48 -> 1 (one rounding); "
-                           "o.ready low in cycles 10-11", 4)
+    return _trace("posit-dot", pdot_options(), pdot_beats(), _names(PDOT_JOBS, PDOT_LANES), 15, PDOT_GAPS,
+                  PDOT_O_READY_LOW, "posit(8,2) x 2 lanes -> posit(16,2), exact quire: P = 4.5, Q = 2**48 - 2**48 = "
+                  "0 (exact in the quire), R = 1 + 2**-48 -> 1 (one rounding); o.ready low in cycles 10-11", 4,
+                  out_get=lambda p: p)
 
 
 # -- mx-dot -------------------------------------------------------------------------------------------------
@@ -130,28 +130,20 @@ def mxdot_options():
 
 
 def mxdot_beats(jobs=MXDOT_JOBS, k=MXDOT_K, lanes=MXDOT_LANES):
-    """Payload integers of mx-dot's input beats (layout: a lanes, b lanes, xa, xb, c, last)."""
+    """mx-dot's input beats (fields a, b, xa, xb, c, last)."""
     out = []
     for _, blocks, c in jobs:
         cc = _codes("fp32", [c])[0]
         for i, (a, b, xa, xb) in enumerate(blocks):
             ca, cb = _codes("fp8_e4m3", a), _codes("fp8_e4m3", b)
-            for j in range(k // lanes):
-                word = _pack(ca[j * lanes:(j + 1) * lanes], 8) | _pack(cb[j * lanes:(j + 1) * lanes], 8) << 8 * lanes
-                last = i == len(blocks) - 1 and j == k // lanes - 1
-                out.append(word | xa << 16 * lanes | xb << (16 * lanes + 8) | cc << (16 * lanes + 16)
-                           | int(last) << (16 * lanes + 48))
+            out += [{"a": _lanes(ca, j, lanes), "b": _lanes(cb, j, lanes), "xa": xa, "xb": xb, "c": cc,
+                     "last": int(i == len(blocks) - 1 and j == k // lanes - 1)} for j in range(k // lanes)]
     return out
 
 
 def trace_mx_dot():
-    from fmtforge.rtl.units import UNITS
-    unit = UNITS["mx-dot"].configure(**mxdot_options())
-    dut = unit.create()
-    payloads = mxdot_beats()
     names = [f"{name}{j}" for name, blocks, _ in MXDOT_JOBS for j in range(len(blocks) * MXDOT_K // MXDOT_LANES)]
-    trace = _run(dut, 14, _stream(dut, payloads, MXDOT_GAPS, MXDOT_O_READY_LOW), _probes(dut, payloads, names))
-    return trace, _diagram(trace, dut, unit.latency, "MXFP8 E4M3 blocks of 16, 8 lanes (2 beats a block), fp32 c, "
-                           "exact: P = 8 * 0.5 + 8 * 2 * 0.5 + 2**1 * 2**-1 * 2 * 3 = 18 (2 blocks), Q = 2**10 * (8 * 448 - 8 * 448) "
-                           "+ 0.25 = 0.25; o.ready low in cycles 10-11", 8)
-
+    return _trace("mx-dot", mxdot_options(), mxdot_beats(), names, 14, MXDOT_GAPS, MXDOT_O_READY_LOW,
+                  "MXFP8 E4M3 blocks of 16, 8 lanes (2 beats a block), fp32 c, exact: P = 8 * 0.5 + 8 * 2 * 0.5 + "
+                  "2**1 * 2**-1 * 2 * 3 = 18 (2 blocks), Q = 2**10 * (8 * 448 - 8 * 448) + 0.25 = 0.25; o.ready low "
+                  "in cycles 10-11", 8)
