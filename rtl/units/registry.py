@@ -155,7 +155,8 @@ class Unit:
 
     def create(self, *, src_loc_at=0, **options):
         """The component for ``options`` (validated, the others at their defaults)."""
-        return _made_by_caller(self.build(**self.resolve(options)), 1 + src_loc_at)
+        resolved = self.resolve(options)
+        return _made_by_caller(_keyed(self.build(**resolved), self.name, resolved), 1 + src_loc_at)
 
     def configure(self, **options):
         """A :class:`Configuration`: this unit with ``options`` resolved."""
@@ -171,7 +172,7 @@ class Configuration:
     options: dict
 
     def create(self, *, src_loc_at=0):
-        return _made_by_caller(self.unit.build(**self.options), 1 + src_loc_at)
+        return _made_by_caller(_keyed(self.unit.build(**self.options), self.unit.name, self.options), 1 + src_loc_at)
 
     def compute(self, *inputs, **kw):
         return self.unit.need("model")(self.options, *inputs, **kw)
@@ -187,6 +188,13 @@ class Configuration:
     @property
     def targets(self):
         return self.unit.targets(self.options) if self.unit.targets is not None else None
+
+
+def _keyed(component, kind, options):
+    """``component`` with its ``verilog_key``: what it is (unit and resolved options), for the opt-in Verilog
+    cache of the test suite (:mod:`fmtforge.rtl.flow.verilog_cache`)."""
+    component.verilog_key = f"{kind}:{sorted(options.items())!r}"
+    return component
 
 
 def _made_by_caller(component, depth):

@@ -31,6 +31,8 @@ class Bundle(wiring.Component):
         self.rand_bits = max([c.get("rand_bits", 16) for c in configs if c["rounding"] == "stochastic"] or [1])
         width = sum(FLAGS_WIDTH + core.dst.width for core in self.cores)
         super().__init__({"i": In(self.src.width), "rand": In(self.rand_bits), "o": Out(width)})
+        # what it is, for the test suite's Verilog cache (fmtforge.rtl.flow.verilog_cache)
+        self.verilog_key = f"bundle:{self.src.name}:{[sorted(c.items()) for c in configs]!r}"
 
     def elaborate(self, platform):
         m = Module()
