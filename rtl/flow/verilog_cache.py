@@ -16,6 +16,7 @@ never sees half an entry. Unset (the default, and the CLI's ``make verilog``), n
 import functools
 import hashlib
 import os
+import sys
 import tempfile
 from importlib import metadata
 from pathlib import Path
@@ -41,12 +42,23 @@ def _source_digest():
     return h.hexdigest()
 
 
+def _digested(cls):
+    """Whether ``cls`` is defined in a file the key covers (a unit a test or a document defines at run time is
+    not: an edit there would not miss the cache)."""
+    module = sys.modules.get(cls.__module__)
+    path = getattr(module, "__file__", None)
+    if path is None:
+        return False
+    path = Path(path).resolve()
+    return any(path.is_relative_to(_ROOT / folder) for folder in _SOURCES)
+
+
 def cache_path(component, name):
     """The entry for ``component`` as module ``name``, or None when caching is off or the component has no
     ``verilog_key``."""
     where = os.environ.get(ENV)
     key = getattr(component, "verilog_key", None)
-    if not where or key is None:
+    if not where or key is None or not _digested(type(component)):
         return None
     digest = hashlib.sha256(f"{name}\0{key}\0{_source_digest()}".encode()).hexdigest()[:24]
     return Path(where) / f"{name[:80]}-{digest}.v"

