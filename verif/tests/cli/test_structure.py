@@ -105,3 +105,24 @@ def test_files_are_small(path):
     limit = 600 if path.name.startswith("test_") else 400
     n = path.read_text().count("\n")
     assert n <= limit, f"{path.relative_to(ROOT)} has {n} lines (limit {limit}): two ideas in one file?"
+
+
+
+def _reads_full(path):
+    """Whether ``path`` reads the FMTFORGE_FULL environment variable (``environ.get("FMTFORGE_FULL")`` or
+    ``environ["FMTFORGE_FULL"]``)."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
+                and node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value == "FMTFORGE_FULL"):
+            return True
+        if (isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load)
+                and isinstance(node.slice, ast.Constant) and node.slice.value == "FMTFORGE_FULL"):
+            return True
+    return False
+
+
+def test_one_definition_of_full():
+    """FMTFORGE_FULL is read in one place (verif/tests/conftest.py); every other module imports FULL from there,
+    so "the long runs" means the same everywhere."""
+    readers = [p.relative_to(ROOT).as_posix() for p in FILES if _reads_full(p)]
+    assert readers == ["verif/tests/conftest.py"], readers

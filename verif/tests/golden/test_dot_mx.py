@@ -2,7 +2,6 @@
 published parameters, Fractions, IEEE rounding): every element pair, random blocks with cancelling halves, NaN
 scales, the scale range's ends, both accumulation readings of MX 6.2. FMTFORGE_SEED changes the seed."""
 
-import os
 import zlib
 
 import numpy as np
@@ -13,7 +12,7 @@ from fmtforge.golden import arith
 from fmtforge.verif.support.refs import dot as ref
 from fmtforge.verif.support.vectors.patterns import seed
 
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
+from fmtforge.verif.tests.conftest import FULL
 REF_NAME = {"int8": "mxint8"}
 ELEMS = list(arith.MX_ELEMENTS)
 

@@ -8,7 +8,6 @@ specials and flags); into fp16 and bf16 in every rounding mode and both tininess
 """
 
 import itertools
-import os
 from fractions import Fraction
 
 import numpy as np
@@ -17,7 +16,7 @@ import pytest
 from fmtforge import golden
 from fmtforge.verif.support.refs import dot as ref
 
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
+from fmtforge.verif.tests.conftest import FULL
 EIGHT = ["fp8_e4m3", "fp8_e5m2", "fp8_e4m3fnuz", "fp8_e5m2fnuz", "float8_e4m3b11fnuz", "float8_e3m4",
          "float8_e4m3", "cfloat8_1_4_3", "cfloat8_1_5_2", "p3109_k8p1", "p3109_k8p3", "p3109_k8p4",
          "p3109_k8p3_unsigned", "p3109_k8p4_unsigned", "int8", "uint8", "mxint8"]

@@ -2,7 +2,6 @@
 the tininess band) and seeded random dot products, each mode (exact, beat, window, with its presets) against the
 Fraction re-statement of its documented rule in verif/support/refs/dot.py. FMTFORGE_SEED changes the seed."""
 
-import os
 import zlib
 
 import numpy as np
@@ -12,7 +11,7 @@ from fmtforge import golden
 from fmtforge.verif.support.refs import dot as ref
 from fmtforge.verif.support.vectors.patterns import seed
 
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
+from fmtforge.verif.tests.conftest import FULL
 MODES = ["rne", "rtz", "rdn", "rup", "rmm"]
 
 

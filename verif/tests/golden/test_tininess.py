@@ -9,7 +9,6 @@ rounding mode and rule.
 
 import ctypes
 import math
-import os
 import platform
 import shutil
 import subprocess
@@ -23,7 +22,7 @@ from fmtforge.golden import NV, NX, UF
 from fmtforge.golden.formats import fastconv
 from fmtforge.golden.formats.convert import convert_flags_exact
 
-FULL = bool(os.environ.get("FMTFORGE_FULL"))
+from fmtforge.verif.tests.conftest import FULL
 MODES = ("rne", "rtz", "rdn", "rup", "rmm")
 RULES = ("after", "before")
 

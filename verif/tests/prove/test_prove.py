@@ -25,7 +25,7 @@ from fmtforge.verif.prove.specs import NoSpecification, spec_for
 from fmtforge.verif.prove.specs.ieee import is_ieee
 from fmtforge.verif.prove.stages import prove_stages
 
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
+from fmtforge.verif.tests.conftest import FULL
 FMTFORGE = os.path.join(os.path.dirname(sys.executable), "fmtforge")
 EXAMPLES = [dict(e) for e in UNITS["convert"].examples]
 TIMEOUT = 120

@@ -9,7 +9,6 @@ only, and golden's other flags bit for bit.
 """
 
 import inspect
-import os
 import struct
 from fractions import Fraction
 
@@ -24,7 +23,7 @@ from fmtforge.verif.prove.specs import spec_for
 from fmtforge.verif.prove.specs.ieee import is_ieee
 from fmtforge.verif.support.vectors.patterns import seed
 
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
+from fmtforge.verif.tests.conftest import FULL
 MODES = ("rne", "rtz", "rdn", "rup", "rmm")
 NX, UF, OF, NV = golden.NX, golden.UF, golden.OF, golden.NV
 GOLDEN_TININESS = "tininess" in inspect.signature(convert_flags).parameters

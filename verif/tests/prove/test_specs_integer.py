@@ -2,7 +2,6 @@
 rules by name, then against golden (exhaustive for 8-bit sources, a stride of 16-bit ones, all under
 FMTFORGE_FULL=1; fp32 on a grid with its neighbours)."""
 
-import os
 import struct
 
 import pytest
@@ -13,7 +12,7 @@ from fmtforge.verif.prove.specs.selfcheck import composed
 from fmtforge.verif.prove.specs import ocp
 from fmtforge.verif.prove.specs.selfcheck import compare, fp32_near_grid
 
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
+from fmtforge.verif.tests.conftest import FULL
 MODES = ["rne", "rtz", "rdn", "rup", "rmm"]
 NX, NV = golden.NX, golden.NV
 

@@ -1,7 +1,6 @@
 """The NF4 specification (verif/prove/specs/nf4.py) on concrete inputs: the table against the published
 decimals and golden's levels, NF4 -> floats exhaustively, floats -> NF4 (nearest, ties to the lower level)."""
 
-import os
 from fractions import Fraction
 
 import numpy as np
@@ -13,7 +12,7 @@ from fmtforge.verif.prove.specs.selfcheck import composed
 from fmtforge.verif.prove.specs import nf4, ocp
 from fmtforge.verif.prove.specs.selfcheck import compare, fp32_near_grid
 
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
+from fmtforge.verif.tests.conftest import FULL
 
 
 def test_table_is_float32_and_golden_levels():

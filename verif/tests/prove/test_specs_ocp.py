@@ -3,7 +3,6 @@ published edges first, then against golden (exhaustive for 8-bit sources; 16-bit
 them under FMTFORGE_FULL=1; fp32 on the grid, ties and neighbours). Known golden departures are split out as
 strict xfails (verif/prove/specs/selfcheck.py explains them)."""
 
-import os
 import struct
 
 import pytest
@@ -13,7 +12,7 @@ from fmtforge.verif.prove.options import ProveOptions
 from fmtforge.verif.prove.specs import ocp
 from fmtforge.verif.prove.specs.selfcheck import GOLDEN_HAS_TININESS, compare, fp32_near_grid
 
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
+from fmtforge.verif.tests.conftest import FULL
 MODES = ["rne", "rtz", "rdn", "rup", "rmm"]
 
 

@@ -2,7 +2,6 @@
 then against golden: posit8 and posit16 sources (exhaustive / stride, all under FMTFORGE_FULL=1), posit
 destinations from 8- and 16-bit floats in every mode, posit32/64 on structured samples."""
 
-import os
 import struct
 
 import pytest
@@ -13,7 +12,7 @@ from fmtforge.verif.prove.specs.selfcheck import composed
 from fmtforge.verif.prove.specs import ocp
 from fmtforge.verif.prove.specs.selfcheck import compare, fp32_near_grid
 
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
+from fmtforge.verif.tests.conftest import FULL
 MODES = ["rne", "rtz", "rdn", "rup", "rmm"]
 
 

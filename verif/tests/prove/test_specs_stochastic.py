@@ -14,7 +14,7 @@ from fmtforge.verif.prove.specs.selfcheck import composed
 from fmtforge.verif.prove.specs import ocp
 from fmtforge.verif.prove.specs.selfcheck import compare, fp32_near_grid
 
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
+from fmtforge.verif.tests.conftest import FULL
 SEED = int(os.environ.get("FMTFORGE_SEED", "20261125"))
 
 

@@ -41,7 +41,7 @@ except ImportError:  # collected by pytest without cocotb
     cocotb = None
 
 ENV = "FMTFORGE_DOT"
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
+from fmtforge.verif.tests.conftest import FULL
 
 CONFIGS = [
     dict(a="fp8_e4m3", b="fp8_e4m3", c="fp32", out="fp32", mode="exact", lanes=1, flags=True, max_terms=64),

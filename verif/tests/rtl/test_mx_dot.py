@@ -43,7 +43,7 @@ except ImportError:  # collected by pytest without cocotb
     cocotb = None
 
 ENV = "FMTFORGE_MX_DOT"
-FULL = os.environ.get("FMTFORGE_FULL") == "1"
+from fmtforge.verif.tests.conftest import FULL
 
 CONFIGS = [
     dict(a_elem="fp8_e4m3", b_elem="fp8_e4m3", block_size=16, lanes=1, flags=True, max_blocks=8),

@@ -405,8 +405,8 @@ def test_posit_dot(key, sim):
     from fmtforge.verif.support.sim.runner import run
 
     dut = _unit(**CONFIGS[key])
-    full = os.environ.get("FMTFORGE_FULL") == "1"
-    c = dict(key=key, options=CONFIGS[key], random=20000 if full else 1500, all_pairs=full)
+    from fmtforge.verif.tests.conftest import FULL
+    c = dict(key=key, options=CONFIGS[key], random=20000 if FULL else 1500, all_pairs=FULL)
     print(f"seed {seed()}")
     run(sim, to_verilog(dut, dut.name), dut.name, "fmtforge.verif.tests.rtl.test_posit_dot", dut.name,
         extra_env={ENV: json.dumps(c), "FMTFORGE_SEED": str(seed())})

@@ -7,7 +7,6 @@ Golden itself is checked against an exact-rational reference in verif/tests/gold
 make test runs the cases below; FMTFORGE_FULL=1 adds every deterministic mode and both rules for each pair.
 """
 
-import os
 from fractions import Fraction
 
 import numpy as np
@@ -21,7 +20,7 @@ from fmtforge.verif.support.batch import lane as batch
 from fmtforge.verif.support.batch.icarus import simulate_icarus
 from fmtforge.verif.support.vectors.patterns import exhaustive, seed
 
-FULL = bool(os.environ.get("FMTFORGE_FULL"))
+from fmtforge.verif.tests.conftest import FULL
 MODES = ("rne", "rtz", "rdn", "rup", "rmm")
 
 
