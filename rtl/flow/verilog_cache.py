@@ -53,12 +53,19 @@ def _digested(cls):
     return any(path.is_relative_to(_ROOT / folder) for folder in _SOURCES)
 
 
+def _families_digested():
+    """Whether every registered format family's hardware is defined in a digested file (a family registered at
+    run time, as docs/architecture.md's example does, turns the cache off while it is registered)."""
+    from ..formats import FAMILIES
+    return all(_digested(cls) for fam in FAMILIES.values() for cls in (fam.unpack, fam.pack) if cls is not None)
+
+
 def cache_path(component, name):
     """The entry for ``component`` as module ``name``, or None when caching is off or the component has no
     ``verilog_key``."""
     where = os.environ.get(ENV)
     key = getattr(component, "verilog_key", None)
-    if not where or key is None or not _digested(type(component)):
+    if not where or key is None or not _digested(type(component)) or not _families_digested():
         return None
     digest = hashlib.sha256(f"{name}\0{key}\0{_source_digest()}".encode()).hexdigest()[:24]
     return Path(where) / f"{name[:80]}-{digest}.v"

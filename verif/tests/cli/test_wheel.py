@@ -1,6 +1,7 @@
 """The wheel installs under one namespace: nothing top-level but ``fmtforge`` (PyPI has unrelated ``golden``,
 ``rtl`` and ``verif`` distributions), and the installed command and packages work in a fresh venv."""
 
+import os
 import subprocess
 import sys
 import sysconfig
@@ -42,7 +43,9 @@ def test_wheel_installs_into_a_fresh_venv(wheel, tmp_path):
     assert not installed & {"golden", "rtl", "verif"}, installed
     work = tmp_path / "work"  # outside the checkout: its folders must not be what gets imported
     work.mkdir()
-    run = dict(capture_output=True, text=True, cwd=work)
+    # the installed copy generates its own Verilog: not from this checkout's cache of it (FMTFORGE_VERILOG_CACHE,
+    # which the test suite sets and a child would inherit)
+    run = dict(capture_output=True, text=True, cwd=work, env=dict(os.environ, FMTFORGE_VERILOG_CACHE=""))
     p = subprocess.run([str(py), "-c", "import fmtforge.golden, fmtforge.rtl.units, fmtforge.verif.support.vectors.patterns;"
                         " print(fmtforge.golden.__file__)"], **run)
     assert p.returncode == 0 and str(fresh_site) in p.stdout, p.stderr

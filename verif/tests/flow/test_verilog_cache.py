@@ -70,3 +70,18 @@ def test_a_unit_defined_outside_the_digest_is_not_cached(tmp_path, monkeypatch):
     monkeypatch.setenv(verilog_cache.ENV, str(tmp_path))
     assert verilog_cache.cache_path(Toy(), "toy") is None
     assert "module toy" in to_verilog(Toy(), "toy") and not any(tmp_path.iterdir())
+
+
+def test_a_family_registered_at_run_time_turns_it_off(tmp_path, monkeypatch):
+    """A format family whose hardware is defined outside the digested sources (docs/architecture.md registers
+    one) could change the Verilog of a digested unit without changing its key: no caching while it is there."""
+    from fmtforge.rtl import formats
+
+    class Outside:  # stands for an unpack class defined in a test or a document
+        pass
+
+    monkeypatch.setenv(verilog_cache.ENV, str(tmp_path))
+    assert verilog_cache.cache_path(_unit(), "m") is not None
+    monkeypatch.setattr(formats, "FAMILIES", dict(formats.FAMILIES, toy=formats.RtlFamily(
+        unpack=Outside, pack=None, unpack_levels=1, pack_levels=None, reason="a toy")))
+    assert verilog_cache.cache_path(_unit(), "m") is None
