@@ -35,9 +35,11 @@ tools: $(STAMP)
 verilog: $(STAMP)
 	$(VENV)/bin/fmtforge verilog-all --output-dir $(OUT)
 
-# --durations: the 30 slowest tests end the log, for the budget of make test (15 minutes on 2 cores)
+# --durations: the 60 slowest tests end the log, for the budget of make test (15 minutes on 2 cores);
+# worksteal: a worker that runs out of tests takes queued ones from the other (the default hands each worker a
+# fixed quarter of the suite up front, and one was left alone on its long simulations for minutes)
 test: tools
-	$(VENV)/bin/pytest -n $(JOBS) -q --durations=60
+	$(VENV)/bin/pytest -n $(JOBS) --dist worksteal -q --durations=60
 
 # The full converter matrix (every catalog source x every destination x every mode x saturation, flags compared)
 # through the batch lane: converters 64 to a generated model, Verilator over every input (exhaustive up to 20-bit
