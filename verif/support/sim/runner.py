@@ -65,6 +65,12 @@ def results(xml_path):
     return tests, failures, messages
 
 
+def simulator():
+    """Inside a cocotb test: the simulator it runs in, by :func:`run`'s names ("icarus" or "verilator")."""
+    import cocotb
+    return "icarus" if cocotb.SIM_NAME.lower().startswith("icarus") else "verilator"
+
+
 def run(sim, verilog, top, test_module, config, extra_env=None, testcase=None):
     """Write ``verilog`` (text of module ``top``) into ``sim_build/<sim>/<config>/``, build it there (only
     when the text changed) and run the cocotb ``test_module``. Raises AssertionError when a test failed."""

@@ -30,7 +30,9 @@ import numpy as np
 import pytest
 
 from fmtforge.rtl.units.dot import dot_latency
+from fmtforge.verif.support.sim.runner import simulator
 from fmtforge.verif.support.vectors.patterns import seed
+from fmtforge.verif.tests.conftest import FULL
 
 from fmtforge.verif.support.benches.dot import DotBench, Job, dot_unit, config_id, random_jobs, structured_jobs
 
@@ -41,7 +43,6 @@ except ImportError:  # collected by pytest without cocotb
     cocotb = None
 
 ENV = "FMTFORGE_DOT"
-from fmtforge.verif.tests.conftest import FULL
 
 CONFIGS = [
     dict(a="fp8_e4m3", b="fp8_e4m3", c="fp32", out="fp32", mode="exact", lanes=1, flags=True, max_terms=64),
@@ -72,11 +73,6 @@ RANDOM_JOBS = {"icarus": (200, 300, 1500), "verilator": (200, 300, 1500)} if FUL
     # Icarus evaluates the wide beat-mode units about 20 times slower than Verilator: a quarter there (the
     # structured case in full on both)
     "icarus": (16, 24, 100), "verilator": (64, 100, 400)}
-
-
-def _simulator():
-    """The simulator this cocotb test runs in: "icarus" or "verilator"."""
-    return "icarus" if cocotb.SIM_NAME.lower().startswith("icarus") else "verilator"
 
 
 if cocotb is not None:
@@ -117,7 +113,7 @@ if cocotb is not None:
         rng = np.random.default_rng([used_seed, 1])
         await tb.reset()
         dut._log.info("%s: seed %d, latency %d", config_id(c), used_seed, tb.latency)
-        single, multi, gapped = RANDOM_JOBS[_simulator()]
+        single, multi, gapped = RANDOM_JOBS[simulator()]
         jobs = random_jobs(c, rng, single, beats=(1, 1)) + random_jobs(c, rng, multi)
         got, t_beat, t_last, t_out = await tb.run(jobs, 0.0, 0.0)
         assert t_beat == list(range(t_beat[0], t_beat[0] + len(t_beat))), "a beat was refused without back-pressure"

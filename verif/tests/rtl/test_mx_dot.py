@@ -34,7 +34,9 @@ import pytest
 from fmtforge.rtl.units.mx_dot import mx_dot_geometry, mx_dot_latency
 from fmtforge.verif.support.benches.mx_dot import (Bench, Job, config_id, expected, mx_dot_unit, padded, random_jobs,
                                                    structured_jobs)
+from fmtforge.verif.support.sim.runner import simulator
 from fmtforge.verif.support.vectors.patterns import seed
+from fmtforge.verif.tests.conftest import FULL
 
 try:
     import cocotb
@@ -43,7 +45,6 @@ except ImportError:  # collected by pytest without cocotb
     cocotb = None
 
 ENV = "FMTFORGE_MX_DOT"
-from fmtforge.verif.tests.conftest import FULL
 
 CONFIGS = [
     dict(a_elem="fp8_e4m3", b_elem="fp8_e4m3", block_size=16, lanes=1, flags=True, max_blocks=8),
@@ -62,11 +63,6 @@ EXHAUSTIVE = {0, 1} if FULL else {1}
 #: and the stream batch lane runs the bulk on Verilator
 RANDOM_JOBS = {"icarus": (120, 200), "verilator": (120, 200)} if FULL else {"icarus": (40, 64),
                                                                             "verilator": (120, 200)}
-
-
-def _simulator():
-    """The simulator this cocotb test runs in: "icarus" or "verilator"."""
-    return "icarus" if cocotb.SIM_NAME.lower().startswith("icarus") else "verilator"
 
 
 if cocotb is not None:
@@ -107,7 +103,7 @@ if cocotb is not None:
         rng = np.random.default_rng([used_seed, 1])
         await tb.reset()
         dut._log.info("%s: seed %d, latency %d", config_id(c), used_seed, tb.latency)
-        n_fast, n_gapped = RANDOM_JOBS[_simulator()]
+        n_fast, n_gapped = RANDOM_JOBS[simulator()]
         jobs = random_jobs(c, rng, n_fast)
         got, t_beat, t_last, t_out = await tb.run(jobs, 0.0, 0.0)
         assert t_beat == list(range(t_beat[0], t_beat[0] + len(t_beat))), "a beat was refused without back-pressure"
